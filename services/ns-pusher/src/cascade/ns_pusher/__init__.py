@@ -1,1 +1,1 @@
-"""ns_pusher."""
+"""ns-pusher: pushes staged records to NetSuite under the contract's retry policy."""

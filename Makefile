@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make up` runs the whole system, `make test` tests it.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: bootstrap up down status lint typecheck test test-fast
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+up: bootstrap
+	@$(PY) -m cascade.devstack up --profile dev
+
+down:
+	@$(PY) -m cascade.devstack down --profile dev
+
+status:
+	@$(PY) -m cascade.devstack infra status --profile dev
+
+lint: bootstrap
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+
+typecheck: bootstrap
+	.venv/bin/mypy libs/shared/src services/*/src tools/devstack/src tools/netsuite-sim/src
+
+# The whole suite on the test profile's own PostgreSQL and Kafka (started if needed).
+test: lint typecheck
+	@$(PY) -m cascade.devstack infra up --profile test
+	.venv/bin/pytest
+
+# Unit tests only: no broker, no database.
+test-fast: bootstrap
+	.venv/bin/pytest -m "not integration and not e2e"

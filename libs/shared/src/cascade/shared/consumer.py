@@ -1,0 +1,159 @@
+"""The idempotent consumer: inbox claim + handler in one transaction, bounded retries, DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.shared.crash import crash_point
+from cascade.shared.db.messaging_models import DeadLetter, DeliveryAttempt
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.inbox import claim
+from cascade.shared.outbox import stage_raw
+from cascade.shared.topics import dlq_name
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+"""A use case: the envelope and an open unit of work; it must not commit or publish."""
+
+
+class RejectMessage(Exception):
+    """Raised by a handler for a message that can never be processed (e.g. invalid input):
+    it is dead-lettered at once with this reason instead of being retried."""
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """The parts of a Kafka record the consumer needs, independent of the client library."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+
+    @property
+    def ref(self) -> str:
+        """Where the record sits in the log: stable across redeliveries of it."""
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True)
+class ConsumerPolicy:
+    """How many times a record is tried before it is dead-lettered, and the pause between."""
+
+    max_attempts: int = 5
+    backoff_ms: int = 200
+    crash_at: str | None = None
+
+
+class IdempotentConsumer:
+    """Runs a handler at most once per idempotency key, effect and claim committed together."""
+
+    def __init__(
+        self,
+        name: str,
+        handler: Handler,
+        session_factory: async_sessionmaker[AsyncSession],
+        policy: ConsumerPolicy,
+    ) -> None:
+        self.name = name
+        self._handler = handler
+        self._factory = session_factory
+        self._policy = policy
+
+    async def process(self, record: RecordView) -> None:
+        """Process one record; raises only when it should be redelivered."""
+        try:
+            envelope = Envelope.from_bytes(record.value)
+        except (ValidationError, ValueError) as exc:
+            # Malformed input never gets better: dead-letter on the first attempt.
+            await self._dead_letter(record, f"malformed envelope: {exc}", attempts=1)
+            return
+        try:
+            await self._apply(envelope)
+        except RejectMessage as exc:
+            await self._dead_letter(record, f"rejected: {exc}", attempts=1)
+            return
+        except Exception as exc:
+            await self._after_failure(record, exc)
+            return
+        crash_point(self._policy.crash_at, f"{self.name}_after_commit")
+
+    async def _apply(self, envelope: Envelope) -> None:
+        async with UnitOfWork(self._factory) as uow:
+            if not await claim(uow.session, self.name, envelope.idempotency_key):
+                log.info("%s: duplicate %s skipped", self.name, envelope.idempotency_key)
+                return
+            await self._handler(envelope, uow)
+            await uow.commit()
+
+    async def _after_failure(self, record: RecordView, exc: Exception) -> None:
+        attempts = await self._count_attempt(record, exc)
+        if attempts >= self._policy.max_attempts:
+            log.error("%s: %s failed %d times, dead-lettered", self.name, record.ref, attempts)
+            await self._dead_letter(record, _describe(exc), attempts)
+            return
+        log.warning("%s: %s failed (attempt %d): %s", self.name, record.ref, attempts, exc)
+        await asyncio.sleep(min(self._policy.backoff_ms * attempts, 5000) / 1000)
+        raise exc
+
+    async def _count_attempt(self, record: RecordView, exc: Exception) -> int:
+        # Its own transaction: the handler's transaction was rolled back with its error.
+        stmt = (
+            insert(DeliveryAttempt)
+            .values(
+                consumer=self.name, message_ref=record.ref, attempts=1, last_error=_describe(exc)
+            )
+            .on_conflict_do_update(
+                index_elements=["consumer", "message_ref"],
+                set_={
+                    "attempts": DeliveryAttempt.attempts + 1,
+                    "last_error": _describe(exc),
+                    "updated_at": func.now(),
+                },
+            )
+            .returning(DeliveryAttempt.attempts)
+        )
+        async with UnitOfWork(self._factory) as uow:
+            attempts = (await uow.session.execute(stmt)).scalar_one()
+            await uow.commit()
+        return int(attempts)
+
+    async def _dead_letter(self, record: RecordView, error: str, attempts: int) -> None:
+        async with UnitOfWork(self._factory) as uow:
+            inserted = await uow.session.execute(
+                insert(DeadLetter)
+                .values(
+                    consumer=self.name,
+                    message_ref=record.ref,
+                    topic=record.topic,
+                    key=record.key,
+                    payload=record.value,
+                    error=error,
+                    attempts=attempts,
+                )
+                .on_conflict_do_nothing()
+                .returning(DeadLetter.id)
+            )
+            if inserted.first() is not None:
+                headers = {
+                    "x-cascade-error": error[:2000],
+                    "x-cascade-consumer": self.name,
+                    "x-cascade-origin": record.ref,
+                }
+                stage_raw(uow.session, dlq_name(record.topic), record.value, record.key, headers)
+            await uow.commit()
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:4000]

@@ -1,0 +1,155 @@
+"""The sections of a contract around its fan-out: trigger, derived values, context, rules,
+HITL gate, verify checks and retry policy."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .durations import Duration
+from .inputs import Identifier
+
+_TOPIC = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+HITL_RISK_GATE = 3
+"""Platform invariant: a workflow at this risk level or above never writes without approval."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Trigger(_Section):
+    """How a run is started: by a person (manual), an inbound event (its topic) or a schedule."""
+
+    kind: Literal["manual", "event", "cron"]
+    sources: list[str] = Field(min_length=1)
+    """Forms or systems for ``manual``; topic names for ``event``; a label for ``cron``."""
+    invoker: str = Field(min_length=1)
+    schedule: str | None = None
+    """Five-field cron expression; only (and always) for ``cron``."""
+
+    @model_validator(mode="after")
+    def _schedule_matches_kind(self) -> Trigger:
+        if self.kind == "cron" and (self.schedule is None or len(self.schedule.split()) != 5):
+            raise ValueError("a cron trigger needs schedule: a five-field cron expression")
+        if self.kind != "cron" and self.schedule is not None:
+            raise ValueError(f"schedule is only allowed for cron triggers, not {self.kind}")
+        bad = [s for s in self.sources if not _TOPIC.match(s)]
+        if self.kind == "event" and bad:
+            raise ValueError(f"expected topic names (like price.changed) as sources, got {bad}")
+        return self
+
+
+class Derived(_Section):
+    """A value computed from inputs by a whitelisted pure function (see ``derive.py``)."""
+
+    name: Identifier
+    function: Literal["normalize_company_name", "normalize_email", "coalesce"]
+    args: list[Identifier] = Field(min_length=1)
+
+
+class ContextQuery(_Section):
+    """A read-only query run before any decision; its result is a name for rules and SQL.
+
+    ``returns``: ``scalar`` (one column; its value, NULL when no row), ``one`` (at most one
+    row) or ``many`` (a list of rows). See ``rules.py`` for what each is inside a rule.
+    """
+
+    name: Identifier
+    tables: list[str] = Field(min_length=1)
+    returns: Literal["one", "many", "scalar"]
+    sql: str = Field(min_length=1)
+    description: str | None = None
+
+
+class Precondition(_Section):
+    """A rule checked before the gate and again before the first side effect; ``block`` stops
+    the run when the rule does not hold (FALSE or NULL), ``warn`` only records a warning."""
+
+    name: Identifier
+    rule: str = Field(min_length=1)
+    severity: Literal["block", "warn"]
+    message: str | None = None
+
+
+class HitlGate(_Section):
+    """The approval gate: the runner stages one ``proposed_actions`` row and waits."""
+
+    action_type: Identifier
+    entity_ref: str = Field(min_length=1)
+    """Template, e.g. ``workflow:new_customer:run_{{ run_id }}``."""
+    approver: str = Field(min_length=1)
+    risk_gate: int = Field(default=HITL_RISK_GATE, ge=1, le=HITL_RISK_GATE)
+    """The gate fires when risk_level >= risk_gate; it can be lowered, never raised above 3."""
+    approval_window: Duration
+    """Expected time to a decision; an alert is raised when it passes."""
+    expires_after: Duration
+    """A proposal still pending after this is expired and the run fails."""
+
+    @model_validator(mode="after")
+    def _expiry_after_window(self) -> HitlGate:
+        if self.expires_after < self.approval_window:
+            raise ValueError("expires_after must not be shorter than approval_window")
+        return self
+
+
+class _Check(_Section):
+    name: Identifier
+    window: Duration
+    """Time after the run's end at which the check first runs."""
+    retry_until: Duration | None = None
+    """Time after the run's end until which a failing check is retried; then it fails."""
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _deadline_after_window(self) -> _Check:
+        if self.retry_until is not None and self.retry_until < self.window:
+            raise ValueError("retry_until must not be earlier than window")
+        return self
+
+
+class SqlCheck(_Check):
+    """A delayed read-only query; passes when it returns rows (or none, with ``no_rows``)."""
+
+    kind: Literal["sql"]
+    sql: str = Field(min_length=1)
+    expect: Literal["rows", "no_rows"] = "rows"
+
+
+class HttpCheck(_Check):
+    """A delayed request to an external system's API; passes on the expected status."""
+
+    kind: Literal["http"]
+    system: Literal["netsuite"] = "netsuite"
+    method: Literal["GET", "HEAD"] = "GET"
+    path: str = Field(pattern=r"^/")
+    """Template relative to the system's REST base, e.g. ``/record/v1/customer/eid:{{ x }}``."""
+    expect_status: int = Field(default=200, ge=100, le=599)
+
+
+VerifyCheck = Annotated[SqlCheck | HttpCheck, Field(discriminator="kind")]
+"""One verify check; ``kind`` selects sql or http."""
+
+
+class RetryPolicy(_Section):
+    """How failing side effects are retried before the run is marked failed."""
+
+    max_attempts: int = Field(ge=1, le=10)
+    backoff: Literal["exponential", "fixed"]
+    base_ms: int = Field(gt=0)
+    max_ms: int = Field(gt=0)
+    alert_on_final_failure: bool
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> RetryPolicy:
+        if self.base_ms > self.max_ms:
+            raise ValueError("base_ms must not exceed max_ms")
+        return self
+
+    def delay(self, attempt: int) -> timedelta:
+        """Wait before retry number ``attempt`` (1 = first retry): base * 2^(n-1), capped."""
+        factor = 2 ** (attempt - 1) if self.backoff == "exponential" else 1
+        return timedelta(milliseconds=min(self.max_ms, self.base_ms * factor))

@@ -1,0 +1,146 @@
+"""Human and machine views of a contract: the JSON document and the text page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from .changes import what_changes
+from .models import Contract
+from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep
+
+
+def contract_document(contract: Contract) -> dict[str, Any]:
+    """The contract as JSON-ready data, plus its derived views (post plan, what changes)."""
+    plan = contract.post_plan()
+    return {
+        "contract": contract.model_dump(mode="json"),
+        "risk_label": contract.risk_label,
+        "requires_approval": contract.requires_approval,
+        "post_plan": {
+            "log_run": plan.log_run.model_dump(mode="json"),
+            "reflexion": plan.reflexion.model_dump(mode="json") if plan.reflexion else None,
+            "event": {**plan.event.model_dump(mode="json"), "topics": plan.event.topics()},
+            "declared": sorted(plan.declared),
+        },
+        "what_changes": [asdict(change) for change in what_changes(contract)],
+    }
+
+
+def contract_text(contract: Contract) -> str:
+    """A readable page with the seed's sections, numbered the same way."""
+    lines = [*_header(contract), ""]
+    for number, (heading, section) in enumerate(_SECTIONS, start=1):
+        lines += [f"{number} · {heading}", *section(contract), ""]
+    return "\n".join(lines)
+
+
+def _header(c: Contract) -> list[str]:
+    gate = "approval required" if c.requires_approval else "no approval gate"
+    reflexion = "on" if c.reflexion_enabled else "off"
+    return [
+        f"{c.title} ({c.workflow_type}) · contract v{c.version} · risk {c.risk_level} "
+        f"{c.risk_label} · {gate}",
+        f"owner {c.owner} · reflexion {reflexion}",
+        "",
+        c.description,
+    ]
+
+
+def _trigger(c: Contract) -> list[str]:
+    t = c.trigger
+    schedule = f" · schedule {t.schedule}" if t.schedule else ""
+    return [f"  kind {t.kind} · sources {', '.join(t.sources)} · invoker {t.invoker}{schedule}"]
+
+
+def _inputs(c: Contract) -> list[str]:
+    return [
+        *(
+            f"  {i.name:<26} {'required' if i.required else 'optional':<9} {i.type}"
+            for i in c.inputs
+        ),
+        *(f"  {d.name:<26} derived   {d.function}({', '.join(d.args)})" for d in c.derived),
+    ]
+
+
+def _context(c: Contract) -> list[str]:
+    return [f"  {q.name} ({q.returns}; {', '.join(q.tables)}): {_flat(q.sql)}" for q in c.context]
+
+
+def _preconditions(c: Contract) -> list[str]:
+    return [f"  [{p.severity}] {p.name}: {p.rule}" for p in c.preconditions]
+
+
+def _verify(c: Contract) -> list[str]:
+    lines = []
+    for v in c.verify:
+        until = f", retried until {_dump(v, 'retry_until')}" if v.retry_until else ""
+        lines.append(f"  {v.name} ({v.kind}, after {_dump(v, 'window')}{until}): {_check(v)}")
+    return lines
+
+
+def _retry(c: Contract) -> list[str]:
+    return ["  " + ", ".join(f"{k}: {v}" for k, v in c.retry.model_dump().items())]
+
+
+def _changes(c: Contract) -> list[str]:
+    return [f"  {x.system:<24} {x.resource:<28} {x.action} — {x.source}" for x in what_changes(c)]
+
+
+def _hitl(contract: Contract) -> list[str]:
+    hitl = contract.hitl
+    if hitl is None or not contract.requires_approval:
+        return [f"  none: risk {contract.risk_level} is below the gate (>= 3)"]
+    dump = hitl.model_dump(mode="json")
+    return [f"  {key}: {value}" for key, value in dump.items()]
+
+
+def _steps(contract: Contract) -> list[str]:
+    lines = []
+    for number, step in enumerate(contract.fan_out, start=1):
+        needs = f" needs {', '.join(step.needs)}" if step.needs else ""
+        lines.append(f"  #{number} {step.id} {step.kind} → {step.target}{needs}")
+        if isinstance(step, DbWriteStep):
+            lines += [f"      {_flat(s.sql)}" for s in step.statements]
+        elif isinstance(step, NetSuitePushStep):
+            fields = ", ".join(step.fields)
+            lines.append(f"      {step.record_type} by external id {step.external_id}: {fields}")
+        elif isinstance(step, EmailDraftStep):
+            lines.append(f"      {step.tool} to {step.to}: {step.subject}")
+    return lines
+
+
+def _post(contract: Contract) -> list[str]:
+    plan = contract.post_plan()
+    lines = [f"  log_run → {plan.log_run.table}"]
+    if plan.reflexion is not None:
+        lines.append(f"  reflexion → reflexion_log tags {', '.join(plan.reflexion.tags)}")
+    lines.append(f"  event → {' | '.join(plan.event.topics())} key {plan.event.idempotency_key}")
+    return lines
+
+
+def _check(check: Any) -> str:
+    return _flat(check.sql) if check.kind == "sql" else f"{check.method} {check.system}{check.path}"
+
+
+def _dump(model: Any, field: str) -> str:
+    return str(model.model_dump(mode="json")[field])
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+_SECTIONS: list[tuple[str, Callable[[Contract], list[str]]]] = [
+    ("Trigger", _trigger),
+    ("Inputs", _inputs),
+    ("Context (read-only queries before fan-out)", _context),
+    ("Preconditions", _preconditions),
+    ("HITL gate", _hitl),
+    ("Fan-out", _steps),
+    ("Post actions (declared ones configure the runner's automatic ones)", _post),
+    ("Verify", _verify),
+    ("Retry policy", _retry),
+    ("What changes when this workflow runs", _changes),
+]

@@ -1,0 +1,1 @@
+"""Database access: engine and session factories, models, unit of work."""

@@ -1,0 +1,177 @@
+"""Tables of workflow runs: runs, steps, proposals, audit, logs, events, verify results."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cascade.shared.db.base import Base, now_column
+
+
+class WorkflowRun(Base):
+    """One execution of a contract, from request to its terminal state."""
+
+    __tablename__ = "workflow_runs"
+    run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    workflow_type: Mapped[str] = mapped_column(String(100), index=True)
+    contract_version: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    inputs: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any] | None]
+    source: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+
+
+class IntakeRequest(Base):
+    """An accepted intake request, keyed by the client's Idempotency-Key."""
+
+    __tablename__ = "intake_requests"
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = now_column()
+
+
+class WorkflowRunStep(Base):
+    """Status and attempts of one fan-out step of one run; committed with the step's effect."""
+
+    __tablename__ = "workflow_run_steps"
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_runs.run_id"), primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(30))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    output: Mapped[dict[str, Any] | None]
+    next_attempt_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class ProposedAction(Base):
+    """A staged action waiting for the admin's decision (the HITL gate)."""
+
+    __tablename__ = "proposed_actions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_runs.run_id"), index=True)
+    action_type: Mapped[str] = mapped_column(String(100))
+    entity_ref: Mapped[str] = mapped_column(String(300))
+    approver: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    payload: Mapped[dict[str, Any]]
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+    expires_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+    __table_args__ = (UniqueConstraint("run_id", "action_type", name="uq_proposed_actions_run"),)
+
+
+class ApprovalAudit(Base):
+    """Append-only record of every decision on a proposal: who, when, from where, which hash."""
+
+    __tablename__ = "approval_audit"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposed_actions.id"), index=True)
+    run_id: Mapped[uuid.UUID]
+    decision: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    reason: Mapped[str | None] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = now_column()
+
+
+class WorkflowRunLog(Base):
+    """The runner's one summary row per finished run."""
+
+    __tablename__ = "workflow_run_log"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    workflow_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    summary_json: Mapped[dict[str, Any]]
+
+
+class ReflexionEntry(Base):
+    """A narrative of what a run did and why, searchable by later runs."""
+
+    __tablename__ = "reflexion_log"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    workflow_type: Mapped[str] = mapped_column(String(100))
+    narrative: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    subject_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    email_domain: Mapped[str | None] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = now_column()
+
+
+class EventRecord(Base):
+    """The event ledger: one row per event fact, unique by idempotency key."""
+
+    __tablename__ = "events"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(200), index=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(500), unique=True)
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = now_column()
+
+
+class VerifyResult(Base):
+    """A delayed check staged by the runner and executed by the verifier when due."""
+
+    __tablename__ = "workflow_verify_results"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    check_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    detail: Mapped[dict[str, Any] | None]
+    executed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
+        Index("ix_verify_due", "due_at", postgresql_where=text("status = 'pending'")),
+    )
+
+
+class NsPendingPush(Base):
+    """A NetSuite write staged by the runner; `applied` only once NetSuite confirmed it."""
+
+    __tablename__ = "ns_pending_pushes"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    record_type: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    netsuite_id: Mapped[str | None] = mapped_column(String(100))
+    applied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("record_type", "external_id", name="uq_ns_push_record_external"),
+    )

@@ -1,0 +1,76 @@
+"""Payload models carried in `Envelope.data`, one per event type; tolerant readers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Payload(BaseModel):
+    # Ignore unknown fields so a producer can add fields before its consumers learn them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class WorkflowRequested(_Payload):
+    """intake → runner: a validated request to run a contract."""
+
+    workflow_type: str
+    inputs: dict[str, Any]
+    source: str | None = None
+    requested_by: str | None = None
+    client_idempotency_key: str | None = Field(default=None, max_length=200)
+
+
+class NsPush(_Payload):
+    """runner → ns-pusher: push the staged `ns_pending_pushes` row `push_id` to NetSuite."""
+
+    push_id: int
+    record_type: str
+    external_id: str
+
+
+class NsPushResult(_Payload):
+    """ns-pusher → runner: NetSuite confirmed the push (`applied`) or the policy gave up."""
+
+    push_id: int
+    record_type: str
+    external_id: str
+    status: Literal["applied", "failed"]
+    netsuite_id: str | None = None
+    last_modified: datetime | None = None
+    attempts: int
+    error: str | None = None
+
+
+class WorkflowAlert(_Payload):
+    """any → operators: something needs a human (final failure after retries, expiry, ...)."""
+
+    severity: Literal["info", "warning", "error", "critical"] = "error"
+    reason: str
+    detail: str
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProposalDecision(_Payload):
+    """approvals → runner: the admin approved or rejected a proposal, bound to its hash."""
+
+    proposal_id: int
+    action_type: str
+    version: int
+    payload_sha256: str
+    decided_by: str
+    reason: str | None = None
+
+
+class WorkflowEnded(_Payload):
+    """runner → subscribers: a run reached its terminal state (completed, partial, failed)."""
+
+    workflow_type: str
+    status: str
+    started_at: datetime | None = None
+    completed_at: datetime
+    steps: dict[str, str] = Field(default_factory=dict)
+    reason: str | None = None
+    failed_rules: list[str] = Field(default_factory=list)

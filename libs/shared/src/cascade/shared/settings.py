@@ -1,0 +1,91 @@
+"""Settings for every Cascade process: one `CASCADE_` prefix, one place for defaults.
+
+Read once in a composition root (`Settings()`), then passed down; nothing else reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_contracts_dir() -> Path:
+    # Walk up from the working directory so `make up` and tests find the repo's contracts
+    # without configuration; images set CASCADE_CONTRACTS_DIR explicitly.
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "contracts").is_dir():
+            return folder / "contracts"
+    return here / "contracts"
+
+
+class Settings(BaseSettings):
+    """All configuration of a Cascade process, from `CASCADE_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://cascade:cascade@127.0.0.1:55432/cascade"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    # Prefix for every topic: tests isolate themselves with it, tenants could too.
+    topic_prefix: str = ""
+    consumer_group_prefix: str = "cascade"
+
+    http_host: str = "127.0.0.1"
+    intake_port: int = 8001
+    approvals_port: int = 8002
+    runner_port: int = 8003
+    ns_pusher_port: int = 8004
+    verifier_port: int = 8005
+    netsuite_sim_port: int = 8009
+
+    admin_token: SecretStr | None = None
+    admin_name: str = "mike"
+    contracts_dir: Path = Field(default_factory=_default_contracts_dir)
+
+    intake_max_body_bytes: int = 64 * 1024
+    max_delivery_attempts: int = 5
+    redelivery_backoff_ms: int = 200
+    outbox_poll_ms: int = 100
+    outbox_batch_size: int = 200
+    db_pool_size: int = 5
+
+    # Runner: how often due steps are polled, how long a context query may take, and a
+    # scale for verify windows (tests and demos shrink 15 minutes to seconds).
+    runner_poll_ms: int = 200
+    context_timeout_ms: int = 5000
+    verify_window_scale: float = 1.0
+    step_jitter_seed: int | None = None
+
+    # NetSuite (SuiteTalk REST); in local use these point at the simulator.
+    netsuite_base_url: str = "http://127.0.0.1:8009"
+    netsuite_account_id: str = "TSTDRV0000001"
+    netsuite_consumer_key: SecretStr = SecretStr("sim-consumer-key")
+    netsuite_consumer_secret: SecretStr = SecretStr("sim-consumer-secret")
+    netsuite_token_id: SecretStr = SecretStr("sim-token-id")
+    netsuite_token_secret: SecretStr = SecretStr("sim-token-secret")
+    netsuite_timeout_s: float = 10.0
+    netsuite_sim_enable_test_api: bool = False
+
+    crash_at: str | None = Field(
+        default=None, description="fault injection: kill this process at the named point"
+    )
+
+    # ns-pusher: the contract's NetSuite retry policy (defaults are the contract's values;
+    # tests scale them down) and how the job poller runs.
+    ns_push_max_attempts: int = Field(default=3, ge=1)
+    ns_push_backoff_base_ms: int = Field(default=1500, ge=0)
+    ns_push_backoff_max_ms: int = Field(default=30000, ge=0)
+    ns_push_poll_ms: int = Field(default=200, ge=10)
+    ns_push_workers: int = Field(default=4, ge=1)
+    # A claimed push is retaken by another poller after this; raised to at least twice the
+    # NetSuite timeout so a slow but live call is never duplicated.
+    ns_push_lease_s: float = Field(default=60.0, gt=0)
+    # Fault tests only: a fixed seed makes the full-jitter draws reproducible.
+    ns_push_jitter_seed: int | None = None
+
+    # The NetSuite simulator: where it keeps its records, how many calls it serves at once.
+    netsuite_sim_data_dir: Path = Path(".cascade/netsuite-sim")
+    netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)

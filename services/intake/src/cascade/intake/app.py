@@ -1,0 +1,34 @@
+"""Composition root of the intake service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cascade.intake.api import intake_router
+from cascade.intake.catalog import contract_input_validator
+from cascade.intake.form import form_router
+from cascade.intake.upstream import upstream_handler
+from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.contract import load_contracts
+from cascade.shared.messaging import subscribe
+from cascade.shared.runtime import ServiceRuntime, create_service_app
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Intake: accepts run requests (HTTP API, HTML form, Kafka) and stages them in its outbox."""
+    runtime = ServiceRuntime.build("intake", settings)
+    contracts = load_contracts(settings.contracts_dir)  # a broken contract stops the start
+    validate = contract_input_validator(contracts)
+    upstream = IdempotentConsumer(
+        "intake.upstream",
+        upstream_handler(validate, settings.topic_prefix),
+        runtime.session_factory,
+        runtime.consumer_policy(),
+    )
+    subscribe(runtime.broker, settings, Topic.INTAKE_REQUESTED, upstream)
+    app = create_service_app(runtime, "Cascade intake")
+    app.include_router(intake_router(runtime, validate))
+    app.include_router(form_router(runtime, contracts, validate))
+    return app

@@ -1,0 +1,98 @@
+"""The sales form at `/`: one HTML form per manually triggered contract, same rules as the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from cascade.intake.api import BodyTooLarge, read_limited
+from cascade.intake.handlers import IdempotencyConflict, accept_run
+from cascade.intake.validation import FieldError, InputValidator, RunRequest
+from cascade.shared.contract import Contract
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.runtime import ServiceRuntime
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def form_fields(raw: bytes) -> dict[str, str]:
+    """A urlencoded body as single values; blank fields are left out (they mean 'absent')."""
+    parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=False, strict_parsing=False)
+    return {k: v[0].strip() for k, v in parsed.items() if v and v[0].strip()}
+
+
+def field_messages(errors: list[FieldError]) -> dict[str, str]:
+    """Errors by input name, for display next to each field."""
+    shown: dict[str, str] = {}
+    for error in errors:
+        name = error.field.removeprefix("inputs.")
+        shown.setdefault(name if "." not in name else "", error.message)
+    return shown
+
+
+def form_router(
+    runtime: ServiceRuntime, contracts: Mapping[str, Contract], validate: InputValidator
+) -> APIRouter:
+    """`GET /` renders a form; `POST /` accepts it like `POST /v1/runs`."""
+    router = APIRouter()
+    manual = sorted(n for n, c in contracts.items() if c.trigger.kind == "manual")
+
+    def page(
+        name: str, values: dict[str, str], errors: dict[str, str], status: int
+    ) -> HTMLResponse:
+        html = TEMPLATES.get_template("form.html").render(
+            contract=contracts[name],
+            values=values,
+            errors=errors,
+            idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
+            others=manual if len(manual) > 1 else [],
+        )
+        return HTMLResponse(html, status_code=status)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def show(workflow: str | None = None) -> HTMLResponse:
+        name = workflow if workflow in manual else manual[0]
+        return page(name, {}, {}, 200)
+
+    @router.post("/", response_class=HTMLResponse)
+    async def submit(request: Request) -> HTMLResponse:
+        try:
+            fields = form_fields(
+                await read_limited(request, runtime.settings.intake_max_body_bytes)
+            )
+        except (BodyTooLarge, UnicodeDecodeError):
+            return HTMLResponse("Request too large or not UTF-8.", status_code=413)
+        name = fields.pop("workflow_type", "")
+        key = fields.pop("idempotency_key", None)
+        if name not in manual:
+            return HTMLResponse("Unknown workflow.", status_code=422)
+        problems = validate(name, fields)
+        if problems:
+            return page(
+                name, {**fields, "idempotency_key": key or ""}, field_messages(problems), 422
+            )
+        run = RunRequest(workflow_type=name, inputs=dict(fields), source="sales_intake_form")
+        try:
+            async with UnitOfWork(runtime.session_factory) as uow:
+                accepted = await accept_run(
+                    uow, run, key[:200] if key else None, runtime.settings.topic_prefix
+                )
+        except IdempotencyConflict:
+            return page(
+                name, fields, {"": "This form was already submitted with other values."}, 422
+            )
+        html = TEMPLATES.get_template("accepted.html").render(
+            run_id=accepted.run_id, replayed=accepted.replayed, workflow_type=name
+        )
+        return HTMLResponse(html, status_code=200 if accepted.replayed else 202)
+
+    return router

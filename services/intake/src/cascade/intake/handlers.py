@@ -1,0 +1,79 @@
+"""Intake use case: accept a run request once, stage `workflow.requested` in the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from cascade.intake.validation import RunRequest
+from cascade.shared.db.models import IntakeRequest
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import new_envelope
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import WorkflowRequested
+from cascade.shared.topics import Topic, topic_name
+
+SOURCE = "cascade.intake"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The run a request was accepted as; `replayed` when the key had been seen."""
+
+    run_id: uuid.UUID
+    replayed: bool
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+def request_digest(request: RunRequest) -> str:
+    """A stable hash of what was asked, to tell a retry from a reused key."""
+    canonical = json.dumps(request.model_dump(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def accept_run(
+    uow: UnitOfWork, request: RunRequest, idempotency_key: str | None, topic_prefix: str
+) -> Accepted:
+    """Stage the run's request event; a repeated Idempotency-Key returns the first run."""
+    run_id = uuid.uuid4()
+    if idempotency_key is not None:
+        digest = request_digest(request)
+        claimed = await uow.session.execute(
+            insert(IntakeRequest)
+            .values(idempotency_key=idempotency_key, run_id=run_id, request_sha256=digest)
+            .on_conflict_do_nothing()
+            .returning(IntakeRequest.run_id)
+        )
+        if claimed.first() is None:
+            return await _replay(uow, idempotency_key, digest)
+    payload = WorkflowRequested(
+        workflow_type=request.workflow_type,
+        inputs=request.inputs,
+        source=request.source,
+        client_idempotency_key=idempotency_key,
+    )
+    envelope = new_envelope(
+        Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json")
+    )
+    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), envelope)
+    await uow.commit()
+    return Accepted(run_id=run_id, replayed=False)
+
+
+async def _replay(uow: UnitOfWork, idempotency_key: str, digest: str) -> Accepted:
+    existing = (
+        await uow.session.execute(
+            select(IntakeRequest).where(IntakeRequest.idempotency_key == idempotency_key)
+        )
+    ).scalar_one()
+    if existing.request_sha256 != digest:
+        raise IdempotencyConflict(idempotency_key)
+    return Accepted(run_id=existing.run_id, replayed=True)

@@ -1,0 +1,53 @@
+"""Unit tests of intake request parsing: no IO."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from cascade.intake.validation import FieldError, RunRequest, parse_run_request
+
+
+def accept_all(_workflow_type: str, _inputs: Mapping[str, Any]) -> list[FieldError]:
+    return []
+
+
+def only_known(workflow_type: str, _inputs: Mapping[str, Any]) -> list[FieldError]:
+    if workflow_type != "new_customer":
+        return [FieldError("workflow_type", "unknown workflow type")]
+    return []
+
+
+def test_valid_request_parses() -> None:
+    parsed = parse_run_request(
+        b'{"workflow_type": "new_customer", "inputs": {"company_name": "Acme"}}', accept_all
+    )
+    assert isinstance(parsed, RunRequest)
+    assert parsed.inputs == {"company_name": "Acme"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "fragment"),
+    [
+        (b'{"workflow_type": "new_customer", "inputs": ', "body", "malformed JSON"),
+        (b"\xff\xfe{}", "body", "UTF-8"),
+        (b'{"workflow_type": 7, "inputs": {}}', "workflow_type", "string"),
+        (b'{"workflow_type": "new_customer", "inputs": []}', "inputs", "dictionary"),
+        (b'{"inputs": {}}', "workflow_type", "required"),
+        (b'{"workflow_type": "new_customer", "inputs": {}, "x": 1}', "x", "not permitted"),
+        (b'{"workflow_type": "", "inputs": {}}', "workflow_type", "at least 1"),
+        (b"[1, 2]", "body", "valid dictionary"),
+    ],
+)
+def test_bad_requests_name_the_field(raw: bytes, field: str, fragment: str) -> None:
+    parsed = parse_run_request(raw, accept_all)
+    assert isinstance(parsed, list), parsed
+    assert parsed[0].field == field
+    assert fragment.lower() in parsed[0].message.lower()
+
+
+def test_unknown_workflow_type_is_reported_by_the_catalog() -> None:
+    parsed = parse_run_request(b'{"workflow_type": "nope", "inputs": {}}', only_known)
+    assert parsed == [FieldError("workflow_type", "unknown workflow type")]

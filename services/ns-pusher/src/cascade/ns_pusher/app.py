@@ -1,0 +1,74 @@
+"""Composition root of ns-pusher: the `ns.push` consumer, the push pollers, the operators' API."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+from fastapi import FastAPI
+
+from cascade.ns_pusher.api import push_admin_router
+from cascade.ns_pusher.domain import RetryPolicy
+from cascade.ns_pusher.handlers import mark_push_due
+from cascade.ns_pusher.oauth import TbaCredentials
+from cascade.ns_pusher.recording import OutcomeRecorder
+from cascade.ns_pusher.suitetalk import SuiteTalkClient
+from cascade.ns_pusher.worker import PushWorker, WorkerConfig
+from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.messaging import subscribe
+from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+
+CONSUMER = "ns_pusher"
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    """The pollers' policy and pace; the lease always outlasts a call (PUT + GET)."""
+    return WorkerConfig(
+        policy=RetryPolicy.from_settings(settings),
+        lease_s=max(settings.ns_push_lease_s, 2 * settings.netsuite_timeout_s + 5),
+        poll_s=settings.ns_push_poll_ms / 1000,
+        crash_at=settings.crash_at,
+    )
+
+
+def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
+    """The push pollers of this process, sharing one HTTP client and one jitter source."""
+    settings = runtime.settings
+
+    async def run(stop: asyncio.Event) -> None:
+        rng = random.Random(settings.ns_push_jitter_seed)
+        recorder = OutcomeRecorder(runtime.session_factory, settings)
+        timeout = httpx.Timeout(settings.netsuite_timeout_s)
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            client = SuiteTalkClient(
+                http,
+                settings.netsuite_base_url,
+                TbaCredentials.from_settings(settings),
+                settings.netsuite_timeout_s,
+            )
+            workers = [
+                PushWorker(runtime.session_factory, client, recorder, worker_config(settings), rng)
+                for _ in range(settings.ns_push_workers)
+            ]
+            await asyncio.gather(*(worker.run(stop) for worker in workers))
+
+    return run
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The ns-pusher service: pushes staged records to NetSuite."""
+    runtime = ServiceRuntime.build(CONSUMER, settings)
+    consumer = IdempotentConsumer(
+        CONSUMER, mark_push_due, runtime.session_factory, runtime.consumer_policy()
+    )
+    subscribe(runtime.broker, settings, Topic.NS_PUSH, consumer)
+    runtime.add_background(pollers(runtime))
+    app = create_service_app(runtime, "Cascade ns-pusher")
+    admin = push_admin_router(
+        runtime.session_factory, settings.admin_token, settings.ns_push_max_attempts
+    )
+    app.include_router(admin)
+    return app

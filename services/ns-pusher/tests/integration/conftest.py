@@ -1,0 +1,183 @@
+"""A harness for ns-pusher against the real broker, database and simulator process.
+
+The test plays the runner: it writes the mirror's customer and the `ns_pending_pushes` row,
+then puts `ns.push` on the wire, exactly as the runner's outbox would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.devstack.kafka_inspect import produce_raw, read_all
+from cascade.devstack.pytest_plugin import StartService
+from cascade.devstack.service_process import ServiceProcess
+from cascade.devstack.waiting import eventually
+from cascade.shared.db.models import Customer, NsPendingPush
+from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.payloads import NsPush
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
+
+ADMIN_TOKEN = "test-admin-token"
+CREDENTIALS = {
+    "CASCADE_NETSUITE_ACCOUNT_ID": "TSTDRV7654321",
+    "CASCADE_NETSUITE_CONSUMER_KEY": "ck-it",
+    "CASCADE_NETSUITE_CONSUMER_SECRET": "cs-it",
+    "CASCADE_NETSUITE_TOKEN_ID": "tk-it",
+    "CASCADE_NETSUITE_TOKEN_SECRET": "ts-it",
+}
+# The contract's policy scaled down (base 300 ms) so a failing push takes about a second;
+# the lease then comes to 7 s (never below twice the timeout plus 5 s).
+PUSHER_ENV = {
+    "CASCADE_NETSUITE_TIMEOUT_S": "1.0",
+    "CASCADE_NS_PUSH_LEASE_S": "3",
+    "CASCADE_NS_PUSH_BACKOFF_BASE_MS": "300",
+    "CASCADE_NS_PUSH_POLL_MS": "50",
+    "CASCADE_NS_PUSH_JITTER_SEED": "11",
+    "CASCADE_ADMIN_TOKEN": ADMIN_TOKEN,
+}
+
+
+@dataclass
+class PushHarness:
+    """Starts the simulator and pushers, stages pushes, reads what came out."""
+
+    settings: Settings
+    factory: async_sessionmaker[AsyncSession]
+    start_service: StartService
+    data_dir: Path
+    sim: ServiceProcess | None = None
+    run_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def start_sim(self) -> ServiceProcess:
+        env = {
+            **CREDENTIALS,
+            "CASCADE_NETSUITE_SIM_ENABLE_TEST_API": "true",
+            "CASCADE_NETSUITE_SIM_DATA_DIR": str(self.data_dir),
+        }
+        self.sim = self.start_service("netsuite_sim", env)
+        return self.sim
+
+    def start_pusher(self, **env: str) -> ServiceProcess:
+        sim = self.sim or self.start_sim()
+        base = {"CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{sim.port}"}
+        return self.start_service("ns_pusher", {**CREDENTIALS, **PUSHER_ENV, **base, **env})
+
+    @property
+    def sim_url(self) -> str:
+        assert self.sim is not None, "start the simulator first"
+        return f"http://127.0.0.1:{self.sim.port}"
+
+    async def http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.request(method, url, **kwargs)
+
+    async def script(self, **fault: Any) -> None:
+        (await self.http("POST", self.sim_url + "/_sim/faults", json=fault)).raise_for_status()
+
+    async def clear_faults(self) -> None:
+        (await self.http("DELETE", self.sim_url + "/_sim/faults")).raise_for_status()
+
+    async def remaining_faults(self) -> int:
+        pending = (await self.http("GET", self.sim_url + "/_sim/faults")).json()["pending"]
+        return sum(int(fault["remaining"]) for fault in pending)
+
+    async def calls(self, external_id: str, method: str = "PUT") -> list[dict[str, Any]]:
+        log = await self.http("GET", self.sim_url + "/_sim/requests")
+        suffix = f"/eid:{external_id}"
+        entries = log.json()["requests"]
+        return [e for e in entries if e["method"] == method and e["path"].endswith(suffix)]
+
+    async def sim_records(self, external_id: str) -> list[dict[str, Any]]:
+        items = (await self.http("GET", self.sim_url + "/_sim/records/customer")).json()["items"]
+        return [item for item in items if item["externalId"] == external_id]
+
+    async def stage(self, external_id: str, payload: dict[str, Any] | None = None) -> int:
+        body = payload or {
+            "externalId": external_id,
+            "companyName": f"Company {external_id}",
+            "email": f"{external_id}@example.com",
+        }
+        async with self.factory() as session, session.begin():
+            session.add(
+                Customer(
+                    companyname=f"Company {external_id}",
+                    companyname_normalized=f"company {external_id}",
+                    external_id=external_id,
+                )
+            )
+            push = NsPendingPush(
+                run_id=self.run_id,
+                record_type="customer",
+                external_id=external_id,
+                payload=body,
+                status="pending",
+                attempts=0,
+            )
+            session.add(push)
+            await session.flush()
+            return push.id
+
+    async def publish(self, push_id: int, external_id: str, key_suffix: str = "") -> None:
+        data = NsPush(push_id=push_id, record_type="customer", external_id=external_id)
+        envelope = new_envelope(
+            Topic.NS_PUSH, "runner", self.run_id, data.model_dump(), key_suffix or str(push_id)
+        )
+        topic = topic_name(self.settings.topic_prefix, Topic.NS_PUSH)
+        await produce_raw(
+            self.settings.kafka_bootstrap, topic, envelope.to_bytes(), str(self.run_id)
+        )
+
+    async def push_row(self, push_id: int) -> dict[str, Any]:
+        async with self.factory() as session:
+            row = await session.execute(
+                text("SELECT * FROM ns_pending_pushes WHERE id = :id"), {"id": push_id}
+            )
+            return dict(row.one()._mapping)
+
+    async def wait_status(self, push_id: int, status: str, within: float = 60) -> dict[str, Any]:
+        async def reached() -> bool:
+            return (await self.push_row(push_id))["status"] == status
+
+        reached.__name__ = f"push_{push_id}_is_{status}"
+        await eventually(reached, within=within)
+        return await self.push_row(push_id)
+
+    async def events(self, topic: Topic) -> list[Envelope]:
+        name = topic_name(self.settings.topic_prefix, topic)
+        records = await read_all(self.settings.kafka_bootstrap, name)
+        return [Envelope.from_bytes(value) for _, value in records]
+
+    async def wait_events(self, topic: Topic, count: int) -> list[Envelope]:
+        async def published() -> bool:
+            return len(await self.events(topic)) >= count
+
+        published.__name__ = f"{count}_{topic}_events_published"
+        await eventually(published)
+        return await self.events(topic)
+
+    async def customer(self, external_id: str) -> Customer:
+        async with self.factory() as session:
+            found = await session.scalars(
+                select(Customer).where(Customer.external_id == external_id)
+            )
+            return found.one()
+
+
+@pytest.fixture
+def harness(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    start_service: StartService,
+    tmp_path: Path,
+) -> PushHarness:
+    """This test's harness (its own database, topics and simulator data)."""
+    return PushHarness(settings, session_factory, start_service, tmp_path / "netsuite-sim")

@@ -1,0 +1,20 @@
+"""`workflow.alert`: something needs a human; staged through the outbox like every event."""
+
+from __future__ import annotations
+
+import uuid
+
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import new_envelope
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import WorkflowAlert
+from cascade.shared.topics import Topic, topic_name
+
+
+def stage_alert(
+    uow: UnitOfWork, topic_prefix: str, run_id: uuid.UUID, what: str, reason: str, detail: str
+) -> None:
+    """Stage one alert; `what` keys it so a replay of the same failure alerts once."""
+    data = WorkflowAlert(severity="error", reason=reason, detail=detail).model_dump(mode="json")
+    envelope = new_envelope(Topic.WORKFLOW_ALERT, "cascade.runner", run_id, data, key_suffix=what)
+    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)

@@ -1,0 +1,47 @@
+"""Composition root of the runner service."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from cascade.runner.context_reader import ContextReader
+from cascade.runner.executor import StepExecutor
+from cascade.runner.expiry import ExpirySweeper
+from cascade.runner.runstate import RunnerDeps
+from cascade.runner.subscribers import register
+from cascade.shared.contract import load_contracts
+from cascade.shared.runtime import ServiceRuntime, create_service_app
+from cascade.shared.settings import Settings
+
+EXPIRY_SWEEP_S = 2.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The runner: drives runs from request through approval, fan-out and post actions."""
+    runtime = ServiceRuntime.build("runner", settings)
+    deps = RunnerDeps(
+        contracts=load_contracts(settings.contracts_dir),
+        context=ContextReader(runtime.session_factory, settings.context_timeout_ms),
+        topic_prefix=settings.topic_prefix,
+        verify_window_scale=settings.verify_window_scale,
+        clock=_now,
+    )
+    register(runtime, deps)
+    poll_s = settings.runner_poll_ms / 1000
+    executor = StepExecutor(
+        deps,
+        runtime.session_factory,
+        poll_s,
+        random.Random(settings.step_jitter_seed),
+        settings.crash_at,
+    )
+    runtime.add_background(executor.run)
+    runtime.add_background(ExpirySweeper(deps, runtime.session_factory, EXPIRY_SWEEP_S).run)
+    return create_service_app(runtime, "Cascade runner")

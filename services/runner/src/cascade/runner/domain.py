@@ -1,0 +1,76 @@
+"""Pure decisions of the runner before approval: what to propose, or why the run stops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from cascade.runner.canonical import sha256_of, to_jsonable
+from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """The HITL proposal: the exact payload Mike approves and its hash."""
+
+    action_type: str
+    entity_ref: str
+    approver: str
+    payload: dict[str, Any]
+    payload_sha256: str
+    expires_at: datetime
+
+
+def blocking_rules(outcomes: list[PreconditionOutcome]) -> list[str]:
+    """Names of the `block` preconditions that did not pass."""
+    return [o.name for o in outcomes if o.blocks]
+
+
+def outcome_rows(outcomes: list[PreconditionOutcome]) -> list[dict[str, Any]]:
+    """Precondition outcomes as JSON rows (for the proposal and the run log)."""
+    return [
+        {
+            "name": o.name,
+            "severity": o.severity,
+            "value": o.value,
+            "passed": o.passed,
+            "message": o.message,
+        }
+        for o in outcomes
+    ]
+
+
+def draft_proposal(
+    contract: Contract,
+    run_id: UUID,
+    inputs: dict[str, Any],
+    values: dict[str, Any],
+    context: dict[str, Any],
+    outcomes: list[PreconditionOutcome],
+    now: datetime,
+) -> ProposalDraft:
+    """The proposal for a run that passed its blocking preconditions."""
+    if contract.hitl is None:
+        raise ValueError(f"{contract.workflow_type} has no hitl gate")
+    payload = to_jsonable(
+        {
+            "workflow_type": contract.workflow_type,
+            "contract_version": contract.version,
+            "run_id": run_id,
+            "inputs": inputs,
+            "context": context,
+            "preconditions": outcome_rows(outcomes),
+            "warnings": [o.name for o in outcomes if not o.passed and o.severity == "warn"],
+            "what_changes": [vars(c) for c in what_changes(contract)],
+        }
+    )
+    return ProposalDraft(
+        action_type=contract.hitl.action_type,
+        entity_ref=entity_ref(contract, values),
+        approver=contract.hitl.approver,
+        payload=payload,
+        payload_sha256=sha256_of(payload),
+        expires_at=now + contract.hitl.expires_after,
+    )

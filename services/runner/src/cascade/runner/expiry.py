@@ -1,0 +1,83 @@
+"""Proposals nobody decided in time: the proposal and its run end `expired`, with an alert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.runner.alerts import stage_alert
+from cascade.runner.finish import Ending, finish_run
+from cascade.runner.runstate import RunnerDeps, lock_run, run_values
+from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExpirySweeper:
+    """Expires run-gate proposals past `expires_at`; the approvals CAS refuses them too."""
+
+    deps: RunnerDeps
+    session_factory: async_sessionmaker[AsyncSession]
+    poll_s: float
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("expiry sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
+
+    async def sweep(self) -> int:
+        """Expire every overdue gate proposal; returns how many runs ended."""
+        async with self.session_factory() as session:
+            overdue = (
+                await session.execute(
+                    select(ProposedAction.id, ProposedAction.run_id)
+                    .join(WorkflowRun, WorkflowRun.run_id == ProposedAction.run_id)
+                    .where(
+                        ProposedAction.status == "pending",
+                        ProposedAction.expires_at < self.deps.clock(),
+                        WorkflowRun.status == "awaiting_approval",
+                    )
+                    .limit(50)
+                )
+            ).all()
+        for proposal_id, run_id in overdue:
+            await self._expire(proposal_id, run_id)
+        return len(overdue)
+
+    async def _expire(self, proposal_id: int, run_id: uuid.UUID) -> None:
+        async with UnitOfWork(self.session_factory) as uow:
+            run = await lock_run(uow, run_id)
+            proposal = await uow.session.get(ProposedAction, proposal_id, with_for_update=True)
+            if run is None or proposal is None or proposal.status != "pending":
+                return
+            if run.status != "awaiting_approval":
+                return
+            now = self.deps.clock()
+            proposal.status, proposal.decided_at = "expired", now
+            contract = self.deps.contracts[run.workflow_type]
+            reason = f"proposal {proposal_id} expired unapproved at {proposal.expires_at}"
+            await finish_run(
+                uow,
+                run,
+                contract,
+                run_values(contract, run),
+                Ending("expired", reason),
+                self.deps.finish_context(),
+            )
+            stage_alert(
+                uow, self.deps.topic_prefix, run.run_id, "expired", "approval expired", reason
+            )
+            await uow.commit()

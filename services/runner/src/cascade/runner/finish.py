@@ -1,0 +1,223 @@
+"""The post actions of every run: run log, reflexion, event ledger + terminal event, verify rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from cascade.runner.canonical import to_jsonable
+from cascade.runner.context_reader import subject_of
+from cascade.runner.narrative import narrative, summary
+from cascade.shared.contract import AnyCheck, Contract, bind, event_key
+from cascade.shared.contract.templates import render_text
+from cascade.shared.db.models import (
+    EventRecord,
+    ReflexionEntry,
+    VerifyResult,
+    WorkflowRun,
+    WorkflowRunLog,
+    WorkflowRunStep,
+)
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import WorkflowEnded
+from cascade.shared.topics import Topic, topic_name
+
+SOURCE = "cascade.runner"
+# The terminal event each run status emits: exactly one per run.
+EVENT_OF_STATUS = {
+    "completed": Topic.WORKFLOW_COMPLETED,
+    "partial": Topic.WORKFLOW_PARTIAL,
+    "failed": Topic.WORKFLOW_FAILED,
+    "blocked": Topic.WORKFLOW_FAILED,
+    "rejected": Topic.WORKFLOW_FAILED,
+    "expired": Topic.WORKFLOW_FAILED,
+}
+VERIFIED_STATUSES = frozenset({"completed", "partial"})
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a run ends and why."""
+
+    status: str
+    reason: str | None = None
+    failed_rules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FinishContext:
+    """What finishing needs besides the unit of work."""
+
+    topic_prefix: str
+    verify_window_scale: float
+    now: datetime
+
+
+async def finish_run(
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    contract: Contract,
+    values: Mapping[str, object],
+    ending: Ending,
+    ctx: FinishContext,
+) -> None:
+    """Write every post action of the run's end in the caller's transaction (exactly once:
+    the caller holds the run row locked and checked it was not finished)."""
+    steps = await _step_views(uow, run.run_id)
+    run.status, run.completed_at, run.updated_at = ending.status, ctx.now, ctx.now
+    run.error = ending.reason
+    run_summary = to_jsonable(summary(ending.status, steps, run.started_at, ctx.now, ending.reason))
+    uow.session.add(
+        WorkflowRunLog(
+            run_id=run.run_id,
+            workflow_type=run.workflow_type,
+            status=ending.status,
+            started_at=run.started_at or run.requested_at,
+            completed_at=ctx.now,
+            summary_json=run_summary,
+        )
+    )
+    plan = contract.post_plan()
+    if plan.reflexion is not None:
+        _add_reflexion(uow, run, values, ending, steps, plan.reflexion.tags)
+    all_values = {**values, **_outputs(steps)}
+    _emit_end_event(uow, run, ending, steps, event_key(plan.event, all_values), ctx)
+    if ending.status in VERIFIED_STATUSES:
+        _stage_verify(uow, run.run_id, contract.verify, all_values, ctx)
+
+
+async def _step_views(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    rows = await uow.session.scalars(
+        select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id)
+    )
+    return {
+        r.step_id: {
+            "status": r.status,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+            "output": r.output or {},
+        }
+        for r in rows
+    }
+
+
+def _outputs(steps: Mapping[str, Mapping[str, Any]]) -> dict[str, object]:
+    merged: dict[str, object] = {}
+    for step in steps.values():
+        merged.update(step["output"])
+    return merged
+
+
+def _add_reflexion(
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    values: Mapping[str, object],
+    ending: Ending,
+    steps: Mapping[str, Mapping[str, Any]],
+    tags: list[str],
+) -> None:
+    subject, domain = subject_of(values)
+    shown = str(values.get("company_name") or subject or "") or None
+    uow.session.add(
+        ReflexionEntry(
+            run_id=run.run_id,
+            workflow_type=run.workflow_type,
+            narrative=narrative(run.workflow_type, shown, ending.status, steps, ending.reason),
+            tags=list(tags),
+            subject_key=subject,
+            email_domain=domain,
+        )
+    )
+
+
+def _emit_end_event(
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    ending: Ending,
+    steps: Mapping[str, Mapping[str, Any]],
+    key: str,
+    ctx: FinishContext,
+) -> None:
+    topic = EVENT_OF_STATUS[ending.status]
+    data = WorkflowEnded(
+        workflow_type=run.workflow_type,
+        status=ending.status,
+        started_at=run.started_at,
+        completed_at=ctx.now,
+        steps={name: str(step["status"]) for name, step in steps.items()},
+        reason=ending.reason,
+        failed_rules=ending.failed_rules,
+    ).model_dump(mode="json")
+    envelope = Envelope(
+        type=str(topic), source=SOURCE, run_id=run.run_id, idempotency_key=key, data=data
+    )
+    # The ledger's unique key makes a second end of the same run fail loudly.
+    uow.session.add(
+        EventRecord(
+            id=envelope.id,
+            type=envelope.type,
+            run_id=run.run_id,
+            idempotency_key=key,
+            data=data,
+        )
+    )
+    stage(uow.session, topic_name(ctx.topic_prefix, topic), envelope)
+
+
+def _stage_verify(
+    uow: UnitOfWork,
+    run_id: uuid.UUID,
+    checks: list[AnyCheck],
+    values: Mapping[str, object],
+    ctx: FinishContext,
+) -> None:
+    for check in checks:
+        try:
+            spec, status = to_jsonable(_spec(check, values)), "pending"
+        except KeyError as exc:
+            # A check about an output that a failed step never produced cannot be run.
+            spec, status = {"kind": check.kind, "skipped_because": str(exc)}, "skipped"
+        due = ctx.now + _scaled(check.window, ctx.verify_window_scale)
+        deadline = (
+            due + _scaled(check.retry_until, ctx.verify_window_scale) if check.retry_until else None
+        )
+        uow.session.add(
+            VerifyResult(
+                run_id=run_id,
+                check_name=check.name,
+                kind=check.kind,
+                status=status,
+                spec=spec,
+                due_at=due,
+                deadline_at=deadline,
+            )
+        )
+
+
+def _spec(check: AnyCheck, values: Mapping[str, object]) -> dict[str, Any]:
+    # Everything the verifier needs, bound now: it never re-reads the contract.
+    if check.kind == "sql":
+        return {
+            "kind": "sql",
+            "sql": check.sql,
+            "params": bind(check.sql, values),
+            "expect": check.expect,
+        }
+    return {
+        "kind": "http",
+        "system": check.system,
+        "method": check.method,
+        "path": render_text(check.path, values),
+        "expect_status": check.expect_status,
+    }
+
+
+def _scaled(window: timedelta, scale: float) -> timedelta:
+    return window * scale

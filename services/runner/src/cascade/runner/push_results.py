@@ -1,0 +1,56 @@
+"""`ns.push.result`: finish the NetSuite step of a run once NetSuite confirmed or gave up."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+
+from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
+from cascade.runner.runstate import (
+    RunnerDeps,
+    advance,
+    done_outputs,
+    lock_run,
+    run_values,
+    step_rows,
+)
+from cascade.shared.contract import NetSuitePushStep, bind
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.payloads import NsPushResult
+
+log = logging.getLogger(__name__)
+
+
+async def on_push_result(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Mark the waiting step done (with the write-back) or failed, then advance the run."""
+    result = NsPushResult.model_validate(envelope.data)
+    run = await lock_run(uow, envelope.run_id)
+    if run is None or run.status != "running":
+        return
+    rows = await step_rows(uow, run.run_id)
+    waiting = [
+        r
+        for r in rows.values()
+        if r.status == AWAITING_RESULT and (r.output or {}).get("push_id") == result.push_id
+    ]
+    if not waiting:
+        log.info("run %s: no step waits for push %s", run.run_id, result.push_id)
+        return
+    row = waiting[0]
+    contract = deps.contracts[run.workflow_type]
+    step = contract.step(row.step_id)
+    assert isinstance(step, NetSuitePushStep)
+    now = deps.clock()
+    row.attempts, row.finished_at = result.attempts, now
+    if result.status == "applied":
+        output = {**(row.output or {}), step.id_output: result.netsuite_id}
+        if step.writeback is not None:
+            scope = run_values(contract, run) | done_outputs(rows.values()) | output
+            sql = step.writeback.sql
+            await uow.session.execute(text(sql), bind(sql, scope))
+        row.status, row.output = DONE, output
+    else:
+        row.status, row.last_error = FAILED, result.error or "NetSuite push failed"
+    await advance(uow, run, contract, deps)

@@ -1,0 +1,106 @@
+"""Run-level state changes shared by the handlers: lock, values, fan-out start, conclusion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from cascade.runner.context_reader import ContextReader
+from cascade.runner.finish import Ending, FinishContext, finish_run
+from cascade.runner.progress import initial_status, run_outcome, settle
+from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
+from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
+from cascade.shared.db.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RunnerDeps:
+    """What the runner's handlers need, built once in the composition root."""
+
+    contracts: Mapping[str, Contract]
+    context: ContextReader
+    topic_prefix: str
+    verify_window_scale: float
+    clock: Callable[[], datetime]
+
+    def finish_context(self) -> FinishContext:
+        """The finishing context at this instant."""
+        return FinishContext(self.topic_prefix, self.verify_window_scale, self.clock())
+
+
+async def lock_run(uow: UnitOfWork, run_id: uuid.UUID) -> WorkflowRun | None:
+    """The run row, locked: every state change of one run is serialized on it."""
+    return (
+        await uow.session.scalars(
+            select(WorkflowRun).where(WorkflowRun.run_id == run_id).with_for_update()
+        )
+    ).one_or_none()
+
+
+def run_values(contract: Contract, run: WorkflowRun) -> dict[str, object]:
+    """The names a run binds: validated inputs, derived values, runtime values, context."""
+    values = prepare_values(contract, run.inputs)
+    values |= runtime_values(run.run_id, run.workflow_type, run.requested_at)
+    return values | dict(run.context or {})
+
+
+async def begin_fanout(
+    uow: UnitOfWork, run: WorkflowRun, contract: Contract, now: datetime
+) -> None:
+    """Mark the run running and stage one status row per fan-out step."""
+    run.status, run.started_at, run.updated_at = "running", now, now
+    needs = needs_map(contract.fan_out)
+    for step in contract.fan_out:
+        uow.session.add(
+            WorkflowRunStep(
+                run_id=run.run_id,
+                step_id=step.id,
+                status=initial_status(needs[step.id]),
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+
+
+async def step_rows(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRunStep]:
+    """The run's step rows by step id."""
+    rows = await uow.session.scalars(
+        select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id)
+    )
+    return {r.step_id: r for r in rows}
+
+
+async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: RunnerDeps) -> None:
+    """After a step changed: release dependents, skip the unreachable, finish when all ended."""
+    await uow.session.flush()
+    rows = await step_rows(uow, run.run_id)
+    settled = settle({k: r.status for k, r in rows.items()}, needs_map(contract.fan_out))
+    now = deps.clock()
+    for step_id, status in settled.items():
+        if rows[step_id].status != status:
+            rows[step_id].status, rows[step_id].next_attempt_at = status, now
+    outcome = run_outcome(settled)
+    if outcome is not None and run.status == "running":
+        await uow.session.flush()
+        ending = Ending(outcome, reason=_failure_reason(rows))
+        await finish_run(
+            uow, run, contract, run_values(contract, run), ending, deps.finish_context()
+        )
+
+
+def _failure_reason(rows: Mapping[str, WorkflowRunStep]) -> str | None:
+    failed = [f"{k}: {r.last_error}" for k, r in rows.items() if r.status == "failed"]
+    return "; ".join(failed) or None
+
+
+def done_outputs(rows: Iterable[WorkflowRunStep]) -> dict[str, object]:
+    """Outputs of the finished steps, which later steps and write-backs may bind."""
+    merged: dict[str, object] = {}
+    for row in rows:
+        if row.status == "done" and row.output:
+            merged.update(row.output)
+    return merged

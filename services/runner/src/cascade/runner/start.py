@@ -1,0 +1,109 @@
+"""`workflow.requested`: record the run, load context, check preconditions, then propose or run."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+
+from cascade.runner.canonical import to_jsonable
+from cascade.runner.context_reader import subject_of
+from cascade.runner.domain import blocking_rules, draft_proposal
+from cascade.runner.finish import Ending, finish_run
+from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.shared.contract import Contract, evaluate_preconditions
+from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.payloads import WorkflowRequested
+
+log = logging.getLogger(__name__)
+
+
+async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Handle one `workflow.requested`; a replay of a recorded run changes nothing."""
+    request = WorkflowRequested.model_validate(envelope.data)
+    contract = deps.contracts.get(request.workflow_type)
+    if not await _record(uow, envelope, request, contract):
+        return
+    run = await lock_run(uow, envelope.run_id)
+    assert run is not None
+    if contract is None:
+        # Intake checks the type; this is a contract removed while the request was queued.
+        run.status, run.error = "failed", f"unknown workflow type {request.workflow_type!r}"
+        return
+    try:
+        values = run_values(contract, run)
+    except ValidationError as exc:
+        await finish_run(
+            uow,
+            run,
+            contract,
+            {},
+            Ending("failed", f"invalid inputs: {exc}"),
+            deps.finish_context(),
+        )
+        return
+    await _decide(deps, uow, run, contract, values)
+
+
+async def _record(
+    uow: UnitOfWork, envelope: Envelope, request: WorkflowRequested, contract: Contract | None
+) -> bool:
+    inserted = await uow.session.execute(
+        insert(WorkflowRun)
+        .values(
+            run_id=envelope.run_id,
+            workflow_type=request.workflow_type,
+            contract_version=contract.version if contract else None,
+            status="requested",
+            inputs=request.inputs,
+            source=request.source,
+            requested_at=envelope.time,
+        )
+        .on_conflict_do_nothing(index_elements=["run_id"])
+        .returning(WorkflowRun.run_id)
+    )
+    return inserted.first() is not None
+
+
+async def _decide(
+    deps: RunnerDeps,
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    contract: Contract,
+    values: dict[str, object],
+) -> None:
+    context = await deps.context.load(contract, values)
+    run.context = to_jsonable(context)
+    scope = {**values, **context}
+    outcomes = evaluate_preconditions(contract, scope)
+    blocked = blocking_rules(outcomes)
+    now = deps.clock()
+    if blocked:
+        reason = "blocked by precondition " + ", ".join(blocked)
+        ending = Ending("blocked", reason, failed_rules=blocked)
+        await finish_run(uow, run, contract, scope, ending, deps.finish_context())
+    elif contract.requires_approval:
+        prior = await deps.context.prior_reflexions(*subject_of(scope))
+        shown_context = {**run.context, "prior_reflexions": prior}
+        draft = draft_proposal(
+            contract, run.run_id, run.inputs, scope, shown_context, outcomes, now
+        )
+        uow.session.add(
+            ProposedAction(
+                run_id=run.run_id,
+                action_type=draft.action_type,
+                entity_ref=draft.entity_ref,
+                approver=draft.approver,
+                status="pending",
+                payload=draft.payload,
+                payload_sha256=draft.payload_sha256,
+                version=1,
+                expires_at=draft.expires_at,
+            )
+        )
+        run.status, run.updated_at = "awaiting_approval", now
+    else:
+        await begin_fanout(uow, run, contract, now)

@@ -1,0 +1,151 @@
+"""Pytest fixtures for integration and e2e tests: the real broker and database, isolated per test.
+
+Each test gets its own database (a copy of a migrated template) and its own topic prefix
+and consumer groups, so tests never see each other's rows or records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.devstack.infra import DATABASE_URL_ENV, KAFKA_BOOTSTRAP_ENV, StackEndpoints, infra_up
+from cascade.devstack.kafka import acreate_topics
+from cascade.devstack.paths import repo_root
+from cascade.devstack.service_process import ServiceProcess, free_port
+from cascade.shared.db.engine import build_engine, build_session_factory
+from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.settings import Settings
+from cascade.shared.topics import all_topic_names
+
+TEMPLATE_DB = "cascade_test_template"
+
+StartService = Callable[..., ServiceProcess]
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database=database)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def stack() -> StackEndpoints:
+    """The test profile's PostgreSQL and Kafka (started if needed), or external ones from env."""
+    if os.environ.get(DATABASE_URL_ENV) and os.environ.get(KAFKA_BOOTSTRAP_ENV):
+        return StackEndpoints(
+            os.environ[DATABASE_URL_ENV], os.environ[KAFKA_BOOTSTRAP_ENV], False, False
+        )
+    return infra_up("test")
+
+
+@pytest.fixture(scope="session")
+async def template_database(stack: StackEndpoints) -> str:
+    """A database migrated to head once per session; tests copy it."""
+    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    url = make_url(stack.database_url).set(database=TEMPLATE_DB).render_as_string(False)
+    await asyncio.to_thread(upgrade_to_head, url)
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+async def database_url(stack: StackEndpoints, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    finally:
+        await admin.close()
+    yield make_url(stack.database_url).set(database=name).render_as_string(False)
+    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def settings(stack: StackEndpoints, database_url: str) -> Settings:
+    """Settings of this test: its database, its topic prefix (topics created), its groups."""
+    tag = uuid.uuid4().hex[:10]
+    result = Settings(
+        database_url=database_url,
+        kafka_bootstrap=stack.kafka_bootstrap,
+        topic_prefix=f"t{tag}.",
+        consumer_group_prefix=f"g{tag}",
+        contracts_dir=repo_root() / "contracts",
+        max_delivery_attempts=3,
+        redelivery_backoff_ms=50,
+        outbox_poll_ms=50,
+    )
+    await acreate_topics(stack.kafka_bootstrap, all_topic_names(result.topic_prefix))
+    return result
+
+
+@pytest.fixture
+async def session_factory(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on this test's database."""
+    engine = build_engine(settings, application_name="cascade-tests")
+    yield build_session_factory(engine)
+    await engine.dispose()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a service process use `settings`."""
+    return {
+        "CASCADE_DATABASE_URL": settings.database_url,
+        "CASCADE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "CASCADE_TOPIC_PREFIX": settings.topic_prefix,
+        "CASCADE_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "CASCADE_CONTRACTS_DIR": str(settings.contracts_dir),
+        "CASCADE_MAX_DELIVERY_ATTEMPTS": str(settings.max_delivery_attempts),
+        "CASCADE_REDELIVERY_BACKOFF_MS": str(settings.redelivery_backoff_ms),
+        "CASCADE_OUTBOX_POLL_MS": str(settings.outbox_poll_ms),
+    }
+
+
+SERVICE_MODULES = {
+    "intake": ("cascade.intake", "CASCADE_INTAKE_PORT"),
+    "runner": ("cascade.runner", "CASCADE_RUNNER_PORT"),
+    "approvals": ("cascade.approvals", "CASCADE_APPROVALS_PORT"),
+    "ns_pusher": ("cascade.ns_pusher", "CASCADE_NS_PUSHER_PORT"),
+    "verifier": ("cascade.verifier", "CASCADE_VERIFIER_PORT"),
+    "probe": ("cascade.devstack.probe", "CASCADE_PROBE_PORT"),
+    "netsuite_sim": ("cascade.netsuite_sim", "CASCADE_NETSUITE_SIM_PORT"),
+}
+
+
+@pytest.fixture
+def start_service(settings: Settings, tmp_path: Path) -> Iterator[StartService]:
+    """Start a service as a real process on a free port; all are stopped after the test."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, extra_env: dict[str, str] | None = None) -> ServiceProcess:
+        module, port_var = SERVICE_MODULES[name]
+        port = free_port()
+        env = {**settings_env(settings), port_var: str(port), **(extra_env or {})}
+        proc = ServiceProcess(name, module, port, env, tmp_path / f"{name}.log")
+        proc.start()
+        started.append(proc)
+        proc.wait_healthy()
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()

@@ -1,0 +1,168 @@
+"""`up`, `down`, `prepare`: the whole local system, as `make up` / `make down` run it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cascade.devstack import procs
+from cascade.devstack.infra import StackEndpoints, add_profile_argument, infra_down, infra_up
+from cascade.devstack.kafka import create_topics
+from cascade.devstack.paths import logs_dir, repo_root, state_dir
+from cascade.devstack.service_process import http_ok
+from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.topics import all_topic_names
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service of the system: its module and default local port."""
+
+    name: str
+    module: str
+    port_env: str
+    default_port: int
+
+
+SERVICES = (
+    # The simulator stands in for NetSuite locally; its test API stays off here.
+    ServiceSpec("netsuite-sim", "cascade.netsuite_sim", "CASCADE_NETSUITE_SIM_PORT", 8009),
+    ServiceSpec("intake", "cascade.intake", "CASCADE_INTAKE_PORT", 8001),
+    ServiceSpec("approvals", "cascade.approvals", "CASCADE_APPROVALS_PORT", 8002),
+    ServiceSpec("runner", "cascade.runner", "CASCADE_RUNNER_PORT", 8003),
+    ServiceSpec("ns-pusher", "cascade.ns_pusher", "CASCADE_NS_PUSHER_PORT", 8004),
+    ServiceSpec("verifier", "cascade.verifier", "CASCADE_VERIFIER_PORT", 8005),
+)
+
+
+def _say(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def prepare(endpoints: StackEndpoints, topic_prefix: str = "") -> None:
+    """Create every topic and bring the database to the newest schema and reference data."""
+    started = time.monotonic()
+    create_topics(endpoints.kafka_bootstrap, all_topic_names(topic_prefix))
+    upgrade_to_head(endpoints.database_url)
+    _say(f"topics and migrations ready in {time.monotonic() - started:.1f}s")
+
+
+def admin_token(profile: str) -> tuple[str, str]:
+    """The admin API token and where it came from; generated once for local use."""
+    from_env = os.environ.get("CASCADE_ADMIN_TOKEN")
+    if from_env:
+        return from_env, "CASCADE_ADMIN_TOKEN"
+    path = repo_root() / ".cascade" / "admin-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+        _say(f"generated an admin API token into {path} (mode 0600); keep it secret")
+    return path.read_text().strip(), str(path)
+
+
+def _pidfile(profile: str, service: ServiceSpec) -> Path:
+    return state_dir(profile) / "run" / f"{service.name}.pid"
+
+
+def _port(service: ServiceSpec) -> int:
+    return int(os.environ.get(service.port_env, service.default_port))
+
+
+def start_services(profile: str, endpoints: StackEndpoints, token: str) -> None:
+    """Start every service that is not running yet, then wait until all are healthy."""
+    env = {
+        **os.environ,
+        **endpoints.env(),
+        "CASCADE_ADMIN_TOKEN": token,
+        "CASCADE_CONTRACTS_DIR": str(repo_root() / "contracts"),
+    }
+    for service in SERVICES:
+        pidfile = _pidfile(profile, service)
+        if procs.is_running(pidfile):
+            continue
+        procs.start_detached(
+            [sys.executable, "-m", service.module],
+            log_file=logs_dir(profile) / f"{service.name}.log",
+            pidfile=pidfile,
+            cwd=repo_root(),
+            env={**env, service.port_env: str(_port(service))},
+        )
+    for service in SERVICES:
+        _wait_healthy(profile, service)
+
+
+def _wait_healthy(profile: str, service: ServiceSpec, timeout: float = 120.0) -> None:
+    url = f"http://127.0.0.1:{_port(service)}/healthz"
+    log = logs_dir(profile) / f"{service.name}.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if http_ok(url):
+            return
+        if not procs.is_running(_pidfile(profile, service)):
+            raise RuntimeError(f"{service.name} exited; its log:\n{procs.tail(log)}")
+        time.sleep(0.3)
+    raise TimeoutError(f"{service.name} not healthy after {timeout}s; log:\n{procs.tail(log)}")
+
+
+def stop_services(profile: str) -> None:
+    """Stop every service this profile started."""
+    for service in reversed(SERVICES):
+        if procs.stop(_pidfile(profile, service), timeout=20):
+            _say(f"stopped {service.name}")
+
+
+def up(profile: str) -> None:
+    """Provision, prepare and start the whole system; print where everything is."""
+    started = time.monotonic()
+    endpoints = infra_up(profile)
+    prepare(endpoints)
+    token, token_source = admin_token(profile)
+    start_services(profile, endpoints, token)
+    _say(f"all services healthy in {time.monotonic() - started:.1f}s total")
+    for service in SERVICES:
+        log = logs_dir(profile) / f"{service.name}.log"
+        _say(f"  {service.name:<10} http://127.0.0.1:{_port(service)}  log: {log}")
+    _say(f"  admin API token: from {token_source}")
+
+
+def down(profile: str, purge: bool) -> None:
+    """Stop the services, then PostgreSQL and Kafka."""
+    stop_services(profile)
+    infra_down(profile, purge=purge)
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        up(args.profile)
+    elif args.command == "down":
+        down(args.profile, args.purge)
+    else:
+        prepare(
+            StackEndpoints(
+                os.environ["CASCADE_DATABASE_URL"], os.environ["CASCADE_KAFKA_BOOTSTRAP"]
+            )
+        )
+    return 0
+
+
+def register_stack_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Add `up`, `down` and `prepare` to the devstack CLI."""
+    up_parser = subparsers.add_parser("up", help="provision and start the whole system")
+    add_profile_argument(up_parser)
+    down_parser = subparsers.add_parser("down", help="stop what `up` started")
+    add_profile_argument(down_parser)
+    down_parser.add_argument("--purge", action="store_true", help="also delete data")
+    subparsers.add_parser(
+        "prepare", help="topics + migrations on CASCADE_KAFKA_BOOTSTRAP / CASCADE_DATABASE_URL"
+    )
+    for parser in (up_parser, down_parser, subparsers.choices["prepare"]):
+        parser.set_defaults(handler=_cmd)

@@ -1,0 +1,9 @@
+"""`python -m cascade.netsuite_sim`: the simulator on `CASCADE_NETSUITE_SIM_PORT` (8009)."""
+
+from cascade.netsuite_sim.app import create_app
+from cascade.shared.serve import serve
+from cascade.shared.settings import Settings
+
+if __name__ == "__main__":
+    settings = Settings()
+    serve(create_app(settings), settings.http_host, settings.netsuite_sim_port)
