@@ -6,16 +6,21 @@ service publishes it, an `ns.push.result` as ns-pusher does) so the runner is te
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import produce_raw, read_all
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import (
+    count_rows,
+    decide_on_wire,
+    publish,
+    request_run,
+    run_status,
+    terminal_events,
+    wait_status,
+)
 from cascade.shared.db.models import (
     Customer,
     CustomerProgram,
@@ -24,14 +29,12 @@ from cascade.shared.db.models import (
     ProposedAction,
     ReflexionEntry,
     VerifyResult,
-    WorkflowRun,
     WorkflowRunLog,
 )
-from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.normalize import normalize_company_name
-from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
+from cascade.shared.payloads import NsPushResult
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic, topic_name
+from cascade.shared.topics import Topic
 
 pytestmark = pytest.mark.integration
 Factory = async_sessionmaker[AsyncSession]
@@ -44,82 +47,22 @@ INPUTS = {
 }
 
 
-async def publish(
-    settings: Settings, topic: Topic, run_id: uuid.UUID, data: dict[str, Any], suffix: str = ""
-) -> None:
-    envelope = new_envelope(topic, "test", run_id, data, key_suffix=suffix)
-    await produce_raw(
-        settings.kafka_bootstrap,
-        topic_name(settings.topic_prefix, topic),
-        envelope.to_bytes(),
-        str(run_id),
-    )
-
-
-async def request_run(settings: Settings, inputs: dict[str, Any]) -> uuid.UUID:
-    run_id = uuid.uuid4()
-    data = WorkflowRequested(workflow_type="new_customer", inputs=inputs).model_dump(mode="json")
-    await publish(settings, Topic.WORKFLOW_REQUESTED, run_id, data)
-    return run_id
-
-
-async def run_status(factory: Factory, run_id: uuid.UUID) -> str | None:
+async def confirm_push(factory: Factory, settings: Settings, run_id: object) -> NsPendingPush:
+    """Answer the run's staged push as ns-pusher does after NetSuite confirmed it."""
     async with factory() as session:
-        run = await session.get(WorkflowRun, run_id)
-        return None if run is None else run.status
-
-
-async def wait_status(factory: Factory, run_id: uuid.UUID, status: str) -> None:
-    async def reached() -> bool:
-        return await run_status(factory, run_id) == status
-
-    await eventually(reached, within=60)
-
-
-async def count(factory: Factory, model: type[Any], run_id: uuid.UUID) -> int:
-    async with factory() as session:
-        stmt = select(func.count()).select_from(model).where(model.run_id == run_id)
-        return int((await session.execute(stmt)).scalar_one())
-
-
-async def approve(factory: Factory, settings: Settings, run_id: uuid.UUID) -> ProposedAction:
-    async with factory() as session, session.begin():
-        proposal = (
-            await session.scalars(
-                select(ProposedAction).where(
-                    ProposedAction.run_id == run_id,
-                    ProposedAction.action_type == "workflow_new_customer",
-                )
-            )
-        ).one()
-        proposal.status, proposal.decided_by = "approved", "mike"
-    decision = ProposalDecision(
-        proposal_id=proposal.id,
-        action_type=proposal.action_type,
-        version=proposal.version,
-        payload_sha256=proposal.payload_sha256,
-        decided_by="mike",
+        push = (await session.scalars(select(NsPendingPush))).one()
+    result = NsPushResult(
+        push_id=push.id,
+        record_type="customer",
+        external_id=push.external_id,
+        status="applied",
+        netsuite_id="4242",
+        attempts=1,
     )
     await publish(
-        settings,
-        Topic.PROPOSAL_APPROVED,
-        run_id,
-        decision.model_dump(mode="json"),
-        str(proposal.id),
+        settings, Topic.NS_PUSH_RESULT, push.run_id, result.model_dump(mode="json"), str(push.id)
     )
-    return proposal
-
-
-async def terminal_events(settings: Settings, run_id: uuid.UUID) -> list[Envelope]:
-    found = []
-    for topic in (Topic.WORKFLOW_COMPLETED, Topic.WORKFLOW_PARTIAL, Topic.WORKFLOW_FAILED):
-        for _key, value in await read_all(
-            settings.kafka_bootstrap, topic_name(settings.topic_prefix, topic)
-        ):
-            envelope = Envelope.from_bytes(value)
-            if envelope.run_id == run_id:
-                found.append(envelope)
-    return found
+    return push
 
 
 async def test_happy_path_through_approval_push_and_post_actions(
@@ -128,15 +71,14 @@ async def test_happy_path_through_approval_push_and_post_actions(
     start_service("runner")
     run_id = await request_run(settings, INPUTS)
     await wait_status(session_factory, run_id, "awaiting_approval")
-    async with session_factory() as session:
-        customers = (await session.execute(select(func.count()).select_from(Customer))).scalar_one()
-    assert customers == 0, "no side effect before approval"
+    assert await count_rows(session_factory, Customer) == 0, "no side effect before approval"
 
-    proposal = await approve(session_factory, settings, run_id)
+    proposal = await decide_on_wire(session_factory, settings, run_id, approve=True)
     assert proposal.entity_ref == f"workflow:new_customer:run_{run_id}"
+    assert proposal.payload["inputs"] == INPUTS
 
     async def push_staged() -> bool:
-        return await count(session_factory, NsPendingPush, run_id) == 1
+        return await count_rows(session_factory, NsPendingPush, run_id) == 1
 
     await eventually(push_staged, within=60)
     async with session_factory() as session:
@@ -147,24 +89,11 @@ async def test_happy_path_through_approval_push_and_post_actions(
     assert customer.companyname_normalized == normalize_company_name("Acme, Inc.")
     assert await run_status(session_factory, run_id) == "running", "waits for NetSuite"
 
-    result = NsPushResult(
-        push_id=push.id,
-        record_type="customer",
-        external_id=push.external_id,
-        status="applied",
-        netsuite_id="4242",
-        attempts=1,
-    )
-    await publish(
-        settings, Topic.NS_PUSH_RESULT, run_id, result.model_dump(mode="json"), str(push.id)
-    )
+    await confirm_push(session_factory, settings, run_id)
     await wait_status(session_factory, run_id, "completed")
 
     async with session_factory() as session:
         customer = (await session.scalars(select(Customer))).one()
-        programs = (
-            await session.execute(select(func.count()).select_from(CustomerProgram))
-        ).scalar_one()
         email = (
             await session.scalars(
                 select(ProposedAction).where(
@@ -173,7 +102,7 @@ async def test_happy_path_through_approval_push_and_post_actions(
             )
         ).one()
     assert customer.netsuite_id == "4242"
-    assert programs == 4, "gold's default programs"
+    assert await count_rows(session_factory, CustomerProgram) == 4, "gold's default programs"
     assert email.status == "pending"
     assert email.payload["to"] == "Ops@Acme.example"
     for model, expected in (
@@ -182,7 +111,7 @@ async def test_happy_path_through_approval_push_and_post_actions(
         (EventRecord, 1),
         (VerifyResult, 2),
     ):
-        assert await count(session_factory, model, run_id) == expected, model.__name__
+        assert await count_rows(session_factory, model, run_id) == expected, model.__name__
 
     async def one_completed_on_the_wire() -> bool:
         return len(await terminal_events(settings, run_id)) == 1
@@ -190,23 +119,37 @@ async def test_happy_path_through_approval_push_and_post_actions(
     await eventually(one_completed_on_the_wire, within=30)
     [event] = await terminal_events(settings, run_id)
     assert event.type == "workflow.completed"
+    assert event.idempotency_key == f"new_customer:{run_id}"
 
 
-async def test_duplicate_by_normalized_name_blocks_and_writes_nothing(
-    settings: Settings, session_factory: Factory, start_service: StartService
+@pytest.mark.parametrize(
+    ("existing_name", "existing_email"),
+    [("ACME Inc", "someone@else.example"), ("Totally Different", " OPS@acme.EXAMPLE")],
+    ids=["by-normalized-name", "by-email-case"],
+)
+async def test_duplicate_blocks_and_writes_nothing(
+    settings: Settings,
+    session_factory: Factory,
+    start_service: StartService,
+    existing_name: str,
+    existing_email: str,
 ) -> None:
     async with session_factory() as session, session.begin():
         await session.execute(
             text(
                 "INSERT INTO customers (companyname, companyname_normalized, email) "
-                "VALUES ('ACME Inc', :n, 'someone@else.example')"
+                "VALUES (:name, :n, :email)"
             ),
-            {"n": normalize_company_name("ACME Inc")},
+            {
+                "name": existing_name,
+                "n": normalize_company_name(existing_name),
+                "email": existing_email.strip(),
+            },
         )
     start_service("runner")
     run_id = await request_run(settings, INPUTS)
     await wait_status(session_factory, run_id, "blocked")
-    assert await count(session_factory, ProposedAction, run_id) == 0
+    assert await count_rows(session_factory, ProposedAction, run_id) == 0
 
     async def failed_event() -> bool:
         return len(await terminal_events(settings, run_id)) == 1
@@ -215,6 +158,4 @@ async def test_duplicate_by_normalized_name_blocks_and_writes_nothing(
     [event] = await terminal_events(settings, run_id)
     assert event.type == "workflow.failed"
     assert event.data["failed_rules"] == ["no_duplicate"]
-    async with session_factory() as session:
-        total = (await session.execute(select(func.count()).select_from(Customer))).scalar_one()
-    assert total == 1, "nothing written"
+    assert await count_rows(session_factory, Customer) == 1, "nothing written"

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cascade.intake.api import BodyTooLarge, read_limited
 from cascade.intake.handlers import IdempotencyConflict, accept_run
-from cascade.intake.validation import FieldError, InputValidator, RunRequest
+from cascade.intake.validation import FieldError, InputValidator, RunRequest, nul_errors
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
@@ -75,7 +75,7 @@ def form_router(
         key = fields.pop("idempotency_key", None)
         if name not in manual:
             return HTMLResponse("Unknown workflow.", status_code=422)
-        problems = validate(name, fields)
+        problems = nul_errors(fields) or validate(name, fields)
         if problems:
             return page(
                 name, {**fields, "idempotency_key": key or ""}, field_messages(problems), 422

@@ -46,8 +46,28 @@ def parse_run_request(raw: bytes, validate_inputs: InputValidator) -> RunRequest
         request = RunRequest.model_validate(document)
     except ValidationError as exc:
         return [_field_error(e) for e in exc.errors()]
-    problems = validate_inputs(request.workflow_type, request.inputs)
+    problems = nul_errors(request.inputs) or validate_inputs(request.workflow_type, request.inputs)
     return problems or request
+
+
+def nul_errors(inputs: Mapping[str, Any]) -> list[FieldError]:
+    """NUL characters anywhere in the inputs: PostgreSQL text cannot store them, so they are
+    refused here with the field named rather than failing a step after approval."""
+    return [
+        FieldError(f"inputs.{name}", "must not contain NUL (U+0000) characters")
+        for name, value in inputs.items()
+        if _has_nul(value)
+    ]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _field_error(error: Any) -> FieldError:

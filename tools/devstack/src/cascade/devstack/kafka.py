@@ -119,6 +119,9 @@ def render_server_properties(port: int, controller_port: int, data_dir: Path) ->
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "log.cleaner.dedupe.buffer.size": "16777216",
+        # Tests create and delete thousands of topics; remove deleted logs promptly so their
+        # files do not pile up against the open-file limit.
+        "file.delete.delay.ms": "1000",
     }
     lines = ["# Written by cascade.devstack (see shared/guides/kafka-local.md); do not edit."]
     lines += [f"{key}={value}" for key, value in props.items()]

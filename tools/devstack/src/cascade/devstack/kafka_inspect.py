@@ -65,3 +65,14 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     finally:
         await admin.close()
     return sorted(TopicPartition(topic, p["partition"]) for d in described for p in d["partitions"])
+
+
+async def delete_topics(bootstrap: str, names: list[str]) -> None:
+    """Delete topics (missing ones are fine): tests clean up so the broker's open files
+    stay bounded however many tests run."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(names, timeout_ms=30000)
+    finally:
+        await admin.close()

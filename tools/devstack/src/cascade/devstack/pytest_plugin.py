@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.infra import DATABASE_URL_ENV, KAFKA_BOOTSTRAP_ENV, StackEndpoints, infra_up
 from cascade.devstack.kafka import acreate_topics
+from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.shared.db.engine import build_engine, build_session_factory
@@ -81,7 +82,7 @@ async def database_url(stack: StackEndpoints, template_database: str) -> AsyncIt
 
 
 @pytest.fixture
-async def settings(stack: StackEndpoints, database_url: str) -> Settings:
+async def settings(stack: StackEndpoints, database_url: str) -> AsyncIterator[Settings]:
     """Settings of this test: its database, its topic prefix (topics created), its groups."""
     tag = uuid.uuid4().hex[:10]
     result = Settings(
@@ -94,8 +95,10 @@ async def settings(stack: StackEndpoints, database_url: str) -> Settings:
         redelivery_backoff_ms=50,
         outbox_poll_ms=50,
     )
-    await acreate_topics(stack.kafka_bootstrap, all_topic_names(result.topic_prefix))
-    return result
+    topics = all_topic_names(result.topic_prefix)
+    await acreate_topics(stack.kafka_bootstrap, topics)
+    yield result
+    await delete_topics(stack.kafka_bootstrap, topics)
 
 
 @pytest.fixture

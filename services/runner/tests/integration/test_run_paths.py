@@ -1,0 +1,178 @@
+"""Reject, expiry, warnings, replays and a crash in the middle of the fan-out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.devstack.pytest_plugin import StartService
+from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import (
+    count_rows,
+    decide_on_wire,
+    events_of,
+    gate_proposal,
+    publish,
+    request_run,
+    terminal_events,
+    wait_status,
+)
+from cascade.shared.db.models import (
+    Customer,
+    CustomerProgram,
+    NsPendingPush,
+    ProposedAction,
+    WorkflowRunLog,
+)
+from cascade.shared.payloads import ProposalDecision
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+
+pytestmark = pytest.mark.integration
+Factory = async_sessionmaker[AsyncSession]
+INPUTS = {
+    "company_name": "Paths Ltd",
+    "contact_email": "ops@paths.example",
+    "billing_address": "9 Path Rd",
+}
+
+
+async def one_terminal_event(settings: Settings, run_id: uuid.UUID, kind: str) -> None:
+    async def arrived() -> bool:
+        return len(await terminal_events(settings, run_id)) >= 1
+
+    await eventually(arrived, within=30)
+    events = await terminal_events(settings, run_id)
+    assert [e.type for e in events] == [kind]
+
+
+async def test_reject_ends_the_run_with_nothing_written(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    await decide_on_wire(session_factory, settings, run_id, approve=False, reason="wrong tier")
+    await wait_status(session_factory, run_id, "rejected")
+    await one_terminal_event(settings, run_id, "workflow.failed")
+    assert await count_rows(session_factory, Customer) == 0
+    assert await count_rows(session_factory, WorkflowRunLog, run_id) == 1
+
+
+async def test_expiry_ends_the_run_and_alerts(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(ProposedAction)
+            .where(ProposedAction.run_id == run_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    await wait_status(session_factory, run_id, "expired")
+    assert (await gate_proposal(session_factory, run_id)).status == "expired"
+    await one_terminal_event(settings, run_id, "workflow.failed")
+
+    async def alerted() -> bool:
+        return len(await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)) == 1
+
+    await eventually(alerted, within=30)
+    assert await count_rows(session_factory, Customer) == 0
+
+
+async def test_email_without_at_is_shown_to_mike_as_a_warning(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, {**INPUTS, "contact_email": "ops.paths.example"})
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    proposal = await gate_proposal(session_factory, run_id)
+    assert proposal.payload["warnings"] == ["valid_email"]
+    [outcome] = [p for p in proposal.payload["preconditions"] if p["name"] == "valid_email"]
+    assert outcome == {**outcome, "severity": "warn", "passed": False}
+
+
+async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    proposal = await decide_on_wire(session_factory, settings, run_id, approve=True)
+    decision = ProposalDecision(
+        proposal_id=proposal.id,
+        action_type=proposal.action_type,
+        version=proposal.version,
+        payload_sha256=proposal.payload_sha256,
+        decided_by="mike",
+    ).model_dump(mode="json")
+    # The same event again (same key: a relay duplicate) and another key (a second approval).
+    await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, str(proposal.id))
+    await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, "second")
+
+    async def staged() -> bool:
+        return await count_rows(session_factory, NsPendingPush, run_id) == 1
+
+    await eventually(staged, within=60)
+    assert await count_rows(session_factory, Customer) == 1
+    assert await count_rows(session_factory, CustomerProgram) == 2
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    ["runner_step_write_d1_after_commit", "runner_step_assign_programs_before_commit"],
+)
+async def test_runner_killed_mid_fanout_does_everything_once(
+    settings: Settings, session_factory: Factory, start_service: StartService, crash_at: str
+) -> None:
+    runner = start_service("runner", {"CASCADE_CRASH_AT": crash_at})
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    await decide_on_wire(session_factory, settings, run_id, approve=True)
+    assert runner.wait_exit(timeout=60) == -9, "the runner must have died at the crash point"
+
+    start_service("runner")
+
+    async def fanned_out() -> bool:
+        return await count_rows(session_factory, NsPendingPush, run_id) == 1 and (
+            await count_rows(session_factory, CustomerProgram) == 2
+        )
+
+    await eventually(fanned_out, within=60)
+    assert await count_rows(session_factory, Customer) == 1
+    async with session_factory() as session:
+        drafts = (
+            await session.scalars(
+                select(ProposedAction).where(
+                    ProposedAction.action_type == "propose_email_to_customer"
+                )
+            )
+        ).all()
+    assert len(drafts) == 1
+
+
+async def test_a_contract_below_the_gate_runs_straight_through(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    async with session_factory() as session, session.begin():
+        await session.execute(text("INSERT INTO items (id, name) VALUES ('SKU-1', 'Widget')"))
+    start_service("runner")
+    inputs = {
+        "item_id": "SKU-1",
+        "pricing_tier": "gold",
+        "new_price": "12.5000",
+        "effective_date": "2026-12-01",
+    }
+    run_id = await request_run(settings, inputs, workflow_type="price_changed")
+    await wait_status(session_factory, run_id, "completed")
+    assert await count_rows(session_factory, ProposedAction, run_id) == 0, "risk 2: no gate"
+    async with session_factory() as session:
+        price = (await session.execute(text("SELECT unit_price FROM item_prices"))).scalar_one()
+    assert str(price) == "12.5000"
+    await one_terminal_event(settings, run_id, "workflow.completed")

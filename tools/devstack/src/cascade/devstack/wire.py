@@ -1,0 +1,128 @@
+"""Test support: play another service's part on the wire and watch a run's state.
+
+Used by runner, verifier and e2e tests to publish what the approvals service or ns-pusher
+would publish, and to read a run's rows and terminal events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.devstack.kafka_inspect import produce_raw, read_all
+from cascade.devstack.waiting import eventually
+from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.payloads import ProposalDecision, WorkflowRequested
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
+
+Factory = async_sessionmaker[AsyncSession]
+TERMINAL_TOPICS = (Topic.WORKFLOW_COMPLETED, Topic.WORKFLOW_PARTIAL, Topic.WORKFLOW_FAILED)
+
+
+async def publish(
+    settings: Settings, topic: Topic, run_id: uuid.UUID, data: dict[str, Any], suffix: str = ""
+) -> Envelope:
+    """Publish one envelope keyed by its run, as a service's relay would."""
+    envelope = new_envelope(topic, "test", run_id, data, key_suffix=suffix)
+    await produce_raw(
+        settings.kafka_bootstrap,
+        topic_name(settings.topic_prefix, topic),
+        envelope.to_bytes(),
+        str(run_id),
+    )
+    return envelope
+
+
+async def request_run(
+    settings: Settings, inputs: dict[str, Any], workflow_type: str = "new_customer"
+) -> uuid.UUID:
+    """Publish `workflow.requested` for a new run; its run id."""
+    run_id = uuid.uuid4()
+    data = WorkflowRequested(workflow_type=workflow_type, inputs=inputs)
+    await publish(settings, Topic.WORKFLOW_REQUESTED, run_id, data.model_dump(mode="json"))
+    return run_id
+
+
+async def run_status(factory: Factory, run_id: uuid.UUID) -> str | None:
+    """The run's status, or None before the runner recorded it."""
+    async with factory() as session:
+        run = await session.get(WorkflowRun, run_id)
+        return None if run is None else run.status
+
+
+async def wait_status(factory: Factory, run_id: uuid.UUID, status: str, within: float = 60) -> None:
+    """Wait until the run reaches `status`."""
+
+    async def reached() -> bool:
+        return await run_status(factory, run_id) == status
+
+    await eventually(reached, within=within)
+
+
+async def count_rows(factory: Factory, model: type[Any], run_id: uuid.UUID | None = None) -> int:
+    """Rows of `model` (of one run when `run_id` is given)."""
+    stmt = select(func.count()).select_from(model)
+    if run_id is not None:
+        stmt = stmt.where(model.run_id == run_id)
+    async with factory() as session:
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def gate_proposal(factory: Factory, run_id: uuid.UUID) -> ProposedAction:
+    """The run's HITL proposal (the one that is not an email draft)."""
+    async with factory() as session:
+        return (
+            await session.scalars(
+                select(ProposedAction).where(
+                    ProposedAction.run_id == run_id,
+                    ProposedAction.action_type.like("workflow_%"),
+                )
+            )
+        ).one()
+
+
+async def decide_on_wire(
+    factory: Factory, settings: Settings, run_id: uuid.UUID, approve: bool, reason: str = ""
+) -> ProposedAction:
+    """Do what the approvals service does for a decision: flip the row, publish the event."""
+    async with factory() as session, session.begin():
+        proposal = await gate_proposal(factory, run_id)
+        row = await session.get(ProposedAction, proposal.id)
+        assert row is not None
+        row.status, row.decided_by = ("approved" if approve else "rejected"), "mike"
+        row.decision_reason = reason or None
+    decision = ProposalDecision(
+        proposal_id=proposal.id,
+        action_type=proposal.action_type,
+        version=proposal.version,
+        payload_sha256=proposal.payload_sha256,
+        decided_by="mike",
+        reason=reason or None,
+    )
+    topic = Topic.PROPOSAL_APPROVED if approve else Topic.PROPOSAL_REJECTED
+    await publish(settings, topic, run_id, decision.model_dump(mode="json"), str(proposal.id))
+    return proposal
+
+
+async def events_of(
+    settings: Settings, topics: tuple[Topic, ...], run_id: uuid.UUID
+) -> list[Envelope]:
+    """Every envelope of the run on the given topics (raw: duplicates included)."""
+    found = []
+    for topic in topics:
+        records = await read_all(settings.kafka_bootstrap, topic_name(settings.topic_prefix, topic))
+        for _key, value in records:
+            envelope = Envelope.from_bytes(value)
+            if envelope.run_id == run_id:
+                found.append(envelope)
+    return found
+
+
+async def terminal_events(settings: Settings, run_id: uuid.UUID) -> list[Envelope]:
+    """The run's completed / partial / failed events on the wire."""
+    return await events_of(settings, TERMINAL_TOPICS, run_id)
