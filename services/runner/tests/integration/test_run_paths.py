@@ -176,3 +176,13 @@ async def test_a_contract_below_the_gate_runs_straight_through(
         price = (await session.execute(text("SELECT unit_price FROM item_prices"))).scalar_one()
     assert str(price) == "12.5000"
     await one_terminal_event(settings, run_id, "workflow.completed")
+
+
+async def test_a_request_for_a_removed_contract_fails_with_one_event(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS, workflow_type="retired_workflow")
+    await wait_status(session_factory, run_id, "failed")
+    await one_terminal_event(settings, run_id, "workflow.failed")
+    assert await count_rows(session_factory, WorkflowRunLog, run_id) == 1

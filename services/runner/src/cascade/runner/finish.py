@@ -221,3 +221,22 @@ def _spec(check: AnyCheck, values: Mapping[str, object]) -> dict[str, Any]:
 
 def _scaled(window: timedelta, scale: float) -> timedelta:
     return window * scale
+
+
+def finish_unknown_workflow(
+    uow: UnitOfWork, run: WorkflowRun, reason: str, ctx: FinishContext
+) -> None:
+    """End a run whose contract is gone: a run log row and the one `workflow.failed`."""
+    run.status, run.completed_at, run.updated_at, run.error = "failed", ctx.now, ctx.now, reason
+    uow.session.add(
+        WorkflowRunLog(
+            run_id=run.run_id,
+            workflow_type=run.workflow_type,
+            status="failed",
+            started_at=run.requested_at,
+            completed_at=ctx.now,
+            summary_json=to_jsonable(summary("failed", {}, None, ctx.now, reason)),
+        )
+    )
+    ending = Ending("failed", reason)
+    _emit_end_event(uow, run, ending, {}, f"{run.workflow_type}:{run.run_id}", ctx)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from cascade.runner.canonical import to_jsonable
 from cascade.runner.context_reader import subject_of
 from cascade.runner.domain import blocking_rules, draft_proposal
-from cascade.runner.finish import Ending, finish_run
+from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
 from cascade.shared.contract import Contract, evaluate_preconditions
 from cascade.shared.db.models import ProposedAction, WorkflowRun
@@ -31,7 +31,8 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> No
     assert run is not None
     if contract is None:
         # Intake checks the type; this is a contract removed while the request was queued.
-        run.status, run.error = "failed", f"unknown workflow type {request.workflow_type!r}"
+        reason = f"unknown workflow type {request.workflow_type!r}"
+        finish_unknown_workflow(uow, run, reason, deps.finish_context())
         return
     try:
         values = run_values(contract, run)
