@@ -1,0 +1,148 @@
+"""`/v1/proposals`: list and read proposals; approve or reject one (the HITL gate)."""
+
+# No `from __future__ import annotations` here: FastAPI resolves string annotations in the
+# module's globals, and the admin dependency is a closure of the router factory.
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from cascade.approvals.auth import Admin
+from cascade.approvals.bodies import MAX_BODY_BYTES, ApproveBody, RejectBody, parse_body
+from cascade.approvals.conflicts import current_view
+from cascade.approvals.decisions import (
+    Decision,
+    DecisionConflict,
+    DecisionRequest,
+    ProposalNotFound,
+    decide,
+)
+from cascade.approvals.errors import ApiError, invalid
+from cascade.approvals.queries import Page, ProposalFilter, list_proposals, proposal_with_audit
+from cascade.approvals.views import decided_view, proposal_detail, proposal_item
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+ProposalStatus = Literal["pending", "approved", "rejected", "expired"]
+# A BIGINT id: anything larger would fail in the database instead of answering 404.
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """Read at most `limit` bytes of the body, refusing early on Content-Length."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def proposals_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
+    """Routes over staged proposals; every one needs the admin."""
+    router = APIRouter(prefix="/v1/proposals", dependencies=[Depends(require_admin)])
+    AdminDep = Annotated[Admin, Depends(require_admin)]
+
+    @router.get("")
+    async def list_(
+        status: ProposalStatus | None = None,
+        run_id: uuid.UUID | None = None,
+        action_type: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> JSONResponse:
+        where = ProposalFilter(status=status, run_id=run_id, action_type=action_type)
+        async with UnitOfWork(runtime.session_factory) as uow:
+            rows = await list_proposals(uow.session, where, Page(limit, offset))
+            # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
+            items = [proposal_item(p) for p in rows]
+        return JSONResponse({"items": items, "limit": limit, "offset": offset})
+
+    @router.get("/{proposal_id}")
+    async def detail(proposal_id: ProposalId) -> JSONResponse:
+        async with UnitOfWork(runtime.session_factory) as uow:
+            found = await proposal_with_audit(uow.session, proposal_id)
+            body = proposal_detail(*found) if found is not None else None
+        if body is None:
+            raise ApiError(404, "not_found", f"no proposal {proposal_id}")
+        return JSONResponse(body)
+
+    @router.post("/{proposal_id}/approve")
+    async def approve(request: Request, proposal_id: ProposalId, admin: AdminDep) -> JSONResponse:
+        return await _decide(runtime, request, proposal_id, admin, "approved")
+
+    @router.post("/{proposal_id}/reject")
+    async def reject(request: Request, proposal_id: ProposalId, admin: AdminDep) -> JSONResponse:
+        return await _decide(runtime, request, proposal_id, admin, "rejected")
+
+    return router
+
+
+async def _decide(
+    runtime: ServiceRuntime, request: Request, proposal_id: int, admin: Admin, decision: Decision
+) -> JSONResponse:
+    ask = await _read_request(request, proposal_id, admin, decision)
+    try:
+        async with UnitOfWork(runtime.session_factory) as uow:
+            decided = await decide(uow, ask, runtime.settings.topic_prefix)
+    except ProposalNotFound:
+        _log_attempt(decision, proposal_id, admin, "404 unknown proposal")
+        raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None
+    except DecisionConflict as conflict:
+        _log_attempt(decision, proposal_id, admin, f"409 {conflict.reason.value}")
+        extra = {"reason": conflict.reason.value, "current": current_view(conflict.current)}
+        raise ApiError(409, "conflict", conflict.message, extra) from None
+    except Exception:
+        _log_attempt(decision, proposal_id, admin, "500 failed")
+        raise
+    _log_attempt(decision, proposal_id, admin, f"200 {decision} v{ask.version}")
+    return JSONResponse(decided_view(decided))
+
+
+async def _read_request(
+    request: Request, proposal_id: int, admin: Admin, decision: Decision
+) -> DecisionRequest:
+    try:
+        raw = await read_limited(request, MAX_BODY_BYTES)
+    except ApiError as refused:
+        _log_attempt(decision, proposal_id, admin, f"{refused.status} {refused.code}")
+        raise
+    parsed = parse_body(raw, ApproveBody if decision == "approved" else RejectBody)
+    if isinstance(parsed, list):
+        _log_attempt(decision, proposal_id, admin, "422 invalid body")
+        raise invalid(parsed)
+    return DecisionRequest(
+        proposal_id=proposal_id,
+        decision=decision,
+        version=parsed.version,
+        payload_sha256=parsed.payload_sha256,
+        actor=admin.name,
+        remote_addr=admin.remote_addr,
+        reason=parsed.reason if isinstance(parsed, RejectBody) else None,
+    )
+
+
+def _log_attempt(decision: Decision, proposal_id: int, admin: Admin, outcome: str) -> None:
+    # Every attempt, refused or not, names who and from where: the audit table only
+    # holds decisions that took effect.
+    verb = "approve" if decision == "approved" else "reject"
+    log.info(
+        "%s proposal %d by %s from %s: %s",
+        verb,
+        proposal_id,
+        admin.name,
+        admin.remote_addr,
+        outcome,
+    )

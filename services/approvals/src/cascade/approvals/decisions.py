@@ -1,0 +1,174 @@
+"""Use cases: approve or reject a proposal as one compare-and-set with its audit and outbox rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from cascade.approvals.conflicts import (
+    Conflict,
+    CurrentProposal,
+    conflict_message,
+    conflict_reason,
+)
+from cascade.shared.db.models import ApprovalAudit, ProposedAction
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import new_envelope
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import ProposalDecision
+from cascade.shared.topics import Topic, topic_name
+
+SOURCE = "cascade.approvals"
+Decision = Literal["approved", "rejected"]
+TOPICS: dict[Decision, Topic] = {
+    "approved": Topic.PROPOSAL_APPROVED,
+    "rejected": Topic.PROPOSAL_REJECTED,
+}
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """What the admin asked: a decision on exactly this version and hash of a proposal."""
+
+    proposal_id: int
+    decision: Decision
+    version: int
+    payload_sha256: str
+    actor: str
+    remote_addr: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision that committed together with its audit row and its event."""
+
+    proposal_id: int
+    run_id: uuid.UUID
+    action_type: str
+    status: Decision
+    version: int
+    payload_sha256: str
+    decided_by: str
+    decided_at: datetime
+    reason: str | None
+
+
+class ProposalNotFound(Exception):
+    """No proposal has this id."""
+
+
+class DecisionConflict(Exception):
+    """The compare-and-set updated nothing; `reason` says why, `current` what is there."""
+
+    def __init__(self, reason: Conflict, message: str, current: CurrentProposal) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.current = current
+
+
+async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -> Decided:
+    """Decide once: the first matching request commits the decision, its audit row and its
+    event together; every other request raises and writes nothing."""
+    row = (await uow.session.execute(_compare_and_set(request))).one_or_none()
+    if row is None:
+        raise await _explain(uow, request)
+    decided = Decided(
+        proposal_id=request.proposal_id,
+        run_id=row.run_id,
+        action_type=row.action_type,
+        status=request.decision,
+        version=request.version,
+        payload_sha256=request.payload_sha256,
+        decided_by=request.actor,
+        decided_at=row.decided_at,
+        reason=request.reason,
+    )
+    uow.session.add(_audit(decided, request.remote_addr))
+    topic = TOPICS[request.decision]
+    envelope = new_envelope(
+        topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
+    )
+    stage(uow.session, topic_name(topic_prefix, topic), envelope)
+    await uow.commit()
+    return decided
+
+
+def _compare_and_set(
+    request: DecisionRequest,
+) -> ReturningUpdate[uuid.UUID, str, datetime]:
+    p = ProposedAction
+    return (
+        update(p)
+        .where(
+            p.id == request.proposal_id,
+            p.status == "pending",
+            p.payload_sha256 == request.payload_sha256,
+            p.version == request.version,
+            or_(p.expires_at.is_(None), p.expires_at > func.now()),
+        )
+        .values(
+            status=request.decision,
+            decided_at=func.now(),
+            decided_by=request.actor,
+            decision_reason=request.reason,
+        )
+        # The database clock, like the expiry check: one clock for every decision.
+        .returning(p.run_id, p.action_type, func.now().label("decided_at"))
+        # Nothing of this session is loaded yet, so there is nothing to synchronise.
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _explain(uow: UnitOfWork, request: DecisionRequest) -> Exception:
+    p = ProposedAction
+    expired = p.expires_at.is_not(None) & (p.expires_at <= func.now())
+    found = (
+        await uow.session.execute(
+            select(p, expired.label("expired")).where(p.id == request.proposal_id)
+        )
+    ).one_or_none()
+    if found is None:
+        return ProposalNotFound(request.proposal_id)
+    proposal, is_expired = found
+    current = CurrentProposal(
+        status=proposal.status,
+        version=proposal.version,
+        payload_sha256=proposal.payload_sha256,
+        expires_at=proposal.expires_at,
+        expired=bool(is_expired),
+        decided_by=proposal.decided_by,
+        decided_at=proposal.decided_at,
+    )
+    reason = conflict_reason(current, request.version, request.payload_sha256)
+    return DecisionConflict(reason, conflict_message(reason, current, request.version), current)
+
+
+def _audit(decided: Decided, remote_addr: str | None) -> ApprovalAudit:
+    return ApprovalAudit(
+        proposal_id=decided.proposal_id,
+        run_id=decided.run_id,
+        decision=decided.status,
+        actor=decided.decided_by,
+        payload_sha256=decided.payload_sha256,
+        version=decided.version,
+        reason=decided.reason,
+        remote_addr=remote_addr,
+    )
+
+
+def _event(decided: Decided) -> dict[str, object]:
+    return ProposalDecision(
+        proposal_id=decided.proposal_id,
+        action_type=decided.action_type,
+        version=decided.version,
+        payload_sha256=decided.payload_sha256,
+        decided_by=decided.decided_by,
+        reason=decided.reason,
+    ).model_dump(mode="json")
