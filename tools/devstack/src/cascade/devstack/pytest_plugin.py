@@ -141,13 +141,20 @@ def start_service(settings: Settings, tmp_path: Path) -> Iterator[StartService]:
 
     def start(name: str, extra_env: dict[str, str] | None = None) -> ServiceProcess:
         module, port_var = SERVICE_MODULES[name]
-        port = free_port()
-        env = {**settings_env(settings), port_var: str(port), **(extra_env or {})}
-        proc = ServiceProcess(name, module, port, env, tmp_path / f"{name}.log")
-        proc.start()
-        started.append(proc)
-        proc.wait_healthy()
-        return proc
+        for attempt in range(3):
+            port = free_port()
+            env = {**settings_env(settings), port_var: str(port), **(extra_env or {})}
+            proc = ServiceProcess(name, module, port, env, tmp_path / f"{name}-{attempt}.log")
+            proc.start()
+            started.append(proc)
+            try:
+                proc.wait_healthy()
+                return proc
+            except RuntimeError:
+                # Another process may have taken the free port before the service bound it.
+                if "address already in use" not in proc.log_tail().lower():
+                    raise
+        raise RuntimeError(f"{name}: no free port after 3 attempts")
 
     yield start
     for proc in started:

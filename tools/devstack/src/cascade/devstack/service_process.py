@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def health_service(url: str, timeout: float = 2.0) -> str | None:
+    """The `service` a healthy `/healthz` names, or None when it does not answer 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            if int(response.status) != 200:
+                return None
+            return str(json.loads(response.read()).get("service"))
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return None
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
@@ -66,7 +78,9 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited {self.proc.returncode}:\n{self.log_tail()}")
-            if http_ok(self.health_url):
+            # Check the answer names this service: the free port we picked may have been taken
+            # by another process between our probe and the service's bind.
+            if health_service(self.health_url) in (self.name, self.name.replace("_", "-")):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not healthy after {timeout}s:\n{self.log_tail()}")
