@@ -28,7 +28,7 @@ from cascade.shared.db.models import (
     ProposedAction,
     WorkflowRunLog,
 )
-from cascade.shared.payloads import ProposalDecision
+from cascade.shared.payloads import NsPushResult, ProposalDecision
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 
@@ -155,6 +155,21 @@ async def test_runner_killed_mid_fanout_does_everything_once(
             )
         ).all()
     assert len(drafts) == 1
+    async with session_factory() as session:
+        push = (await session.scalars(select(NsPendingPush))).one()
+    result = NsPushResult(
+        push_id=push.id,
+        record_type="customer",
+        external_id=push.external_id,
+        status="applied",
+        netsuite_id="77",
+        attempts=1,
+    )
+    await publish(
+        settings, Topic.NS_PUSH_RESULT, run_id, result.model_dump(mode="json"), str(push.id)
+    )
+    await wait_status(session_factory, run_id, "completed")
+    await one_terminal_event(settings, run_id, "workflow.completed")
 
 
 async def test_a_contract_below_the_gate_runs_straight_through(
