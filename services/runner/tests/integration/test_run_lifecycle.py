@@ -21,6 +21,7 @@ from cascade.devstack.wire import (
     terminal_events,
     wait_status,
 )
+from cascade.shared.contract import load_contracts
 from cascade.shared.db.models import (
     Customer,
     CustomerProgram,
@@ -109,7 +110,7 @@ async def test_happy_path_through_approval_push_and_post_actions(
         (WorkflowRunLog, 1),
         (ReflexionEntry, 1),
         (EventRecord, 1),
-        (VerifyResult, 2),
+        (VerifyResult, len(load_contracts(settings.contracts_dir)["new_customer"].verify)),
     ):
         assert await count_rows(session_factory, model, run_id) == expected, model.__name__
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy.sql import func
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import OutboxMessage
 from cascade.shared.envelope import Envelope
+from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +104,4 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; errors are logged and retried, never fatal."""
-        while not stop.is_set():
-            try:
-                sent = await self.publish_batch()
-            except Exception:
-                log.exception("outbox relay: batch failed, retrying")
-                sent = 0
-                await _wait(stop, 1.0)
-            if sent == 0:
-                await _wait(stop, self._config.poll_interval_s)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        await poll(stop, self.publish_batch, self._config.poll_interval_s, "outbox relay")

@@ -8,7 +8,6 @@ row at once (SKIP LOCKED + lease).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from cascade.ns_pusher.recording import OutcomeRecorder
 from cascade.ns_pusher.responses import Outcome
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
 from cascade.shared.crash import crash_point
+from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,8 @@ class PushWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Push due rows until `stop` is set; errors are logged, and the lease retries them."""
-        while not stop.is_set():
-            try:
-                worked = await self.run_once()
-            except Exception:
-                log.exception("ns-pusher: push round failed; its lease will expire and retry")
-                worked = False
-                await _wait(stop, 1.0)
-            if not worked:
-                await _wait(stop, self._config.poll_s)
+        # A failed round leaves its row leased; the lease expires and another round retries.
+        await poll(stop, self.run_once, self._config.poll_s, "ns-pusher")
 
     async def run_once(self) -> bool:
         """Claim and push one due row; False when none was due."""
@@ -103,8 +96,3 @@ def _log_decision(push: ClaimedPush, decision: Decision) -> None:
         )
     else:
         log.error("ns-pusher: %s failed for good: %s", where, decision.error)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -27,6 +26,7 @@ from cascade.runner.runstate import (
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
 DUE = (READY, RETRYING)
@@ -44,15 +44,7 @@ class StepExecutor:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set; an error in one round never ends the loop."""
-        while not stop.is_set():
-            try:
-                done = await self.run_due()
-            except Exception:
-                log.exception("step poller round failed")
-                done = 0
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
+        await poll(stop, self.run_due, self.poll_s, "runner step poller")
 
     async def run_due(self) -> int:
         """Run every step due now; returns how many were tried."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from cascade.runner.finish import Ending, finish_run
 from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,13 @@ class ExpirySweeper:
     poll_s: float
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep until `stop` is set."""
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("expiry sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
+        """Sweep until `stop` is set (always resting between sweeps: expiry is not urgent)."""
+
+        async def sweep_then_rest() -> bool:
+            await self.sweep()
+            return False
+
+        await poll(stop, sweep_then_rest, self.poll_s, "expiry sweeper")
 
     async def sweep(self) -> int:
         """Expire every overdue gate proposal; returns how many runs ended."""
