@@ -27,6 +27,7 @@ typecheck: bootstrap
 # The whole suite on the test profile's own PostgreSQL and Kafka (started if needed).
 test: lint typecheck
 	@$(PY) -m cascade.devstack infra up --profile test
+	@scripts/ensure-chromium.sh
 	.venv/bin/pytest
 
 # Unit tests only: no broker, no database.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cascade.runner.canonical import canonical_json, sha256_of
 from cascade.runner.domain import blocking_rules, draft_proposal
+from cascade.shared.canonical import canonical_json, sha256_of
 from cascade.shared.contract import (
     Contract,
     evaluate_preconditions,

@@ -19,7 +19,7 @@ def test_new_customer_changes_in_order(contracts_dir: Path) -> None:
         "configured by post action reflexion",
         "Kafka | workflow.completed | workflow.partial | workflow.failed | publish one per run | "
         "runner automatic (always), configured by post action event",
-        "PostgreSQL | workflow_verify_results | INSERT pending × 2 | runner verify staging",
+        "PostgreSQL | workflow_verify_results | INSERT pending × 3 | runner verify staging",
         "PostgreSQL | proposed_actions | INSERT | runner HITL gate",
         "PostgreSQL | customers | INSERT | fan-out #1 (write_d1)",
         "PostgreSQL | ns_pending_pushes | INSERT | fan-out #2 (write_ns)",

@@ -178,7 +178,9 @@ def test_verify_checks(shown: dict[str, Any]) -> None:
     assert "FROM customers" in checks["customer_persisted"]["sql"]
     assert checks["ns_customer_reflects"]["window"] == "15m"
     assert "lastmodifieddate >" in checks["ns_customer_reflects"]["sql"]
-    assert {c["kind"] for c in checks.values()} == {"sql"}
+    assert checks["ns_customer_matches"]["kind"] == "http"
+    assert checks["ns_customer_matches"]["path"].endswith("eid:{{ customer_external_id }}")
+    assert {c["kind"] for c in checks.values()} == {"sql", "http"}
     assert all(c["retry_until"] == "1h" for c in checks.values())
 
 
@@ -198,7 +200,7 @@ def test_what_changes(shown: dict[str, Any]) -> None:
         ("PostgreSQL", "workflow_run_log", "INSERT"),
         ("PostgreSQL", "reflexion_log", "INSERT"),
         ("Kafka", "workflow.completed | workflow.partial | workflow.failed", "publish one per run"),
-        ("PostgreSQL", "workflow_verify_results", "INSERT pending × 2"),
+        ("PostgreSQL", "workflow_verify_results", "INSERT pending × 3"),
         ("PostgreSQL", "proposed_actions", "INSERT"),
         ("PostgreSQL", "customers", "INSERT"),
         ("NetSuite (via ns.push)", "customer", "upsert by external id {{ customer_external_id }}"),

@@ -22,7 +22,7 @@ from cascade.devstack.kafka_inspect import read_all
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
-from cascade.runner.canonical import sha256_of
+from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, OutboxMessage, ProposedAction, WorkflowRun
 from cascade.shared.envelope import Envelope
 from cascade.shared.settings import Settings

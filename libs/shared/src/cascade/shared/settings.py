@@ -89,3 +89,15 @@ class Settings(BaseSettings):
     # The NetSuite simulator: where it keeps its records, how many calls it serves at once.
     netsuite_sim_data_dir: Path = Path(".cascade/netsuite-sim")
     netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)
+
+    # Verifier: the continuous poller of due checks, the seed's cron sweep (UTC; a sixth
+    # field means seconds, for tests), how long one check may take and how a failing check
+    # is retried before its deadline (back-off scaled by `verify_window_scale` too).
+    verify_poller_enabled: bool = True
+    verify_poll_ms: int = Field(default=500, ge=10)
+    verify_workers: int = Field(default=4, ge=1)
+    verify_sweep_cron: str = "8,38 * * * *"
+    verify_statement_timeout_ms: int = Field(default=5000, ge=1)
+    verify_lease_s: float = Field(default=60.0, gt=0)
+    verify_retry_base_s: float = Field(default=30.0, gt=0)
+    verify_retry_max_s: float = Field(default=300.0, gt=0)

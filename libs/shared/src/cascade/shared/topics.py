@@ -14,6 +14,7 @@ class Topic(StrEnum):
     PROPOSAL_REJECTED = "proposal.rejected"
     NS_PUSH = "ns.push"
     NS_PUSH_RESULT = "ns.push.result"
+    NS_PUSH_RETRY = "ns.push.retry_requested"
     WORKFLOW_COMPLETED = "workflow.completed"
     WORKFLOW_PARTIAL = "workflow.partial"
     WORKFLOW_FAILED = "workflow.failed"

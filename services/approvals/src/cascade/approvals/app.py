@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from cascade.approvals.api_proposals import proposals_router
 from cascade.approvals.api_runs import runs_router
 from cascade.approvals.auth import admin_dependency
+from cascade.approvals.email_sending import email_sender
 from cascade.approvals.errors import install_error_handlers
 from cascade.approvals.headers import SecurityHeaders
+from cascade.approvals.ui_inbox import inbox_router
+from cascade.approvals.ui_login import login_router
+from cascade.approvals.ui_proposal import proposal_router
+from cascade.approvals.ui_runs import runs_router as run_pages_router
+from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.web import LoginRequired, Ui, login_redirect
+from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.contract import load_contracts
+from cascade.shared.messaging import subscribe
 from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+
+EMAIL_CONSUMER = "approvals_email"
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The approvals service: the admin's decisions on staged proposals, and run status."""
-    runtime = ServiceRuntime.build("approvals", settings)
+def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> FastAPI:
+    """The approvals service: the admin's decisions on staged proposals, run status, the UI,
+    and the sending of approved emails."""
+    ui = Ui(ServiceRuntime.build("approvals", settings), ui_settings or UiSettings())
+    runtime = ui.runtime
+    consumer = IdempotentConsumer(
+        EMAIL_CONSUMER, email_sender(ui.settings), runtime.session_factory,
+        runtime.consumer_policy(),
+    )  # fmt: skip
+    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, consumer)
     app = create_service_app(runtime, "Cascade approvals")
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, _login_required)
     require_admin = admin_dependency(settings.admin_token, settings.admin_name)
     app.include_router(proposals_router(runtime, require_admin))
     app.include_router(runs_router(runtime, require_admin))
+    contracts = load_contracts(settings.contracts_dir)
+    app.include_router(login_router(ui, settings.admin_name))
+    app.include_router(inbox_router(ui, contracts))
+    app.include_router(proposal_router(ui, contracts))
+    app.include_router(run_pages_router(ui, contracts))
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    return login_redirect(request)

@@ -78,7 +78,7 @@ async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -
     event together; every other request raises and writes nothing."""
     row = (await uow.session.execute(_compare_and_set(request))).one_or_none()
     if row is None:
-        raise await _explain(uow, request)
+        raise await explain(uow, request.proposal_id, request.version, request.payload_sha256)
     decided = Decided(
         proposal_id=request.proposal_id,
         run_id=row.run_id,
@@ -126,16 +126,17 @@ def _compare_and_set(
     )
 
 
-async def _explain(uow: UnitOfWork, request: DecisionRequest) -> Exception:
+async def explain(
+    uow: UnitOfWork, proposal_id: int, version: int, payload_sha256: str
+) -> Exception:
+    """Why a compare-and-set on the proposal matched nothing: not found, or the conflict."""
     p = ProposedAction
     expired = p.expires_at.is_not(None) & (p.expires_at <= func.now())
     found = (
-        await uow.session.execute(
-            select(p, expired.label("expired")).where(p.id == request.proposal_id)
-        )
+        await uow.session.execute(select(p, expired.label("expired")).where(p.id == proposal_id))
     ).one_or_none()
     if found is None:
-        return ProposalNotFound(request.proposal_id)
+        return ProposalNotFound(proposal_id)
     proposal, is_expired = found
     current = CurrentProposal(
         status=proposal.status,
@@ -146,8 +147,8 @@ async def _explain(uow: UnitOfWork, request: DecisionRequest) -> Exception:
         decided_by=proposal.decided_by,
         decided_at=proposal.decided_at,
     )
-    reason = conflict_reason(current, request.version, request.payload_sha256)
-    return DecisionConflict(reason, conflict_message(reason, current, request.version), current)
+    reason = conflict_reason(current, version, payload_sha256)
+    return DecisionConflict(reason, conflict_message(reason, current, version), current)
 
 
 def _audit(decided: Decided, remote_addr: str | None) -> ApprovalAudit:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The API only ever answers JSON: nothing may load, frame or sniff it, and no cache or
-# referrer may keep a proposal's contents.
+# The API answers JSON: nothing may load, frame or sniff it, and no cache or referrer may
+# keep a proposal's contents. Pages and images bring their own, looser CSP (web.py).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
@@ -31,7 +31,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
+                    if name != "Content-Security-Policy" or name not in headers:
+                        headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,17 +11,20 @@ from fastapi import FastAPI
 from cascade.ns_pusher.api import push_admin_router
 from cascade.ns_pusher.domain import RetryPolicy
 from cascade.ns_pusher.handlers import mark_push_due
-from cascade.ns_pusher.oauth import TbaCredentials
 from cascade.ns_pusher.recording import OutcomeRecorder
+from cascade.ns_pusher.retry_requests import retry_requested
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
 from cascade.ns_pusher.worker import PushWorker, WorkerConfig
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.messaging import subscribe
+from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 
 CONSUMER = "ns_pusher"
+RETRY_CONSUMER = "ns_pusher_retry"
 
 
 def worker_config(settings: Settings) -> WorkerConfig:
@@ -43,12 +46,13 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
         recorder = OutcomeRecorder(runtime.session_factory, settings)
         timeout = httpx.Timeout(settings.netsuite_timeout_s)
         async with httpx.AsyncClient(timeout=timeout) as http:
-            client = SuiteTalkClient(
+            rest = SuiteTalkRest(
                 http,
                 settings.netsuite_base_url,
                 TbaCredentials.from_settings(settings),
                 settings.netsuite_timeout_s,
             )
+            client = SuiteTalkClient(rest)
             workers = [
                 PushWorker(runtime.session_factory, client, recorder, worker_config(settings), rng)
                 for _ in range(settings.ns_push_workers)
@@ -65,6 +69,13 @@ def create_app(settings: Settings) -> FastAPI:
         CONSUMER, mark_push_due, runtime.session_factory, runtime.consumer_policy()
     )
     subscribe(runtime.broker, settings, Topic.NS_PUSH, consumer)
+    retries = IdempotentConsumer(
+        RETRY_CONSUMER,
+        retry_requested(settings.ns_push_max_attempts),
+        runtime.session_factory,
+        runtime.consumer_policy(),
+    )
+    subscribe(runtime.broker, settings, Topic.NS_PUSH_RETRY, retries)
     runtime.add_background(pollers(runtime))
     app = create_service_app(runtime, "Cascade ns-pusher")
     admin = push_admin_router(

@@ -1,21 +1,17 @@
-"""The SuiteTalk REST client: upsert one record by external id, then read it back.
+"""The pusher's SuiteTalk use: upsert one record by external id, then read it back.
 
-Every request gets a fresh OAuth signature and an overall deadline; transport errors and
-timeouts become `Retryable` outcomes, so the caller never sees an exception for a NetSuite
-that is slow, down or cut off mid-answer.
+The signed transport is the shared one (`cascade.shared.netsuite`); here its answers become
+push outcomes, so the caller never sees an exception for a NetSuite that is slow, down or
+cut off mid-answer.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from cascade.ns_pusher.oauth import Method, TbaCredentials, authorization_header
 from cascade.ns_pusher.responses import (
     Outcome,
     Retryable,
@@ -23,30 +19,19 @@ from cascade.ns_pusher.responses import (
     classify_failure,
     internal_id_from_location,
 )
-
-log = logging.getLogger(__name__)
-
-RECORD_PATH = "/services/rest/record/v1"
+from cascade.shared.netsuite.oauth import Method
+from cascade.shared.netsuite.rest import SuiteTalkRest
 
 
 class SuiteTalkClient:
-    """Writes records to one NetSuite account over an httpx client owned by the caller."""
+    """Writes records to one NetSuite account through the shared signed transport."""
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        base_url: str,
-        credentials: TbaCredentials,
-        timeout_s: float,
-    ) -> None:
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._credentials = credentials
-        self._timeout_s = timeout_s
+    def __init__(self, rest: SuiteTalkRest) -> None:
+        self._rest = rest
 
     def record_url(self, record_type: str, ref: str) -> str:
         """`<base>/services/rest/record/v1/<type>/<ref>`, ref an internal id or `eid:<id>`."""
-        return f"{self._base}{RECORD_PATH}/{quote(record_type)}/{quote(ref, safe=':')}"
+        return self._rest.record_url(record_type, ref)
 
     async def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> Outcome:
         """PUT by `eid:` (so a repeat after a lost answer updates instead of creating),
@@ -71,17 +56,6 @@ class SuiteTalkClient:
     async def _call(
         self, method: Method, url: str, body: dict[str, Any] | None
     ) -> httpx.Response | Retryable:
-        headers = {
-            "Authorization": authorization_header(method, url, self._credentials),
-            "Accept": "application/json",
-        }
-        # NetSuite treats a request carrying cookies as a browser session and refuses the
-        # token: never send back what an earlier answer set.
-        self._http.cookies.clear()
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                return await self._http.request(method, url, json=body, headers=headers)
-        except (TimeoutError, httpx.TimeoutException):
-            return Retryable(f"NetSuite did not answer {method} within {self._timeout_s:g}s")
-        except httpx.HTTPError as exc:
-            return Retryable(f"{method} to NetSuite failed: {type(exc).__name__}: {exc}")
+        answer = await self._rest.send(method, url, body)
+        # No answer means the write may or may not have happened: the upsert is repeatable.
+        return answer if isinstance(answer, httpx.Response) else Retryable(answer.error)

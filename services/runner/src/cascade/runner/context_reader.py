@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.runner.canonical import to_jsonable
+from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, bind, shape_context_result
 from cascade.shared.db.models import ReflexionEntry
 

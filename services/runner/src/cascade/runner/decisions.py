@@ -6,10 +6,10 @@ import logging
 
 from sqlalchemy import select
 
-from cascade.runner.canonical import sha256_of
 from cascade.runner.domain import blocking_rules
 from cascade.runner.finish import Ending, finish_run
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract, evaluate_preconditions
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from cascade.runner.canonical import sha256_of, to_jsonable
+from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
 
 

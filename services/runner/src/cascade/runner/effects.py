@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
-from cascade.runner.canonical import sha256_of, to_jsonable
+from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import (
     AnyStep,
     Contract,

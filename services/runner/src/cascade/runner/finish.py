@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cascade.runner.canonical import to_jsonable
 from cascade.runner.context_reader import subject_of
 from cascade.runner.narrative import narrative, summary
+from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import AnyCheck, Contract, bind, event_key
 from cascade.shared.contract.templates import render_text
 from cascade.shared.db.models import (

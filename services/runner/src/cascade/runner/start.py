@@ -7,11 +7,11 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
-from cascade.runner.canonical import to_jsonable
 from cascade.runner.context_reader import subject_of
 from cascade.runner.domain import blocking_rules, draft_proposal
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork

@@ -1,14 +1,97 @@
-"""Composition root of the verifier service."""
+"""Composition root of the verifier: run-ended consumers, check pollers and the cron sweep."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+
+import httpx
 from fastapi import FastAPI
 
-from cascade.shared.runtime import ServiceRuntime, create_service_app
+from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.messaging import subscribe
+from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+from cascade.verifier.checks import CheckRunner
+from cascade.verifier.domain import RetryPolicy, lease_seconds
+from cascade.verifier.handlers import run_ended_handler
+from cascade.verifier.http_checks import HttpChecks
+from cascade.verifier.readonly import ReadOnlyDatabase
+from cascade.verifier.recording import OutcomeRecorder
+from cascade.verifier.schedule import CronSchedule
+from cascade.verifier.sql_checks import SqlChecks
+from cascade.verifier.sweep import Sweeper
+from cascade.verifier.worker import CheckWorker, WorkerConfig, utc_now
+
+SUBSCRIPTIONS = (
+    ("verifier.workflow_completed", Topic.WORKFLOW_COMPLETED),
+    ("verifier.workflow_partial", Topic.WORKFLOW_PARTIAL),
+)
+
+
+def identity() -> str:
+    """Which verifier ran a check (host and process), kept in the check's detail."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    """The pollers' retry policy (on the scaled clock), lease and pace."""
+    return WorkerConfig(
+        policy=RetryPolicy(
+            settings.verify_retry_base_s, settings.verify_retry_max_s, settings.verify_window_scale
+        ),
+        lease_s=lease_seconds(
+            settings.verify_lease_s,
+            settings.verify_statement_timeout_ms / 1000,
+            settings.netsuite_timeout_s,
+        ),
+        poll_s=settings.verify_poll_ms / 1000,
+        crash_at=settings.crash_at,
+    )
+
+
+def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFactory:
+    """The pollers and the sweep of this process, sharing one HTTP client."""
+    settings = runtime.settings
+
+    async def run(stop: asyncio.Event) -> None:
+        db = ReadOnlyDatabase(runtime.session_factory, settings.verify_statement_timeout_ms)
+        recorder = OutcomeRecorder(runtime.session_factory, settings.topic_prefix, identity())
+        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http:
+            rest = SuiteTalkRest(
+                http,
+                settings.netsuite_base_url,
+                TbaCredentials.from_settings(settings),
+                settings.netsuite_timeout_s,
+            )
+            runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db))
+            config = worker_config(settings)
+            workers = [
+                CheckWorker(runtime.session_factory, runner, recorder, config)
+                for _ in range(settings.verify_workers)
+            ]
+            tasks = [Sweeper(schedule, workers).run(stop)]
+            if settings.verify_poller_enabled:
+                tasks += [worker.run(stop) for worker in workers]
+            await asyncio.gather(*tasks)
+
+    return run
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The verifier service: runs the delayed checks of finished runs."""
+    # Parsed here so a bad expression stops the process at start, not at the first tick.
+    schedule = CronSchedule(settings.verify_sweep_cron)
     runtime = ServiceRuntime.build("verifier", settings)
+    handler = run_ended_handler(settings.topic_prefix, utc_now)
+    for name, topic in SUBSCRIPTIONS:
+        consumer = IdempotentConsumer(
+            name, handler, runtime.session_factory, runtime.consumer_policy()
+        )
+        subscribe(runtime.broker, settings, topic, consumer)
+    runtime.add_background(checking(runtime, schedule))
     return create_service_app(runtime, "Cascade verifier")

@@ -51,17 +51,24 @@ def stack() -> StackEndpoints:
 
 
 @pytest.fixture(scope="session")
-async def template_database(stack: StackEndpoints) -> str:
-    """A database migrated to head once per session; tests copy it."""
+async def template_database(stack: StackEndpoints) -> AsyncIterator[str]:
+    """A database migrated to head once per session; tests copy it. Named per process so
+    concurrent pytest sessions on one server never drop each other's template."""
+    name = f"{TEMPLATE_DB}_{os.getpid()}"
     admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    url = make_url(stack.database_url).set(database=TEMPLATE_DB).render_as_string(False)
+    url = make_url(stack.database_url).set(database=name).render_as_string(False)
     await asyncio.to_thread(upgrade_to_head, url)
-    return TEMPLATE_DB
+    yield name
+    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

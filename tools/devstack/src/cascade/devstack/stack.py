@@ -130,6 +130,7 @@ def up(profile: str) -> None:
         log = logs_dir(profile) / f"{service.name}.log"
         _say(f"  {service.name:<10} http://127.0.0.1:{_port(service)}  log: {log}")
     _say(f"  admin API token: from {token_source}")
+    _say("  approvals UI: http://localhost:8002/ (password: see README, 'Approvals UI')")
 
 
 def down(profile: str, purge: bool) -> None:

@@ -17,6 +17,7 @@ from cascade.shared.db.mirror_models import (
     PricingTierProgram,
     Program,
 )
+from cascade.shared.db.ui_models import EmailSend, LoginThrottle, UiSession
 from cascade.shared.db.workflow_models import (
     ApprovalAudit,
     EventRecord,
@@ -37,10 +38,12 @@ __all__ = [
     "CustomerProgram",
     "DeadLetter",
     "DeliveryAttempt",
+    "EmailSend",
     "EventRecord",
     "IntakeRequest",
     "Item",
     "ItemPrice",
+    "LoginThrottle",
     "NsPendingPush",
     "OutboxMessage",
     "PaymentTerm",
@@ -50,6 +53,7 @@ __all__ = [
     "Program",
     "ProposedAction",
     "ReflexionEntry",
+    "UiSession",
     "VerifyResult",
     "WorkflowRun",
     "WorkflowRunLog",

@@ -134,7 +134,12 @@ class EventRecord(Base):
 
 
 class VerifyResult(Base):
-    """A delayed check staged by the runner and executed by the verifier when due."""
+    """A delayed check staged by the runner and executed by the verifier when due.
+
+    Statuses: pending -> running -> pass | fail | timeout, or back to pending with a later
+    `due_at` when a failure is retried before `deadline_at`; `skipped` is staged final.
+    `lease_until` ends a running claim: past it another verifier takes the check over.
+    """
 
     __tablename__ = "workflow_verify_results"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -148,10 +153,12 @@ class VerifyResult(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     detail: Mapped[dict[str, Any] | None]
     executed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = now_column()
     __table_args__ = (
         UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
         Index("ix_verify_due", "due_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_verify_lease", "lease_until", postgresql_where=text("status = 'running'")),
     )
 
 

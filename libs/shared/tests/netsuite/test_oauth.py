@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1
 from pydantic import SecretStr
 
-from cascade.ns_pusher.oauth import TbaCredentials, authorization_header
+from cascade.shared.netsuite.oauth import TbaCredentials, authorization_header
 
 
 def credentials(

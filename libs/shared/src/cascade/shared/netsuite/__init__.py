@@ -1,0 +1,1 @@
+"""NetSuite's SuiteTalk REST API as every Cascade service calls it: signed, bounded, quiet."""

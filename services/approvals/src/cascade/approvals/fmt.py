@@ -1,0 +1,49 @@
+"""Pure formatting for the pages: ages, time left, durations, pretty JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+
+def span(seconds: float) -> str:
+    """A duration as Mike reads it: `45s`, `12m`, `3h 05m`, `2d 4h`."""
+    s = int(abs(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def age(created: datetime | None, now: datetime) -> str:
+    """How long ago `created` was."""
+    return "—" if created is None else span((now - created).total_seconds())
+
+
+def time_left(expires: datetime | None, now: datetime) -> str:
+    """Time until expiry, or `expired`, or `never`."""
+    if expires is None:
+        return "never"
+    left = (expires - now).total_seconds()
+    return "expired" if left <= 0 else span(left)
+
+
+def duration(start: datetime | None, end: datetime | None, now: datetime) -> str:
+    """A run's duration so far (or in all, once ended)."""
+    if start is None:
+        return "—"
+    return span(((end or now) - start).total_seconds())
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp to the second, UTC."""
+    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def pretty(value: Any) -> str:
+    """JSON indented for a <pre>, keys sorted like the hashed form."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,102 @@
+"""Everything the proposal page shows, gathered in one read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cascade.approvals.queries import proposal_with_audit
+from cascade.approvals.ui_queries import email_send, prior_reflexions
+from cascade.shared.canonical import sha256_of
+from cascade.shared.contract import Contract
+from cascade.shared.db.models import (
+    ApprovalAudit,
+    Customer,
+    EmailSend,
+    ProposedAction,
+    ReflexionEntry,
+    WorkflowRun,
+)
+from cascade.shared.normalize import normalize_company_name
+
+# Rows of the side-by-side comparison: (label, input name, customer column).
+COMPARED = (
+    ("Company", "company_name", "companyname"),
+    ("Email", "contact_email", "email"),
+    ("Phone", "contact_phone", "phone"),
+    ("Billing address", "billing_address", "billing_address"),
+    ("Shipping address", "shipping_address", "shipping_address"),
+    ("Credit limit", "credit_limit", "credit_limit"),
+    ("Pricing tier", "pricing_tier", "pricing_tier"),
+    ("Sales rep", "sales_rep", "sales_rep"),
+)
+
+
+@dataclass
+class ProposalPage:
+    """The proposal, its run and contract, and what Mike should see beside the payload."""
+
+    proposal: ProposedAction
+    audit: Sequence[ApprovalAudit]
+    run: WorkflowRun | None
+    contract: Contract | None
+    inputs: Mapping[str, Any]
+    duplicates: list[Customer] = field(default_factory=list)
+    reflexions: Sequence[ReflexionEntry] = ()
+    sent: EmailSend | None = None
+
+    @property
+    def hash_ok(self) -> bool:
+        """Whether the stored payload still hashes to the stored hash."""
+        return sha256_of(self.proposal.payload) == self.proposal.payload_sha256
+
+    def compared(self) -> list[tuple[str, Any, list[Any]]]:
+        """(label, the new value, each duplicate candidate's value) for the comparison."""
+        return [
+            (label, self.inputs.get(name), [getattr(c, column) for c in self.duplicates])
+            for label, name, column in COMPARED
+        ]
+
+
+def candidate_ids(context: Mapping[str, Any]) -> list[int]:
+    """Customer ids named by context queries that look for existing customers (pure)."""
+    ids: list[int] = []
+    for name, value in context.items():
+        rows = value if isinstance(value, list) else []
+        if name.startswith("existing"):
+            ids += [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int)]
+    return sorted(set(ids))
+
+
+def subject_of(inputs: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The company key and email domain reflexions are filed under (as the runner files them)."""
+    name, email = inputs.get("company_name"), inputs.get("contact_email")
+    subject = normalize_company_name(str(name)) if name else None
+    domain = str(email).rsplit("@", 1)[1].lower() if email and "@" in str(email) else None
+    return subject, domain
+
+
+async def load_page(
+    session: AsyncSession, proposal_id: int, contracts: Mapping[str, Contract]
+) -> ProposalPage | None:
+    """The page's data, or None for an unknown proposal."""
+    found = await proposal_with_audit(session, proposal_id)
+    if found is None:
+        return None
+    proposal, audit = found
+    run = await session.get(WorkflowRun, proposal.run_id)
+    inputs = proposal.payload.get("inputs") or (run.inputs if run is not None else {})
+    page = ProposalPage(
+        proposal, audit, run, contracts.get(run.workflow_type) if run else None, inputs
+    )
+    ids = candidate_ids(proposal.payload.get("context") or {})
+    if ids:
+        rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
+        page.duplicates = list(rows.all())
+    page.reflexions = await prior_reflexions(session, proposal.run_id, *subject_of(inputs))
+    page.sent = await email_send(session, proposal_id)
+    return page

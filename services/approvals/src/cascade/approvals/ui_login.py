@@ -1,0 +1,124 @@
+"""`/login` and `/logout`: the single admin's password, throttled, every attempt logged."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cascade.approvals.auth import remote_addr
+from cascade.approvals.passwords import configured_hash, verify
+from cascade.approvals.sessions import close_session, open_session, purge_expired, same_token
+from cascade.approvals.throttle import (
+    GLOBAL_KEY,
+    Budget,
+    address_key,
+    blocked_for,
+    record_failure,
+    record_success,
+)
+from cascade.approvals.web import Ui, form_of, read_form, render, see_other
+
+log = logging.getLogger(__name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path may follow the login: no open redirect to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_router(ui: Ui, admin_name: str) -> APIRouter:
+    """The login form, the login itself and the logout."""
+    router = APIRouter()
+    stored_hash = configured_hash(ui.settings.admin_password_hash)
+    s = ui.settings
+    per_address = Budget(s.ui_login_free_failures, s.ui_login_base_delay_s, s.ui_login_max_delay_s)
+    overall = Budget(
+        s.ui_login_global_free_failures, s.ui_login_base_delay_s, s.ui_login_global_max_delay_s
+    )
+
+    def form(request: Request, status: int = 200, error: str | None = None) -> Response:
+        token = secrets.token_urlsafe(32)
+        page = render(
+            "login.html",
+            status,
+            configured=stored_hash is not None,
+            error=error,
+            csrf_token=token,
+            next=safe_next(request.query_params.get("next")),
+        )
+        # Double submit before there is a session: the form's token must equal the cookie.
+        _set_cookie(ui, page, s.login_cookie_name, token, max_age=3600)
+        return page
+
+    @router.get("/login")
+    async def show(request: Request) -> Response:
+        return form(request)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        fields = await read_form(request)
+        addr = remote_addr(request)
+        if not same_token(fields.get("csrf_token"), request.cookies.get(s.login_cookie_name, "")):
+            log.warning("login from %s refused: bad csrf token", addr)
+            return form(request, 403, "The form expired; please try again.")
+        if stored_hash is None:
+            log.warning("login from %s refused: no CASCADE_ADMIN_PASSWORD_HASH", addr)
+            return form(request, 503, "The UI is not configured.")
+        keys = [address_key(addr), GLOBAL_KEY]
+        async with ui.uow() as uow:
+            wait = await blocked_for(uow.session, keys)
+        if wait > 0:
+            log.warning("login from %s throttled for %.1fs", addr, wait)
+            page = form(request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
+            page.headers["Retry-After"] = str(max(1, round(wait)))
+            return page
+        if not await verify(stored_hash, fields.get("password", "")):
+            async with ui.uow() as uow:
+                delay = await record_failure(uow.session, keys[0], per_address)
+                await record_failure(uow.session, GLOBAL_KEY, overall)
+                await uow.commit()
+            log.warning("login from %s failed (next delay %.1fs)", addr, delay)
+            return form(request, 401, "Wrong password.")
+        async with ui.uow() as uow:
+            await record_success(uow.session, keys)
+            await purge_expired(uow.session, ui.policy)
+            old = request.cookies.get(s.cookie_name)
+            if old:
+                await close_session(uow.session, old)
+            cookie = await open_session(uow.session, admin_name, addr, ui.policy)
+            await uow.commit()
+        log.info("login of %s from %s succeeded", admin_name, addr)
+        done = see_other(safe_next(fields.get("next")))
+        _set_cookie(ui, done, s.cookie_name, cookie, max_age=s.ui_session_absolute_s)
+        done.delete_cookie(s.login_cookie_name, path="/", secure=not s.ui_insecure_cookies)
+        return done
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        user, _ = await form_of(ui, request)
+        async with ui.uow() as uow:
+            await close_session(uow.session, request.cookies.get(s.cookie_name, ""))
+            await uow.commit()
+        log.info("logout of %s from %s", user.actor, user.remote_addr)
+        done = see_other("/login")
+        done.delete_cookie(s.cookie_name, path="/", secure=not s.ui_insecure_cookies)
+        return done
+
+    return router
+
+
+def _set_cookie(ui: Ui, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=not ui.settings.ui_insecure_cookies,
+        httponly=True,
+        samesite="strict",
+    )

@@ -1,0 +1,128 @@
+"""`/proposals/{id}`: review everything, then approve, reject (with a reason) or edit an email."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from cascade.approvals import fmt
+from cascade.approvals.decisions import (
+    Decision,
+    DecisionConflict,
+    DecisionRequest,
+    ProposalNotFound,
+    decide,
+)
+from cascade.approvals.edits import MAX_BODY, MAX_SUBJECT, EditRequest, NotEditable, edit_email
+from cascade.approvals.errors import ApiError
+from cascade.approvals.graphs import SVG_CSP, contract_svg
+from cascade.approvals.proposal_page import load_page
+from cascade.approvals.sessions import SessionUser
+from cascade.approvals.web import Ui, current_user, form_of, render, see_other
+from cascade.shared.contract import Contract
+
+log = logging.getLogger(__name__)
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+MAX_REASON = 2000
+
+
+def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
+    """The proposal page and its three forms, plus the contract graph image."""
+    router = APIRouter()
+
+    async def page(
+        request: Request, user: SessionUser, proposal_id: int, status: int = 200,
+        conflict: str | None = None, error: str | None = None,
+    ) -> Response:  # fmt: skip
+        notice = request.query_params.get("done")
+        # Rendered inside the unit of work: its rollback on exit expires the rows.
+        async with ui.uow() as uow:
+            data = await load_page(uow.session, proposal_id, contracts)
+            if data is None:
+                raise ApiError(404, "not_found", f"no proposal {proposal_id}")
+            return render(
+                "proposal.html", status, user=user, p=data.proposal, page=data, fmt=fmt,
+                now=datetime.now(UTC), conflict=conflict, error=error,
+                notice=notice if notice in ("approved", "rejected", "edited") else None,
+            )  # fmt: skip
+
+    @router.get("/proposals/{proposal_id}")
+    async def show(request: Request, proposal_id: ProposalId) -> Response:
+        return await page(request, await current_user(ui, request), proposal_id)
+
+    async def decide_form(request: Request, proposal_id: int, decision: Decision) -> Response:
+        user, form = await form_of(ui, request)
+        reason = form.get("reason", "").strip()
+        if decision == "rejected" and not reason:
+            return await page(request, user, proposal_id, 422, error="A reason is required.")
+        try:
+            ask = DecisionRequest(
+                proposal_id, decision, int(form.get("version", "")),
+                form.get("payload_sha256", ""), user.actor, user.remote_addr,
+                reason[:MAX_REASON] or None,
+            )  # fmt: skip
+        except ValueError:
+            return await page(request, user, proposal_id, 422, error="The form was incomplete.")
+        try:
+            async with ui.uow() as uow:
+                await decide(uow, ask, ui.runtime.settings.topic_prefix)
+        except ProposalNotFound:
+            raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None
+        except DecisionConflict as refused:
+            log.info("ui %s of %d by %s refused: %s", decision, proposal_id, user.actor, refused)
+            return await page(request, user, proposal_id, 409, conflict=refused.message)
+        log.info("ui %s of %d v%d by %s from %s", decision, proposal_id, ask.version,
+                 user.actor, user.remote_addr)  # fmt: skip
+        return see_other(f"/proposals/{proposal_id}?done={decision}")
+
+    @router.post("/proposals/{proposal_id}/approve")
+    async def approve(request: Request, proposal_id: ProposalId) -> Response:
+        return await decide_form(request, proposal_id, "approved")
+
+    @router.post("/proposals/{proposal_id}/reject")
+    async def reject(request: Request, proposal_id: ProposalId) -> Response:
+        return await decide_form(request, proposal_id, "rejected")
+
+    @router.post("/proposals/{proposal_id}/edit")
+    async def edit(request: Request, proposal_id: ProposalId) -> Response:
+        user, form = await form_of(ui, request)
+        subject, body = form.get("subject", "").strip(), form.get("body", "")
+        if not subject or not body.strip() or len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
+            return await page(request, user, proposal_id, 422, error="Subject and text needed.")
+        try:
+            ask = EditRequest(
+                proposal_id, int(form.get("version", "")), form.get("payload_sha256", ""),
+                subject, body, user.actor, user.remote_addr,
+            )  # fmt: skip
+            async with ui.uow() as uow:
+                await edit_email(uow, ask)
+        except ValueError:
+            return await page(request, user, proposal_id, 422, error="The form was incomplete.")
+        except NotEditable as refused:
+            return await page(request, user, proposal_id, 422, error=str(refused))
+        except ProposalNotFound:
+            raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None
+        except DecisionConflict as refused:
+            return await page(request, user, proposal_id, 409, conflict=refused.message)
+        log.info("ui edit of %d by %s from %s", proposal_id, user.actor, user.remote_addr)
+        return see_other(f"/proposals/{proposal_id}?done=edited")
+
+    @router.get("/graph/{workflow_type}.svg")
+    async def graph(request: Request, workflow_type: str) -> Response:
+        await current_user(ui, request)
+        contract = contracts.get(workflow_type)
+        if contract is None:
+            raise ApiError(404, "not_found", f"no workflow {workflow_type}")
+        return svg_response(contract_svg(contract))
+
+    return router
+
+
+def svg_response(svg: str) -> Response:
+    """An SVG image with its own, image-only CSP."""
+    return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": SVG_CSP})

@@ -1,0 +1,89 @@
+"""What a check's execution means for its row: pass, retry before the deadline, or final.
+
+No IO: the worker claims and executes, this module decides, the recorder writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+Verdict = Literal["pass", "fail", "undecided"]
+FinalStatus = Literal["pass", "fail", "timeout"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one execution found: `undecided` when it could not tell (a timeout, NetSuite
+    down); a `fail` that is not `retryable` is a broken check another attempt cannot fix."""
+
+    verdict: Verdict
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
+class ClaimedCheck:
+    """A check leased by this verifier; `attempt` counts this execution, `lease_until`
+    fences the write of its outcome."""
+
+    id: int
+    run_id: uuid.UUID
+    check_name: str
+    kind: str
+    spec: dict[str, Any]
+    attempt: int
+    due_at: datetime
+    deadline_at: datetime | None
+    lease_until: datetime
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential back-off between attempts of a failing check, on the scaled clock."""
+
+    base_s: float
+    max_s: float
+    scale: float = 1.0
+
+    def delay(self, attempt: int) -> timedelta:
+        """Wait after attempt number `attempt` (1 = the first): base * 2^(n-1), capped."""
+        seconds = min(self.max_s, self.base_s * 2 ** max(attempt - 1, 0))
+        return timedelta(seconds=seconds * self.scale)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The row's next state: a final status, or `pending` again at `next_due_at`."""
+
+    status: FinalStatus | Literal["pending"]
+    next_due_at: datetime | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether the check is decided for good (and its result is published)."""
+        return self.status != "pending"
+
+
+def decide(
+    outcome: Outcome, attempt: int, deadline_at: datetime | None, now: datetime, policy: RetryPolicy
+) -> Decision:
+    """Pass at once; retry a failure or an undecided attempt while the deadline allows,
+    the last attempt at the deadline itself; after it, `fail` or `timeout` is final."""
+    if outcome.verdict == "pass":
+        return Decision("pass")
+    if outcome.verdict == "fail" and not outcome.retryable:
+        return Decision("fail")
+    if deadline_at is not None and now < deadline_at:
+        return Decision("pending", min(now + policy.delay(attempt), deadline_at))
+    return Decision("fail" if outcome.verdict == "fail" else "timeout")
+
+
+def lease_seconds(configured_s: float, statement_timeout_s: float, http_timeout_s: float) -> float:
+    """A lease that outlasts the slowest execution (a NetSuite call plus a mirror query),
+    twice over, so a slow but live verifier is never doubled by another."""
+    return max(configured_s, 2 * (statement_timeout_s + http_timeout_s) + 5)

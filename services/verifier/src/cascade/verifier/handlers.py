@@ -1,0 +1,79 @@
+"""The run-ended handler: a run's checks are known; the skipped ones are reported now.
+
+The runner stages the checks in the transaction that emits `workflow.completed` or
+`workflow.partial`, so the rows exist before this event can be read and the pollers find
+them by their due time; nothing here waits for them. Checks staged `skipped` (about outputs
+of a step that failed) will never run: their `verify.result` is published here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from cascade.shared.consumer import Handler
+from cascade.shared.db.models import VerifyResult
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.verifier.events import VerifyResultEvent
+from cascade.verifier.recording import stage_result
+
+log = logging.getLogger(__name__)
+
+
+def _skipped_event(row: VerifyResult, now: datetime) -> VerifyResultEvent:
+    reason = str((row.spec or {}).get("skipped_because", "a step it depends on failed"))
+    return VerifyResultEvent(
+        check_name=row.check_name,
+        kind=row.kind,
+        status="skipped",
+        attempts=row.attempts,
+        reason=f"skipped: {reason}",
+        due_at=row.due_at,
+        deadline_at=row.deadline_at,
+        executed_at=now,
+    )
+
+
+def _report_skipped(
+    uow: UnitOfWork,
+    topic_prefix: str,
+    run_id: uuid.UUID,
+    rows: Sequence[VerifyResult],
+    now: datetime,
+) -> None:
+    # executed_at marks a skipped check as reported, so a replay reports nothing twice.
+    for row in rows:
+        if row.status == "skipped" and row.executed_at is None:
+            row.executed_at = now
+            stage_result(uow.session, topic_prefix, run_id, _skipped_event(row, now))
+
+
+def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handler:
+    """The handler of `workflow.completed` and `workflow.partial`."""
+
+    async def on_run_ended(envelope: Envelope, uow: UnitOfWork) -> None:
+        rows = (
+            await uow.session.scalars(
+                select(VerifyResult)
+                .where(VerifyResult.run_id == envelope.run_id)
+                .order_by(VerifyResult.id)
+                .with_for_update()
+            )
+        ).all()
+        _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
+        pending = sorted(row.due_at for row in rows if row.status == "pending")
+        log.info(
+            "verifier: run %s ended %s with %d check(s), %d pending, first due %s",
+            envelope.run_id,
+            envelope.type,
+            len(rows),
+            len(pending),
+            pending[0].isoformat() if pending else "-",
+        )
+
+    return on_run_ended

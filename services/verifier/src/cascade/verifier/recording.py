@@ -1,0 +1,102 @@
+"""Record an execution: the check's row and, when final, its events, in one transaction.
+
+The row update is fenced by the lease this verifier took: if another verifier retook an
+expired lease, this late outcome writes nothing and the other one's decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.shared.db.models import VerifyResult
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.outbox import stage
+from cascade.shared.topics import Topic, topic_name
+from cascade.verifier.domain import ClaimedCheck, Decision, Outcome
+from cascade.verifier.events import VerifyResultEvent, alert_envelope, result_envelope
+from cascade.verifier.results import attempt_detail
+
+
+def stage_result(
+    session: AsyncSession, topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
+) -> None:
+    """Stage `verify.result`, plus `workflow.alert` for a `fail` or `timeout`."""
+    stage(session, topic_name(topic_prefix, Topic.VERIFY_RESULT), result_envelope(run_id, event))
+    if event.status in ("fail", "timeout"):
+        alert = alert_envelope(run_id, event)
+        stage(session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert)
+
+
+class OutcomeRecorder:
+    """Writes outcomes of claimed checks; publishes only through the outbox."""
+
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], topic_prefix: str, identity: str
+    ) -> None:
+        self._factory = factory
+        self._prefix = topic_prefix
+        self._identity = identity
+
+    async def record(
+        self, check: ClaimedCheck, outcome: Outcome, decision: Decision, executed_at: datetime
+    ) -> bool:
+        """Commit the decision; False when the lease was lost and nothing was written."""
+        detail = attempt_detail(check.detail, outcome, check.attempt, executed_at, self._identity)
+        values: dict[str, Any] = {
+            "status": decision.status,
+            "detail": detail,
+            "executed_at": executed_at,
+            "lease_until": None,
+        }
+        if decision.next_due_at is not None:
+            values["due_at"] = decision.next_due_at
+        async with UnitOfWork(self._factory) as uow:
+            if (await uow.session.execute(_fenced(check, values))).first() is None:
+                return False
+            if decision.final:
+                event = _event(check, outcome, decision, executed_at, detail)
+                stage_result(uow.session, self._prefix, check.run_id, event)
+            await uow.commit()
+        return True
+
+
+def _fenced(check: ClaimedCheck, values: dict[str, Any]) -> Any:
+    # Only the claim that set this lease may write: a retaken check has a new lease_until.
+    return (
+        update(VerifyResult)
+        .where(
+            VerifyResult.id == check.id,
+            VerifyResult.status == "running",
+            VerifyResult.lease_until == check.lease_until,
+        )
+        .values(**values)
+        .returning(VerifyResult.id)
+    )
+
+
+def _event(
+    check: ClaimedCheck,
+    outcome: Outcome,
+    decision: Decision,
+    executed_at: datetime,
+    detail: dict[str, Any],
+) -> VerifyResultEvent:
+    status = decision.status
+    if status == "pending":
+        raise ValueError("only final decisions are published")
+    return VerifyResultEvent(
+        check_name=check.check_name,
+        kind=check.kind,
+        status=status,
+        attempts=check.attempt,
+        reason=outcome.reason,
+        due_at=check.due_at,
+        deadline_at=check.deadline_at,
+        executed_at=executed_at,
+        detail=detail,
+    )

@@ -1,0 +1,111 @@
+"""Mike in a real browser against the running stack: log in, watch a proposal arrive, approve
+it, watch the run complete, edit and approve the welcome email, reject another run."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+PASSWORD = "browser-tests-password"
+
+
+def inputs(name: str) -> dict[str, str]:
+    """A new customer as sales submits it."""
+    slug = name.lower().replace(" ", "-")
+    return {
+        "company_name": name,
+        "contact_email": f"hello@{slug}.example",
+        "billing_address": "10 End Road",
+        "pricing_tier": "silver",
+    }
+
+
+async def submit(stack: Any, name: str) -> str:
+    """Sales posts a new customer to intake; returns the run id."""
+    body = {"workflow_type": "new_customer", "inputs": inputs(name)}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.intake.port}") as client:
+        created = await client.post("/v1/runs", json=body, timeout=10)
+    assert created.status_code == 202, created.text
+    return str(created.json()["run_id"])
+
+
+async def log_in(page: Page, stack: Any) -> None:
+    await page.goto(f"{stack.ui}/")
+    await expect(page).to_have_url(f"{stack.ui}/login?next=/")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_contain_text("Proposals")
+
+
+async def test_mike_approves_rejects_and_sends_an_email(
+    page: Page, services: Any, artifacts: Path
+) -> None:
+    stack = services
+    await log_in(page, stack)
+    cookies = await page.context.cookies()
+    session = next(c for c in cookies if c["name"] == "__Host-cascade_session")
+    assert (session["httpOnly"], session["secure"], session["sameSite"]) == (True, True, "Strict")
+
+    run_id = await submit(stack, "Browser Approve Ltd")
+    row = page.locator("#inbox tbody tr", has_text=run_id)
+    await expect(row).to_be_visible(timeout=60_000)  # arrived by SSE, no reload
+    await page.screenshot(path=artifacts / "inbox.png", full_page=True)
+
+    await row.locator("a").click()
+    await expect(page.locator("#payload-hash")).to_be_visible()
+    await expect(page.locator("#inputs")).to_contain_text("Browser Approve Ltd")
+    await page.screenshot(path=artifacts / "proposal.png", full_page=True)
+    await page.click("#approve-form button")
+    await expect(page.locator("#status")).to_have_text("approved")
+
+    await page.goto(f"{stack.ui}/runs/{run_id}")
+    await expect(page.locator("#run-status")).to_have_text("completed", timeout=90_000)
+    await expect(page.locator("#pushes")).to_contain_text("applied")
+    await page.screenshot(path=artifacts / "run.png", full_page=True)
+
+    await page.click("text=propose_email_to_customer")
+    await page.fill("#subject", "Welcome to Cascade, Browser Approve")
+    await page.fill("#body", "Dear customer,\nwelcome aboard.\nMike")
+    await page.click("#edit-form button")
+    await expect(page.locator("[role=status]")).to_contain_text("edited")
+    await expect(page.locator("#email-body")).to_contain_text("welcome aboard")
+    await page.screenshot(path=artifacts / "email.png", full_page=True)
+    await page.click("#approve-form button")
+    await expect(page.locator("#status")).to_have_text("approved")
+    message = await _arrived(stack, "Welcome to Cascade, Browser Approve")
+    assert "welcome aboard" in message.get_payload()
+    await page.reload()
+    await expect(page.locator("#email")).to_contain_text("Sent ")
+
+    await _reject_another(page, stack)
+
+
+async def _reject_another(page: Page, stack: Any) -> None:
+    run_id = await submit(stack, "Browser Reject Ltd")
+    await page.goto(f"{stack.ui}/")
+    row = page.locator("#inbox tbody tr", has_text=run_id)
+    await expect(row).to_be_visible(timeout=60_000)
+    await row.locator("a").click()
+    await page.fill("#reason", "duplicate of an existing account")
+    await page.click("#reject-form button")
+    await expect(page.locator("#status")).to_have_text("rejected")
+    await page.goto(f"{stack.ui}/runs/{run_id}")
+    await expect(page.locator("#run-status")).to_have_text("rejected", timeout=60_000)
+    await page.goto(f"{stack.ui}/audit")
+    await expect(page.locator("#audit")).to_contain_text("duplicate of an existing account")
+
+
+async def _arrived(stack: Any, subject: str) -> Any:
+    for _ in range(300):
+        for message in stack.mailbox.messages:
+            if message["Subject"] == subject:
+                return message
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no email {subject!r}; got {len(stack.mailbox.messages)}")

@@ -1,0 +1,151 @@
+"""new_customer end to end: every service a real process, NetSuite the simulator over HTTP.
+
+Sales posts to intake; the runner proposes; Mike approves through the approvals API; the
+runner fans out; ns-pusher pushes to NetSuite; the run completes; the verifier proves it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.devstack.pytest_plugin import StartService
+from cascade.devstack.service_process import ServiceProcess
+from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import count_rows, events_of, terminal_events
+from cascade.shared.db.models import (
+    Customer,
+    CustomerProgram,
+    EventRecord,
+    ProposedAction,
+    ReflexionEntry,
+    WorkflowRunLog,
+)
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic
+
+pytestmark = pytest.mark.e2e
+Factory = async_sessionmaker[AsyncSession]
+TOKEN = "e2e-admin-token"
+NETSUITE = {
+    "CASCADE_NETSUITE_ACCOUNT_ID": "TSTDRV1122334",
+    "CASCADE_NETSUITE_CONSUMER_KEY": "ck-e2e",
+    "CASCADE_NETSUITE_CONSUMER_SECRET": "cs-e2e",
+    "CASCADE_NETSUITE_TOKEN_ID": "tk-e2e",
+    "CASCADE_NETSUITE_TOKEN_SECRET": "ts-e2e",
+}
+INPUTS = {
+    "company_name": "Everything Ltd",
+    "contact_email": "hello@everything.example",
+    "billing_address": "10 End Road",
+    "pricing_tier": "silver",
+    "credit_limit": "5000.00",
+}
+
+
+def start_stack(start_service: StartService, data_dir: Path) -> dict[str, ServiceProcess]:
+    sim = start_service(
+        "netsuite_sim",
+        {
+            **NETSUITE,
+            "CASCADE_NETSUITE_SIM_ENABLE_TEST_API": "true",
+            "CASCADE_NETSUITE_SIM_DATA_DIR": str(data_dir),
+        },
+    )
+    netsuite = {**NETSUITE, "CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{sim.port}"}
+    # 15 minutes of verify window become about 4.5 s.
+    scale = {"CASCADE_VERIFY_WINDOW_SCALE": "0.005"}
+    return {
+        "sim": sim,
+        "intake": start_service("intake"),
+        "runner": start_service("runner", scale),
+        "approvals": start_service("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN}),
+        "ns_pusher": start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
+        "verifier": start_service("verifier", {**netsuite, **scale}),
+    }
+
+
+async def api(process: ServiceProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{process.port}", timeout=10) as c:
+        return await c.request(method, path, headers=headers, **kwargs)
+
+
+async def test_new_customer_from_intake_to_verified(
+    settings: Settings, session_factory: Factory, start_service: StartService, tmp_path: Path
+) -> None:
+    stack = start_stack(start_service, tmp_path / "netsuite")
+    created = await api(
+        stack["intake"],
+        "POST",
+        "/v1/runs",
+        json={"workflow_type": "new_customer", "inputs": INPUTS},
+    )
+    assert created.status_code == 202, created.text
+    run_id = created.json()["run_id"]
+
+    proposals: list[dict[str, Any]] = []
+
+    async def proposed() -> bool:
+        listed = await api(
+            stack["approvals"],
+            "GET",
+            "/v1/proposals",
+            params={"run_id": run_id, "status": "pending"},
+        )
+        proposals[:] = listed.json()["items"] if listed.status_code == 200 else []
+        return len(proposals) == 1
+
+    await eventually(proposed, within=60)
+    detail = (await api(stack["approvals"], "GET", f"/v1/proposals/{proposals[0]['id']}")).json()
+    assert detail["payload"]["inputs"] == INPUTS
+    assert detail["entity_ref"] == f"workflow:new_customer:run_{run_id}"
+    assert await count_rows(session_factory, Customer) == 0, "nothing before Mike approves"
+
+    approved = await api(
+        stack["approvals"],
+        "POST",
+        f"/v1/proposals/{detail['id']}/approve",
+        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
+    )
+    assert approved.status_code == 200, approved.text
+
+    run: dict[str, Any] = {}
+
+    async def verified() -> bool:
+        run.update((await api(stack["approvals"], "GET", f"/v1/runs/{run_id}")).json())
+        checks = {v["check_name"]: v["status"] for v in run.get("verify_results", [])}
+        return (
+            run.get("status") == "completed"
+            and checks
+            and all(s == "pass" for s in checks.values())
+        )
+
+    await eventually(verified, within=120)
+    async with session_factory() as session:
+        customer = (await session.scalars(select(Customer))).one()
+        email = (
+            await session.scalars(
+                select(ProposedAction).where(
+                    ProposedAction.action_type == "propose_email_to_customer"
+                )
+            )
+        ).one()
+    assert customer.netsuite_id is not None
+    assert customer.lastmodifieddate is not None
+    assert email.status == "pending", "drafted for Mike, never sent unapproved"
+    assert await count_rows(session_factory, CustomerProgram) == 3, "silver's programs"
+    run_uuid = uuid.UUID(run_id)
+    for model in (WorkflowRunLog, ReflexionEntry, EventRecord):
+        assert await count_rows(session_factory, model, run_uuid) == 1, model.__name__
+    assert [e.type for e in await terminal_events(settings, run_uuid)] == ["workflow.completed"]
+    results = await events_of(settings, (Topic.VERIFY_RESULT,), run_uuid)
+    assert len({e.idempotency_key for e in results}) == len(run["verify_results"])
+    records = (await api(stack["sim"], "GET", "/_sim/records/customer")).json()
+    assert len(records["items"]) == 1, "exactly one customer in NetSuite"
