@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
 from cascade.devstack.wire import (
@@ -18,6 +20,7 @@ from cascade.devstack.wire import (
     gate_proposal,
     publish,
     request_run,
+    run_status,
     terminal_events,
     wait_status,
 )
@@ -26,11 +29,13 @@ from cascade.shared.db.models import (
     CustomerProgram,
     NsPendingPush,
     ProposedAction,
+    ReflexionEntry,
+    WorkflowRun,
     WorkflowRunLog,
 )
-from cascade.shared.payloads import NsPushResult, ProposalDecision
+from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic
+from cascade.shared.topics import Topic, topic_name
 
 pytestmark = pytest.mark.integration
 Factory = async_sessionmaker[AsyncSession]
@@ -201,3 +206,96 @@ async def test_a_request_for_a_removed_contract_fails_with_one_event(
     await wait_status(session_factory, run_id, "failed")
     await one_terminal_event(settings, run_id, "workflow.failed")
     assert await count_rows(session_factory, WorkflowRunLog, run_id) == 1
+
+
+async def test_an_overdue_proposal_reminds_once(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(ProposedAction)
+            .where(ProposedAction.run_id == run_id)
+            .values(created_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+
+    async def reminded() -> bool:
+        return len(await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)) >= 1
+
+    await eventually(reminded, within=30)
+    await asyncio.sleep(5)  # two more sweeps: a reminder is sent once, not every sweep
+    [alert] = await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)
+    assert alert.data["reason"] == "approval overdue"
+    assert await run_status(session_factory, run_id) == "awaiting_approval"
+
+
+async def test_workflow_requested_delivered_twice_makes_one_run(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = uuid.uuid4()
+    data = WorkflowRequested(workflow_type="new_customer", inputs=INPUTS).model_dump(mode="json")
+    envelope = await publish(settings, Topic.WORKFLOW_REQUESTED, run_id, data)
+    await produce_raw(
+        settings.kafka_bootstrap,
+        topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED),
+        envelope.to_bytes(),
+        str(run_id),
+    )
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    await asyncio.sleep(2)
+    assert await count_rows(session_factory, ProposedAction, run_id) == 1
+    assert await count_rows(session_factory, WorkflowRun, run_id) == 1
+
+
+async def test_a_push_netsuite_never_confirmed_ends_the_run_partial(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    start_service("runner")
+    run_id = await request_run(settings, INPUTS)
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    await decide_on_wire(session_factory, settings, run_id, approve=True)
+
+    async def staged() -> bool:
+        return await count_rows(session_factory, NsPendingPush, run_id) == 1
+
+    await eventually(staged, within=60)
+    async with session_factory() as session:
+        push = (await session.scalars(select(NsPendingPush))).one()
+    failed = NsPushResult(
+        push_id=push.id,
+        record_type="customer",
+        external_id=push.external_id,
+        status="failed",
+        attempts=3,
+        error="HTTP 500 three times",
+    )
+    await publish(
+        settings, Topic.NS_PUSH_RESULT, run_id, failed.model_dump(mode="json"), str(push.id)
+    )
+    await wait_status(session_factory, run_id, "partial")
+    await one_terminal_event(settings, run_id, "workflow.partial")
+    assert await count_rows(session_factory, Customer) == 1, "what was done stays done"
+
+
+async def test_prior_reflexions_about_the_email_domain_reach_the_proposal(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    async with session_factory() as session, session.begin():
+        session.add(
+            ReflexionEntry(
+                run_id=uuid.uuid4(),
+                workflow_type="new_customer",
+                narrative="Earlier run for paths.example ended blocked.",
+                tags=["new_customer"],
+                subject_key="paths",
+                email_domain="paths.example",
+            )
+        )
+    start_service("runner")
+    run_id = await request_run(settings, {**INPUTS, "company_name": "Paths Two"})
+    await wait_status(session_factory, run_id, "awaiting_approval")
+    prior = (await gate_proposal(session_factory, run_id)).payload["context"]["prior_reflexions"]
+    assert [p["narrative"] for p in prior] == ["Earlier run for paths.example ended blocked."]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.alerts import stage_alert
 from cascade.runner.finish import Ending, finish_run
+from cascade.runner.reminders import ApprovalReminder
 from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
@@ -29,10 +30,13 @@ class ExpirySweeper:
     poll_s: float
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep until `stop` is set (always resting between sweeps: expiry is not urgent)."""
+        """Expire and remind until `stop` is set (resting between sweeps: neither is urgent)."""
+
+        reminder = ApprovalReminder(self.deps, self.session_factory)
 
         async def sweep_then_rest() -> bool:
             await self.sweep()
+            await reminder.remind()
             return False
 
         await poll(stop, sweep_then_rest, self.poll_s, "expiry sweeper")
