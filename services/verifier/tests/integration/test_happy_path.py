@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from cascade.devstack.wire import decide_on_wire, events_of, request_run, wait_status
 from cascade.shared.db.models import Customer
+from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic
-from cascade.verifier.events import VerifyResultEvent
 
 from .harness import VerifyHarness
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from cascade.shared.db.models import Customer
+from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic
-from cascade.verifier.events import VerifyResultEvent
 
 from .harness import VerifyHarness
 from .specs import http_spec

@@ -74,3 +74,17 @@ class WorkflowEnded(_Payload):
     steps: dict[str, str] = Field(default_factory=dict)
     reason: str | None = None
     failed_rules: list[str] = Field(default_factory=list)
+
+
+class VerifyResultEvent(_Payload):
+    """verifier -> subscribers: a check of a run was decided (or staged as skipped)."""
+
+    check_name: str
+    kind: str
+    status: Literal["pass", "fail", "timeout", "skipped"]
+    attempts: int
+    reason: str
+    due_at: datetime | None = None
+    deadline_at: datetime | None = None
+    executed_at: datetime | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)

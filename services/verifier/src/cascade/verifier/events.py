@@ -4,32 +4,12 @@ for a `fail` or `timeout`. Keys are fixed per run and check, so a repeat dedupes
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import WorkflowAlert
+from cascade.shared.payloads import VerifyResultEvent, WorkflowAlert
 from cascade.shared.topics import Topic
 
 SOURCE = "cascade.verifier"
-
-
-class VerifyResultEvent(BaseModel):
-    """verifier -> subscribers: a check of a run was decided (or staged as skipped)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    check_name: str
-    kind: str
-    status: Literal["pass", "fail", "timeout", "skipped"]
-    attempts: int
-    reason: str
-    due_at: datetime | None = None
-    deadline_at: datetime | None = None
-    executed_at: datetime | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 def result_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:

@@ -19,7 +19,7 @@ from cascade.shared.consumer import Handler
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.verifier.events import VerifyResultEvent
+from cascade.shared.payloads import VerifyResultEvent
 from cascade.verifier.recording import stage_result
 
 log = logging.getLogger(__name__)

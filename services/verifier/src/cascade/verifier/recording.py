@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.outbox import stage
+from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
 from cascade.verifier.domain import ClaimedCheck, Decision, Outcome
-from cascade.verifier.events import VerifyResultEvent, alert_envelope, result_envelope
+from cascade.verifier.events import alert_envelope, result_envelope
 from cascade.verifier.results import attempt_detail
 
 
