@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
 from cascade.devstack.wire import (
+    answer_push,
+    awaiting_run,
     count_rows,
     decide_on_wire,
-    publish,
     request_run,
     run_status,
+    staged_push,
     terminal_events,
     wait_status,
 )
@@ -26,16 +28,13 @@ from cascade.shared.db.models import (
     Customer,
     CustomerProgram,
     EventRecord,
-    NsPendingPush,
     ProposedAction,
     ReflexionEntry,
     VerifyResult,
     WorkflowRunLog,
 )
 from cascade.shared.normalize import normalize_company_name
-from cascade.shared.payloads import NsPushResult
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic
 
 pytestmark = pytest.mark.integration
 Factory = async_sessionmaker[AsyncSession]
@@ -48,49 +47,26 @@ INPUTS = {
 }
 
 
-async def confirm_push(factory: Factory, settings: Settings, run_id: object) -> NsPendingPush:
-    """Answer the run's staged push as ns-pusher does after NetSuite confirmed it."""
-    async with factory() as session:
-        push = (await session.scalars(select(NsPendingPush))).one()
-    result = NsPushResult(
-        push_id=push.id,
-        record_type="customer",
-        external_id=push.external_id,
-        status="applied",
-        netsuite_id="4242",
-        attempts=1,
-    )
-    await publish(
-        settings, Topic.NS_PUSH_RESULT, push.run_id, result.model_dump(mode="json"), str(push.id)
-    )
-    return push
-
-
 async def test_happy_path_through_approval_push_and_post_actions(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
     assert await count_rows(session_factory, Customer) == 0, "no side effect before approval"
 
     proposal = await decide_on_wire(session_factory, settings, run_id, approve=True)
     assert proposal.entity_ref == f"workflow:new_customer:run_{run_id}"
     assert proposal.payload["inputs"] == INPUTS
 
-    async def push_staged() -> bool:
-        return await count_rows(session_factory, NsPendingPush, run_id) == 1
-
-    await eventually(push_staged, within=60)
+    push = await staged_push(session_factory, run_id)
     async with session_factory() as session:
-        push = (await session.scalars(select(NsPendingPush))).one()
         customer = (await session.scalars(select(Customer))).one()
     assert push.status == "pending"
     assert push.payload["companyName"] == "Acme, Inc."
     assert customer.companyname_normalized == normalize_company_name("Acme, Inc.")
     assert await run_status(session_factory, run_id) == "running", "waits for NetSuite"
 
-    await confirm_push(session_factory, settings, run_id)
+    await answer_push(settings, push, applied=True)
     await wait_status(session_factory, run_id, "completed")
 
     async with session_factory() as session:

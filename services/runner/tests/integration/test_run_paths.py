@@ -7,13 +7,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
 from cascade.devstack.wire import (
+    answer_push,
+    awaiting_run,
+    change_gate_proposal,
     count_rows,
     decide_on_wire,
     events_of,
@@ -21,19 +24,19 @@ from cascade.devstack.wire import (
     publish,
     request_run,
     run_status,
+    staged_push,
     terminal_events,
     wait_status,
 )
 from cascade.shared.db.models import (
     Customer,
     CustomerProgram,
-    NsPendingPush,
     ProposedAction,
     ReflexionEntry,
     WorkflowRun,
     WorkflowRunLog,
 )
-from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
+from cascade.shared.payloads import ProposalDecision, WorkflowRequested
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -59,8 +62,7 @@ async def test_reject_ends_the_run_with_nothing_written(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
     await decide_on_wire(session_factory, settings, run_id, approve=False, reason="wrong tier")
     await wait_status(session_factory, run_id, "rejected")
     await one_terminal_event(settings, run_id, "workflow.failed")
@@ -72,14 +74,10 @@ async def test_expiry_ends_the_run_and_alerts(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
-    async with session_factory() as session, session.begin():
-        await session.execute(
-            update(ProposedAction)
-            .where(ProposedAction.run_id == run_id)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
+    await change_gate_proposal(
+        session_factory, run_id, expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
     await wait_status(session_factory, run_id, "expired")
     assert (await gate_proposal(session_factory, run_id)).status == "expired"
     await one_terminal_event(settings, run_id, "workflow.failed")
@@ -95,8 +93,9 @@ async def test_email_without_at_is_shown_to_mike_as_a_warning(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, {**INPUTS, "contact_email": "ops.paths.example"})
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(
+        settings, session_factory, {**INPUTS, "contact_email": "ops.paths.example"}
+    )
     proposal = await gate_proposal(session_factory, run_id)
     assert proposal.payload["warnings"] == ["valid_email"]
     [outcome] = [p for p in proposal.payload["preconditions"] if p["name"] == "valid_email"]
@@ -107,8 +106,7 @@ async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
     proposal = await decide_on_wire(session_factory, settings, run_id, approve=True)
     decision = ProposalDecision(
         proposal_id=proposal.id,
@@ -121,10 +119,7 @@ async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
     await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, str(proposal.id))
     await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, "second")
 
-    async def staged() -> bool:
-        return await count_rows(session_factory, NsPendingPush, run_id) == 1
-
-    await eventually(staged, within=60)
+    await staged_push(session_factory, run_id)
     assert await count_rows(session_factory, Customer) == 1
     assert await count_rows(session_factory, CustomerProgram) == 2
 
@@ -137,19 +132,18 @@ async def test_runner_killed_mid_fanout_does_everything_once(
     settings: Settings, session_factory: Factory, start_service: StartService, crash_at: str
 ) -> None:
     runner = start_service("runner", {"CASCADE_CRASH_AT": crash_at})
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
     await decide_on_wire(session_factory, settings, run_id, approve=True)
     assert runner.wait_exit(timeout=60) == -9, "the runner must have died at the crash point"
 
     start_service("runner")
 
-    async def fanned_out() -> bool:
-        return await count_rows(session_factory, NsPendingPush, run_id) == 1 and (
-            await count_rows(session_factory, CustomerProgram) == 2
-        )
+    push = await staged_push(session_factory, run_id)
 
-    await eventually(fanned_out, within=60)
+    async def programs_assigned() -> bool:
+        return await count_rows(session_factory, CustomerProgram) == 2
+
+    await eventually(programs_assigned, within=60)
     assert await count_rows(session_factory, Customer) == 1
     async with session_factory() as session:
         drafts = (
@@ -160,19 +154,7 @@ async def test_runner_killed_mid_fanout_does_everything_once(
             )
         ).all()
     assert len(drafts) == 1
-    async with session_factory() as session:
-        push = (await session.scalars(select(NsPendingPush))).one()
-    result = NsPushResult(
-        push_id=push.id,
-        record_type="customer",
-        external_id=push.external_id,
-        status="applied",
-        netsuite_id="77",
-        attempts=1,
-    )
-    await publish(
-        settings, Topic.NS_PUSH_RESULT, run_id, result.model_dump(mode="json"), str(push.id)
-    )
+    await answer_push(settings, push, applied=True)
     await wait_status(session_factory, run_id, "completed")
     await one_terminal_event(settings, run_id, "workflow.completed")
 
@@ -212,14 +194,10 @@ async def test_an_overdue_proposal_reminds_once(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
-    async with session_factory() as session, session.begin():
-        await session.execute(
-            update(ProposedAction)
-            .where(ProposedAction.run_id == run_id)
-            .values(created_at=datetime.now(UTC) - timedelta(hours=2))
-        )
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
+    await change_gate_proposal(
+        session_factory, run_id, created_at=datetime.now(UTC) - timedelta(hours=2)
+    )
 
     async def reminded() -> bool:
         return len(await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)) >= 1
@@ -254,27 +232,10 @@ async def test_a_push_netsuite_never_confirmed_ends_the_run_partial(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await request_run(settings, INPUTS)
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
     await decide_on_wire(session_factory, settings, run_id, approve=True)
 
-    async def staged() -> bool:
-        return await count_rows(session_factory, NsPendingPush, run_id) == 1
-
-    await eventually(staged, within=60)
-    async with session_factory() as session:
-        push = (await session.scalars(select(NsPendingPush))).one()
-    failed = NsPushResult(
-        push_id=push.id,
-        record_type="customer",
-        external_id=push.external_id,
-        status="failed",
-        attempts=3,
-        error="HTTP 500 three times",
-    )
-    await publish(
-        settings, Topic.NS_PUSH_RESULT, run_id, failed.model_dump(mode="json"), str(push.id)
-    )
+    await answer_push(settings, await staged_push(session_factory, run_id), applied=False)
     await wait_status(session_factory, run_id, "partial")
     await one_terminal_event(settings, run_id, "workflow.partial")
     assert await count_rows(session_factory, Customer) == 1, "what was done stays done"
@@ -295,7 +256,6 @@ async def test_prior_reflexions_about_the_email_domain_reach_the_proposal(
             )
         )
     start_service("runner")
-    run_id = await request_run(settings, {**INPUTS, "company_name": "Paths Two"})
-    await wait_status(session_factory, run_id, "awaiting_approval")
+    run_id = await awaiting_run(settings, session_factory, {**INPUTS, "company_name": "Paths Two"})
     prior = (await gate_proposal(session_factory, run_id)).payload["context"]["prior_reflexions"]
     assert [p["narrative"] for p in prior] == ["Earlier run for paths.example ended blocked."]

@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import produce_raw, read_all
 from cascade.devstack.waiting import eventually
-from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.models import NsPendingPush, ProposedAction, WorkflowRun
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import ProposalDecision, WorkflowRequested
+from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -126,3 +126,56 @@ async def events_of(
 async def terminal_events(settings: Settings, run_id: uuid.UUID) -> list[Envelope]:
     """The run's completed / partial / failed events on the wire."""
     return await events_of(settings, TERMINAL_TOPICS, run_id)
+
+
+async def awaiting_run(
+    settings: Settings,
+    factory: Factory,
+    inputs: dict[str, Any],
+    workflow_type: str = "new_customer",
+) -> uuid.UUID:
+    """Request a run and wait until it waits for Mike."""
+    run_id = await request_run(settings, inputs, workflow_type)
+    await wait_status(factory, run_id, "awaiting_approval")
+    return run_id
+
+
+async def change_gate_proposal(factory: Factory, run_id: uuid.UUID, **values: Any) -> None:
+    """Overwrite columns of the run's gate proposal (e.g. age it past its expiry)."""
+    async with factory() as session, session.begin():
+        await session.execute(
+            update(ProposedAction)
+            .where(ProposedAction.run_id == run_id, ProposedAction.action_type.like("workflow_%"))
+            .values(**values)
+        )
+
+
+async def staged_push(factory: Factory, run_id: uuid.UUID, within: float = 60) -> NsPendingPush:
+    """Wait for the run's one staged NetSuite push and return it."""
+
+    async def staged() -> bool:
+        return await count_rows(factory, NsPendingPush, run_id) == 1
+
+    await eventually(staged, within=within)
+    async with factory() as session:
+        return (
+            await session.scalars(select(NsPendingPush).where(NsPendingPush.run_id == run_id))
+        ).one()
+
+
+async def answer_push(
+    settings: Settings, push: NsPendingPush, applied: bool, netsuite_id: str = "4242"
+) -> None:
+    """Publish the `ns.push.result` ns-pusher would: applied, or failed after the policy."""
+    result = NsPushResult(
+        push_id=push.id,
+        record_type=push.record_type,
+        external_id=push.external_id,
+        status="applied" if applied else "failed",
+        netsuite_id=netsuite_id if applied else None,
+        attempts=1 if applied else 3,
+        error=None if applied else "HTTP 500 on every attempt",
+    )
+    await publish(
+        settings, Topic.NS_PUSH_RESULT, push.run_id, result.model_dump(mode="json"), str(push.id)
+    )
