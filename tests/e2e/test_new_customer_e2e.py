@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
@@ -33,13 +34,6 @@ from cascade.shared.topics import Topic
 pytestmark = pytest.mark.e2e
 Factory = async_sessionmaker[AsyncSession]
 TOKEN = "e2e-admin-token"
-NETSUITE = {
-    "CASCADE_NETSUITE_ACCOUNT_ID": "TSTDRV1122334",
-    "CASCADE_NETSUITE_CONSUMER_KEY": "ck-e2e",
-    "CASCADE_NETSUITE_CONSUMER_SECRET": "cs-e2e",
-    "CASCADE_NETSUITE_TOKEN_ID": "tk-e2e",
-    "CASCADE_NETSUITE_TOKEN_SECRET": "ts-e2e",
-}
 INPUTS = {
     "company_name": "Everything Ltd",
     "contact_email": "hello@everything.example",
@@ -50,15 +44,8 @@ INPUTS = {
 
 
 def start_stack(start_service: StartService, data_dir: Path) -> dict[str, ServiceProcess]:
-    sim = start_service(
-        "netsuite_sim",
-        {
-            **NETSUITE,
-            "CASCADE_NETSUITE_SIM_ENABLE_TEST_API": "true",
-            "CASCADE_NETSUITE_SIM_DATA_DIR": str(data_dir),
-        },
-    )
-    netsuite = {**NETSUITE, "CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{sim.port}"}
+    sim = start_simulator(start_service, data_dir)
+    netsuite = client_env(sim)
     # 15 minutes of verify window become about 4.5 s.
     scale = {"CASCADE_VERIFY_WINDOW_SCALE": "0.005"}
     return {

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import produce_raw, read_all
+from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
@@ -58,18 +59,12 @@ class PushHarness:
     run_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def start_sim(self) -> ServiceProcess:
-        env = {
-            **CREDENTIALS,
-            "CASCADE_NETSUITE_SIM_ENABLE_TEST_API": "true",
-            "CASCADE_NETSUITE_SIM_DATA_DIR": str(self.data_dir),
-        }
-        self.sim = self.start_service("netsuite_sim", env)
+        self.sim = start_simulator(self.start_service, self.data_dir, CREDENTIALS)
         return self.sim
 
     def start_pusher(self, **env: str) -> ServiceProcess:
-        sim = self.sim or self.start_sim()
-        base = {"CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{sim.port}"}
-        return self.start_service("ns_pusher", {**CREDENTIALS, **PUSHER_ENV, **base, **env})
+        netsuite = client_env(self.sim or self.start_sim(), CREDENTIALS)
+        return self.start_service("ns_pusher", {**netsuite, **PUSHER_ENV, **env})
 
     @property
     def sim_url(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_all
+from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
@@ -61,17 +62,11 @@ class VerifyHarness:
     run_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def start_sim(self) -> ServiceProcess:
-        env = {
-            **CREDENTIALS,
-            "CASCADE_NETSUITE_SIM_ENABLE_TEST_API": "true",
-            "CASCADE_NETSUITE_SIM_DATA_DIR": str(self.data_dir),
-        }
-        self.sim = self.start_service("netsuite_sim", env)
+        self.sim = start_simulator(self.start_service, self.data_dir, CREDENTIALS)
         return self.sim
 
     def netsuite_env(self) -> dict[str, str]:
-        sim = self.sim or self.start_sim()
-        return {**CREDENTIALS, "CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{sim.port}"}
+        return client_env(self.sim or self.start_sim(), CREDENTIALS)
 
     def start_verifier(self, **env: str) -> ServiceProcess:
         return self.start_service("verifier", {**self.netsuite_env(), **VERIFIER_ENV, **env})
