@@ -6,7 +6,6 @@ exactly as the runner's handler would, with the hash over the canonical payload.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,15 +17,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import read_all
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import topic_events
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, OutboxMessage, ProposedAction, WorkflowRun
 from cascade.shared.envelope import Envelope
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic, topic_name
+from cascade.shared.topics import Topic
 
 ADMIN_TOKEN = "it-approvals-" + uuid.uuid4().hex
 INPUTS = {"company_name": "Acme GmbH", "contact_email": "ap@acme.example", "tier": "gold"}
@@ -150,34 +149,7 @@ class Approvals:
                 return unsent == 0
 
         await eventually(all_sent, within=30)
-        physical = topic_name(self.settings.topic_prefix, topic)
-        records = await read_all(self.settings.kafka_bootstrap, physical)
-        return [Envelope.from_bytes(value) for _key, value in records]
-
-
-def start_until_bound(start_service: StartService, env: dict[str, str]) -> ServiceProcess:
-    """Start the service, retrying when its free port was taken before it could bind.
-
-    `free_port` releases the port before the process binds it; when another process takes
-    it first, `wait_healthy` is answered by that process, so we wait for our own bind.
-    """
-    for _ in range(3):
-        process = start_service("approvals", env)
-        if _bound(process):
-            return process
-    raise RuntimeError(f"approvals could not bind a port:\n{process.log_tail()}")
-
-
-def _bound(process: ServiceProcess, within: float = 60.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        log = process.log_path.read_text(errors="replace")
-        if f"Uvicorn running on http://127.0.0.1:{process.port}" in log:
-            return True
-        if "address already in use" in log or process.proc is None or process.proc.poll():
-            return False
-        time.sleep(0.1)
-    return False
+        return await topic_events(self.settings, topic)
 
 
 @pytest.fixture
@@ -187,11 +159,11 @@ def approvals(
     start_service: StartService,
 ) -> Approvals:
     """The approvals service with the admin token configured."""
-    process = start_until_bound(start_service, {"CASCADE_ADMIN_TOKEN": ADMIN_TOKEN})
+    process = start_service("approvals", {"CASCADE_ADMIN_TOKEN": ADMIN_TOKEN})
     return Approvals(settings, session_factory, process)
 
 
 @pytest.fixture
 def start_approvals(start_service: StartService) -> Callable[[dict[str, str]], ServiceProcess]:
     """Start the approvals service with extra environment (e.g. without a token)."""
-    return lambda env: start_until_bound(start_service, env)
+    return lambda env: start_service("approvals", env)

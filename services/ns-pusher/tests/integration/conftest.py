@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import produce_raw, read_all
+from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import topic_events, wait_topic_events
 from cascade.shared.db.models import Customer, NsPendingPush
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import NsPush
@@ -147,17 +148,10 @@ class PushHarness:
         return await self.push_row(push_id)
 
     async def events(self, topic: Topic) -> list[Envelope]:
-        name = topic_name(self.settings.topic_prefix, topic)
-        records = await read_all(self.settings.kafka_bootstrap, name)
-        return [Envelope.from_bytes(value) for _, value in records]
+        return await topic_events(self.settings, topic)
 
     async def wait_events(self, topic: Topic, count: int) -> list[Envelope]:
-        async def published() -> bool:
-            return len(await self.events(topic)) >= count
-
-        published.__name__ = f"{count}_{topic}_events_published"
-        await eventually(published)
-        return await self.events(topic)
+        return await wait_topic_events(self.settings, topic, count)
 
     async def customer(self, external_id: str) -> Customer:
         async with self.factory() as session:

@@ -18,19 +18,18 @@ from pydantic import SecretStr
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import read_all
 from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
-from cascade.devstack.wire import publish
+from cascade.devstack.wire import publish, topic_events, wait_topic_events
 from cascade.shared.db.models import Customer, VerifyResult
 from cascade.shared.envelope import Envelope
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.payloads import WorkflowEnded
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic, topic_name
+from cascade.shared.topics import Topic
 
 CREDENTIALS = {
     "CASCADE_NETSUITE_ACCOUNT_ID": "TSTDRV7654321",
@@ -125,17 +124,10 @@ class VerifyHarness:
         return await self.check(name)
 
     async def events(self, topic: Topic) -> list[Envelope]:
-        name = topic_name(self.settings.topic_prefix, topic)
-        records = await read_all(self.settings.kafka_bootstrap, name)
-        return [Envelope.from_bytes(value) for _, value in records]
+        return await topic_events(self.settings, topic)
 
     async def wait_events(self, topic: Topic, count: int) -> list[Envelope]:
-        async def published() -> bool:
-            return len(await self.events(topic)) >= count
-
-        published.__name__ = f"{count}_{topic}_events_published"
-        await eventually(published, within=30)
-        return await self.events(topic)
+        return await wait_topic_events(self.settings, topic, count, within=30)
 
     async def in_netsuite(self, customer: Customer) -> str:
         """Create the customer in the simulator (a signed upsert) and keep its internal id

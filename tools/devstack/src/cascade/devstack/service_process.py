@@ -33,15 +33,6 @@ def health_service(url: str, timeout: float = 2.0) -> str | None:
         return None
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
-    """Whether `url` answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
-            return int(response.status) == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @dataclass
 class ServiceProcess:
     """`python -m <module>` with its own environment and log file."""

@@ -14,7 +14,7 @@ from cascade.devstack import procs
 from cascade.devstack.infra import StackEndpoints, add_profile_argument, infra_down, infra_up
 from cascade.devstack.kafka import create_topics
 from cascade.devstack.paths import logs_dir, repo_root, state_dir
-from cascade.devstack.service_process import http_ok
+from cascade.devstack.service_process import health_service
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.topics import all_topic_names
 
@@ -103,7 +103,8 @@ def _wait_healthy(profile: str, service: ServiceSpec, timeout: float = 120.0) ->
     log = logs_dir(profile) / f"{service.name}.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if http_ok(url):
+        # Another program on the port would answer too: only our service's name counts.
+        if health_service(url) in (service.name, service.name.replace("-", "_")):
             return
         if not procs.is_running(_pidfile(profile, service)):
             raise RuntimeError(f"{service.name} exited; its log:\n{procs.tail(log)}")

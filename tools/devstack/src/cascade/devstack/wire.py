@@ -109,18 +109,32 @@ async def decide_on_wire(
     return proposal
 
 
+async def topic_events(settings: Settings, topic: Topic) -> list[Envelope]:
+    """Every envelope on one of this test's topics (raw: duplicates included)."""
+    records = await read_all(settings.kafka_bootstrap, topic_name(settings.topic_prefix, topic))
+    return [Envelope.from_bytes(value) for _key, value in records]
+
+
+async def wait_topic_events(
+    settings: Settings, topic: Topic, count: int, within: float = 60
+) -> list[Envelope]:
+    """Wait until at least `count` envelopes are on the topic; all of them."""
+
+    async def published() -> bool:
+        return len(await topic_events(settings, topic)) >= count
+
+    published.__name__ = f"{count}_{topic}_events_published"
+    await eventually(published, within=within)
+    return await topic_events(settings, topic)
+
+
 async def events_of(
     settings: Settings, topics: tuple[Topic, ...], run_id: uuid.UUID
 ) -> list[Envelope]:
     """Every envelope of the run on the given topics (raw: duplicates included)."""
-    found = []
-    for topic in topics:
-        records = await read_all(settings.kafka_bootstrap, topic_name(settings.topic_prefix, topic))
-        for _key, value in records:
-            envelope = Envelope.from_bytes(value)
-            if envelope.run_id == run_id:
-                found.append(envelope)
-    return found
+    return [
+        e for topic in topics for e in await topic_events(settings, topic) if e.run_id == run_id
+    ]
 
 
 async def terminal_events(settings: Settings, run_id: uuid.UUID) -> list[Envelope]:
