@@ -1,7 +1,8 @@
 """Settings for every Cascade process: one `CASCADE_` prefix, one place for defaults.
 
-Read once in a composition root (`Settings()`), then passed down; nothing else reads the
-environment.
+Read once in a composition root, then passed down; nothing else reads the environment. A
+service process builds it with `cascade.shared.startup.load_settings`, which refuses unknown
+`CASCADE_*` variables and, with `CASCADE_ENV=production`, the local defaults.
 """
 
 from __future__ import annotations
