@@ -1,12 +1,14 @@
 """Settings for every Cascade process: one `CASCADE_` prefix, one place for defaults.
 
-Read once in a composition root (`Settings()`), then passed down; nothing else reads the
-environment.
+Read once in a composition root, then passed down; nothing else reads the environment. A
+service process builds it with `cascade.shared.startup.load_settings`, which refuses unknown
+`CASCADE_*` variables and, with `CASCADE_ENV=production`, the local defaults.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -101,3 +103,8 @@ class Settings(BaseSettings):
     verify_lease_s: float = Field(default=60.0, gt=0)
     verify_retry_base_s: float = Field(default=30.0, gt=0)
     verify_retry_max_s: float = Field(default=300.0, gt=0)
+
+    # Settings validation (issue 10): `production` makes every service refuse, at start, the
+    # simulator's NetSuite defaults, fault injection and missing secrets
+    # (cascade.shared.startup checks them).
+    env: Literal["development", "production"] = "development"

@@ -45,3 +45,14 @@ class UiSettings(BaseSettings):
     def login_cookie_name(self) -> str:
         """The pre-login CSRF cookie (double submit), named like the session cookie."""
         return "cascade_login" if self.ui_insecure_cookies else "__Host-cascade_login"
+
+    def production_problems(self) -> list[str]:
+        """What `CASCADE_ENV=production` refuses in these settings (cascade.shared.startup)."""
+        problems = []
+        if self.admin_password_hash is None:
+            problems.append("CASCADE_ADMIN_PASSWORD_HASH is unset: nobody could log in to the UI")
+        if self.ui_insecure_cookies:
+            problems.append("CASCADE_UI_INSECURE_COOKIES is true: session cookies without Secure")
+        if not self.smtp_host:
+            problems.append("CASCADE_SMTP_HOST is unset: approved emails could not be sent")
+        return problems

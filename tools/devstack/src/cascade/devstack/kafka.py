@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 import shutil
 import subprocess
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from cascade.devstack import procs
 from cascade.devstack.paths import cache_dir, check_profile, logs_dir, state_dir
+from cascade.devstack.settings import DevstackSettings
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
@@ -86,7 +86,8 @@ logger.lifecycle.level = info
 def default_ports(profile: str) -> tuple[int, int]:
     """(client port, controller port): env overrides, else the profile's defaults."""
     base, ctrl = DEFAULT_PORTS.get(check_profile(profile), DEFAULT_PORTS["dev"])
-    return int(os.environ.get(PORT_ENV, base)), int(os.environ.get(CONTROLLER_PORT_ENV, ctrl))
+    ours = DevstackSettings()
+    return ours.devstack_kafka_port or base, ours.devstack_kafka_controller_port or ctrl
 
 
 def render_server_properties(port: int, controller_port: int, data_dir: Path) -> str:

@@ -6,10 +6,11 @@ never share a database or a broker by accident and `rm -rf .cascade` is a full r
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from pathlib import Path
+
+from cascade.devstack.settings import DevstackSettings
 
 #: "dev" backs `make up`, "test" backs `make test`; other names are allowed so that, e.g.,
 #: an e2e run can get its own isolated stack.
@@ -46,9 +47,9 @@ def repo_root() -> Path:
     Otherwise walk up from the current directory, then from this file (for an installed
     package run from outside the tree).
     """
-    home = os.environ.get("CASCADE_HOME")
-    if home:
-        return Path(home).expanduser().resolve()
+    home = DevstackSettings().home
+    if home is not None:
+        return home.expanduser().resolve()
     for start in (Path.cwd(), Path(__file__).resolve().parent):
         found = _find_root_above(start.resolve())
         if found is not None:

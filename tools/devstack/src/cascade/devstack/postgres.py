@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from cascade.devstack import procs
 from cascade.devstack.paths import check_profile, logs_dir, repo_root, state_dir
+from cascade.devstack.settings import DevstackSettings
 
 DEFAULT_PORTS = {"dev": 55432, "test": 55433}
 PORT_ENV = "CASCADE_DEVSTACK_PG_PORT"
@@ -34,7 +35,8 @@ _MAX_SOCKET_DIR = 80
 
 
 def default_port(profile: str) -> int:
-    return int(os.environ.get(PORT_ENV, DEFAULT_PORTS.get(check_profile(profile), 55432)))
+    port = DevstackSettings().devstack_pg_port
+    return port if port is not None else DEFAULT_PORTS.get(check_profile(profile), 55432)
 
 
 def database_url(port: int, db: str, user: str, password: str) -> str:

@@ -7,11 +7,11 @@ Run with `python -m cascade.devstack.probe`; port from `CASCADE_PROBE_PORT`.
 
 from __future__ import annotations
 
-import os
 import uuid
 
 from fastapi import FastAPI
 
+from cascade.devstack.settings import DevstackSettings
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.db.models import EventRecord
 from cascade.shared.db.uow import UnitOfWork
@@ -20,6 +20,7 @@ from cascade.shared.messaging import subscribe
 from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.serve import serve
 from cascade.shared.settings import Settings
+from cascade.shared.startup import Role, load_settings
 from cascade.shared.topics import Topic
 
 PROBE_EFFECT = "probe.effect"
@@ -55,9 +56,5 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 if __name__ == "__main__":
-    probe_settings = Settings()
-    serve(
-        create_app(probe_settings),
-        probe_settings.http_host,
-        int(os.environ.get("CASCADE_PROBE_PORT", "8090")),
-    )
+    probe_settings = load_settings("probe", (Role.TEST_DOUBLE,))
+    serve(create_app(probe_settings), probe_settings.http_host, DevstackSettings().probe_port)

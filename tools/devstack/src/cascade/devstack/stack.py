@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,28 +17,44 @@ from cascade.devstack.kafka import create_topics
 from cascade.devstack.paths import logs_dir, repo_root, state_dir
 from cascade.devstack.service_process import health_service
 from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.settings import Settings
+from cascade.shared.startup import env_name, known_variables, unknown_variables
 from cascade.shared.topics import all_topic_names
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service of the system: its module and default local port."""
+    """A service of the system: its module and the Settings field of its port."""
 
     name: str
     module: str
-    port_env: str
-    default_port: int
+    port_field: str
 
+    @property
+    def port_env(self) -> str:
+        """The variable that sets the port (`CASCADE_<FIELD>`)."""
+        return env_name(self.port_field)
+
+    @property
+    def default_port(self) -> int:
+        """The port when the variable is unset: the Settings default, one source of truth."""
+        default: int = Settings.model_fields[self.port_field].default
+        return default
+
+
+NETSUITE_SIM = ServiceSpec("netsuite-sim", "cascade.netsuite_sim", "netsuite_sim_port")
 
 SERVICES = (
     # The simulator stands in for NetSuite locally; its test API stays off here.
-    ServiceSpec("netsuite-sim", "cascade.netsuite_sim", "CASCADE_NETSUITE_SIM_PORT", 8009),
-    ServiceSpec("intake", "cascade.intake", "CASCADE_INTAKE_PORT", 8001),
-    ServiceSpec("approvals", "cascade.approvals", "CASCADE_APPROVALS_PORT", 8002),
-    ServiceSpec("runner", "cascade.runner", "CASCADE_RUNNER_PORT", 8003),
-    ServiceSpec("ns-pusher", "cascade.ns_pusher", "CASCADE_NS_PUSHER_PORT", 8004),
-    ServiceSpec("verifier", "cascade.verifier", "CASCADE_VERIFIER_PORT", 8005),
+    NETSUITE_SIM,
+    ServiceSpec("intake", "cascade.intake", "intake_port"),
+    ServiceSpec("approvals", "cascade.approvals", "approvals_port"),
+    ServiceSpec("runner", "cascade.runner", "runner_port"),
+    ServiceSpec("ns-pusher", "cascade.ns_pusher", "ns_pusher_port"),
+    ServiceSpec("verifier", "cascade.verifier", "verifier_port"),
 )
+
+NETSUITE_URL_ENV = env_name("netsuite_base_url")
 
 
 def _say(message: str) -> None:
@@ -71,18 +88,37 @@ def _pidfile(profile: str, service: ServiceSpec) -> Path:
     return state_dir(profile) / "run" / f"{service.name}.pid"
 
 
-def _port(service: ServiceSpec) -> int:
-    return int(os.environ.get(service.port_env, service.default_port))
+def _port(service: ServiceSpec, environ: Mapping[str, str] = os.environ) -> int:
+    return int(environ.get(service.port_env) or service.default_port)
 
 
-def start_services(profile: str, endpoints: StackEndpoints, token: str) -> None:
-    """Start every service that is not running yet, then wait until all are healthy."""
+def services_env(
+    environ: Mapping[str, str], endpoints: StackEndpoints, token: str
+) -> dict[str, str]:
+    """The environment every service of the stack starts with (each adds its own port).
+
+    The stack runs the simulator, so the NetSuite clients (ns-pusher, verifier) talk to the
+    simulator's port, not the settings' default 8009, unless CASCADE_NETSUITE_BASE_URL says
+    where else to go.
+    """
     env = {
-        **os.environ,
+        **environ,
         **endpoints.env(),
         "CASCADE_ADMIN_TOKEN": token,
         "CASCADE_CONTRACTS_DIR": str(repo_root() / "contracts"),
     }
+    if not environ.get(NETSUITE_URL_ENV):
+        env[NETSUITE_URL_ENV] = f"http://127.0.0.1:{_port(NETSUITE_SIM, environ)}"
+    return env
+
+
+def start_services(profile: str, endpoints: StackEndpoints, token: str) -> None:
+    """Start every service that is not running yet, then wait until all are healthy."""
+    env = services_env(os.environ, endpoints, token)
+    # Every service would refuse a misspelled variable at start; say it once, up front.
+    problems = unknown_variables(env, known_variables())
+    if problems:
+        raise RuntimeError("refusing to start the services:\n  - " + "\n  - ".join(problems))
     for service in SERVICES:
         pidfile = _pidfile(profile, service)
         if procs.is_running(pidfile):
@@ -131,7 +167,9 @@ def up(profile: str) -> None:
         log = logs_dir(profile) / f"{service.name}.log"
         _say(f"  {service.name:<10} http://127.0.0.1:{_port(service)}  log: {log}")
     _say(f"  admin API token: from {token_source}")
-    _say("  approvals UI: http://localhost:8002/ (password: see README, 'Approvals UI')")
+    approvals = next(service for service in SERVICES if service.name == "approvals")
+    ui = f"http://localhost:{_port(approvals)}/"
+    _say(f"  approvals UI: {ui} (password: see README, 'Approvals UI')")
 
 
 def down(profile: str, purge: bool) -> None:

@@ -1,0 +1,32 @@
+"""`CASCADE_*` variables of the local stack itself, not of any service.
+
+Declared as a settings model so that the start-up check (`cascade.shared.startup`) knows
+these names from the fields, like every service setting, and the devstack reads them one way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DevstackSettings(BaseSettings):
+    """Where the stack lives and which ports its own servers take."""
+
+    # An empty value means unset, as `os.environ.get(...) or default` always did here.
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore", env_ignore_empty=True)
+
+    #: The checkout whose `.cascade/` holds the stack (default: found from the working dir).
+    home: Path | None = None
+    #: Ports of the provisioned PostgreSQL and Kafka; unset, the profile's defaults
+    #: (dev 55432 / 19092 / 19093, test 55433 / 19192 / 19193).
+    devstack_pg_port: int | None = Field(default=None, ge=1, le=65535)
+    devstack_kafka_port: int | None = Field(default=None, ge=1, le=65535)
+    devstack_kafka_controller_port: int | None = Field(default=None, ge=1, le=65535)
+    #: The test-support probe service (`python -m cascade.devstack.probe`).
+    probe_port: int = Field(default=8090, ge=1, le=65535)
+    #: Read by no process: docker-compose.yml interpolates it into the database URL and the
+    #: postgres container. Declared so that exporting it in the shell is not refused.
+    db_password: SecretStr | None = None
