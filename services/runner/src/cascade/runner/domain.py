@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
 
@@ -74,3 +76,11 @@ def draft_proposal(
         payload_sha256=sha256_of(payload),
         expires_at=now + contract.hitl.expires_after,
     )
+
+
+def input_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """A contract's input validation errors as intake reports them: field path and message."""
+    return [
+        {"field": ".".join(str(p) for p in ("inputs", *e["loc"])), "message": str(e["msg"])}
+        for e in exc.errors()
+    ]
