@@ -126,7 +126,11 @@ async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
 
 @pytest.mark.parametrize(
     "crash_at",
-    ["runner_step_write_d1_after_commit", "runner_step_assign_programs_before_commit"],
+    [
+        "runner_step_write_d1_after_commit",
+        "runner_step_assign_programs_before_commit",
+        "runner_mid_fanout",
+    ],
 )
 async def test_runner_killed_mid_fanout_does_everything_once(
     settings: Settings, session_factory: Factory, start_service: StartService, crash_at: str
