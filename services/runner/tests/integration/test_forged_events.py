@@ -299,3 +299,27 @@ async def test_a_request_whose_inputs_fail_the_contract_ends_as_one_failed_run(
     assert event.type == "workflow.failed"
     assert "contact_email" in (event.data["reason"] or "")
     assert await count_rows(session_factory, WorkflowRun, run_id) == 1
+
+
+async def test_a_request_with_nul_characters_ends_as_one_failed_run(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    # PostgreSQL cannot store U+0000 in text or jsonb: the run row itself must not carry it.
+    start_service("runner")
+    run_id = uuid.uuid4()
+    inputs = {**INPUTS, "company_name": "Nul\x00 Ltd"}
+    data = WorkflowRequested(workflow_type="new_customer", inputs=inputs).model_dump(mode="json")
+    await publish(settings, Topic.WORKFLOW_REQUESTED, run_id, data)
+    await wait_status(session_factory, run_id, "failed")
+    async with session_factory() as session:
+        run = await session.get(WorkflowRun, run_id)
+    assert run is not None
+    assert run.error is not None
+    assert "inputs.company_name" in run.error
+    assert "\x00" not in run.inputs["company_name"]
+
+    async def one_failed_on_the_wire() -> bool:
+        return len(await terminal_events(settings, run_id)) >= 1
+
+    await eventually(one_failed_on_the_wire, within=30)
+    assert [e.type for e in await terminal_events(settings, run_id)] == ["workflow.failed"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,3 +85,28 @@ def input_errors(exc: ValidationError) -> list[dict[str, str]]:
         {"field": ".".join(str(p) for p in ("inputs", *e["loc"])), "message": str(e["msg"])}
         for e in exc.errors()
     ]
+
+
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+
+
+def nul_errors(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Inputs holding U+0000, which PostgreSQL text and jsonb cannot store (as intake says)."""
+    return [
+        {"field": f"inputs.{name}", "message": "must not contain NUL (U+0000) characters"}
+        for name, value in inputs.items()
+        if NUL in name or without_nul(value) != value
+    ]
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL in its strings (keys included) replaced by U+FFFD, so a request
+    that carried one can still be recorded, visibly altered, with its failure."""
+    if isinstance(value, str):
+        return value.replace(NUL, REPLACEMENT)
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value

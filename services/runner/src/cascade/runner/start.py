@@ -9,7 +9,13 @@ from sqlalchemy.dialects.postgresql import insert
 
 from cascade.runner.agreement import Disagreement
 from cascade.runner.context_reader import subject_of
-from cascade.runner.domain import blocking_rules, draft_proposal, input_errors
+from cascade.runner.domain import (
+    blocking_rules,
+    draft_proposal,
+    input_errors,
+    nul_errors,
+    without_nul,
+)
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
 from cascade.shared.canonical import to_jsonable
@@ -29,7 +35,9 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
     to check it against: a replay for a recorded run id is a no-op, and the inputs are
     validated against the contract here, whatever intake did.
     """
-    request = WorkflowRequested.model_validate(envelope.data)
+    refused = nul_errors(WorkflowRequested.model_validate(envelope.data).inputs)
+    # PostgreSQL stores no U+0000: the run is recorded with them replaced, then failed.
+    request = WorkflowRequested.model_validate(without_nul(envelope.data))
     contract = deps.contracts.get(request.workflow_type)
     if not await _record(uow, envelope, request, contract):
         return None
@@ -44,19 +52,33 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
         values = run_values(contract, run)
     except ValidationError as exc:
         # Intake refuses such a request; this one came another way (or the contract changed).
-        errors = input_errors(exc)
-        reason = "invalid inputs: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        await finish_run(
-            uow,
-            run,
-            contract,
-            runtime_values(run.run_id, run.workflow_type, run.requested_at),
-            Ending("failed", reason, input_errors=errors),
-            deps.finish_context(),
-        )
+        errors = refused + input_errors(exc)
+    else:
+        errors = refused
+    if errors:
+        await _fail_inputs(deps, uow, run, contract, errors)
         return None
     await _decide(deps, uow, run, contract, values)
     return None
+
+
+async def _fail_inputs(
+    deps: RunnerDeps,
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    contract: Contract,
+    errors: list[dict[str, str]],
+) -> None:
+    # Only the runtime values bind: the inputs are what failed.
+    reason = "invalid inputs: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    await finish_run(
+        uow,
+        run,
+        contract,
+        runtime_values(run.run_id, run.workflow_type, run.requested_at),
+        Ending("failed", reason, input_errors=errors),
+        deps.finish_context(),
+    )
 
 
 async def _record(
