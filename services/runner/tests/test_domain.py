@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cascade.runner.domain import blocking_rules, draft_proposal
+from cascade.runner.domain import blocking_rules, draft_proposal, nul_errors, without_nul
 from cascade.shared.canonical import canonical_json, sha256_of
 from cascade.shared.contract import (
     Contract,
@@ -78,3 +78,17 @@ def test_email_without_at_is_a_warning_not_a_block(contract: Contract) -> None:
     assert blocking_rules(outcomes) == []
     draft = draft_proposal(contract, run_id, INPUTS, values, {}, outcomes, NOW)
     assert draft.payload["warnings"] == ["valid_email"]
+
+
+def test_nul_characters_are_named_and_replaced() -> None:
+    inputs = {"company_name": "A\x00B", "tags": [{"k\x00": "v"}], "billing_address": "ok"}
+    assert nul_errors(inputs) == [
+        {"field": "inputs.company_name", "message": "must not contain NUL (U+0000) characters"},
+        {"field": "inputs.tags", "message": "must not contain NUL (U+0000) characters"},
+    ]
+    assert without_nul(inputs) == {
+        "company_name": "A\ufffdB",
+        "tags": [{"k\ufffd": "v"}],
+        "billing_address": "ok",
+    }
+    assert nul_errors({"n": 1, "s": "fine"}) == []

@@ -66,7 +66,7 @@ async def test_happy_path_through_approval_push_and_post_actions(
     assert customer.companyname_normalized == normalize_company_name("Acme, Inc.")
     assert await run_status(session_factory, run_id) == "running", "waits for NetSuite"
 
-    await answer_push(settings, push, applied=True)
+    await answer_push(session_factory, settings, push, applied=True)
     await wait_status(session_factory, run_id, "completed")
 
     async with session_factory() as session:

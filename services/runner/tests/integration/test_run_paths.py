@@ -126,7 +126,11 @@ async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
 
 @pytest.mark.parametrize(
     "crash_at",
-    ["runner_step_write_d1_after_commit", "runner_step_assign_programs_before_commit"],
+    [
+        "runner_step_write_d1_after_commit",
+        "runner_step_assign_programs_before_commit",
+        "runner_mid_fanout",
+    ],
 )
 async def test_runner_killed_mid_fanout_does_everything_once(
     settings: Settings, session_factory: Factory, start_service: StartService, crash_at: str
@@ -154,7 +158,7 @@ async def test_runner_killed_mid_fanout_does_everything_once(
             )
         ).all()
     assert len(drafts) == 1
-    await answer_push(settings, push, applied=True)
+    await answer_push(session_factory, settings, push, applied=True)
     await wait_status(session_factory, run_id, "completed")
     await one_terminal_event(settings, run_id, "workflow.completed")
 
@@ -235,7 +239,9 @@ async def test_a_push_netsuite_never_confirmed_ends_the_run_partial(
     run_id = await awaiting_run(settings, session_factory, INPUTS)
     await decide_on_wire(session_factory, settings, run_id, approve=True)
 
-    await answer_push(settings, await staged_push(session_factory, run_id), applied=False)
+    await answer_push(
+        session_factory, settings, await staged_push(session_factory, run_id), applied=False
+    )
     await wait_status(session_factory, run_id, "partial")
     await one_terminal_event(settings, run_id, "workflow.partial")
     assert await count_rows(session_factory, Customer) == 1, "what was done stays done"

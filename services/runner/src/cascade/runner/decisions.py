@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import select
 
+from cascade.runner.agreement import Disagreement, decision_disagreement
 from cascade.runner.domain import blocking_rules
 from cascade.runner.finish import Ending, finish_run
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
@@ -19,14 +20,15 @@ from cascade.shared.payloads import ProposalDecision
 log = logging.getLogger(__name__)
 
 
-async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
     """Start the fan-out of an approved run once the approval still holds."""
-    found = await _gate(deps, envelope, uow)
-    if found is None:
-        return
-    run, contract, proposal, decision = found
-    problem = approval_problem(proposal, decision)
+    found = await _gate(deps, envelope, uow, "approved")
+    if not isinstance(found, tuple):
+        return found
+    run, contract, proposal = found
+    problem = stored_payload_problem(proposal)
     if problem is not None:
+        # The event agrees with the row, but the row no longer holds what Mike approved.
         log.error("run %s: approval refused: %s", run.run_id, problem)
         await finish_run(
             uow,
@@ -36,7 +38,7 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
             Ending("failed", problem),
             deps.finish_context(),
         )
-        return
+        return None
     # Someone may have created the same customer while the proposal waited.
     values = run_values(contract, run)
     fresh = await deps.context.load(contract, values)
@@ -47,20 +49,19 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
         await finish_run(
             uow, run, contract, scope, Ending("blocked", reason, blocked), deps.finish_context()
         )
-        return
+        return None
     await begin_fanout(uow, run, contract, deps.clock())
+    return None
 
 
-async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
     """End a rejected run; nothing was written, nothing will be."""
-    found = await _gate(deps, envelope, uow)
-    if found is None:
-        return
-    run, contract, proposal, decision = found
-    if proposal.status != "rejected":
-        log.error("run %s: rejection of a %s proposal ignored", run.run_id, proposal.status)
-        return
-    reason = f"rejected by {decision.decided_by}: {decision.reason or 'no reason given'}"
+    found = await _gate(deps, envelope, uow, "rejected")
+    if not isinstance(found, tuple):
+        return found
+    run, contract, proposal = found
+    # Who and why come from the row the compare-and-set wrote, not from the event.
+    reason = f"rejected by {proposal.decided_by}: {proposal.decision_reason or 'no reason given'}"
     await finish_run(
         uow,
         run,
@@ -69,37 +70,38 @@ async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
         Ending("rejected", reason),
         deps.finish_context(),
     )
+    return None
 
 
-def approval_problem(proposal: ProposedAction, decision: ProposalDecision) -> str | None:
-    """Why an approval must not be acted on, or None when it holds (pure)."""
-    if proposal.status != "approved":
-        return f"proposal {proposal.id} is {proposal.status}, not approved"
-    if decision.version != proposal.version:
-        return f"approval was for version {decision.version}, proposal is {proposal.version}"
-    if decision.payload_sha256 != proposal.payload_sha256:
-        return "approval was for another payload hash"
+def stored_payload_problem(proposal: ProposedAction) -> str | None:
+    """Why an approved proposal's stored payload must not be executed, or None (pure)."""
     if sha256_of(proposal.payload) != proposal.payload_sha256:
         return "the stored payload no longer matches its hash"
     return None
 
 
 async def _gate(
-    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork
-) -> tuple[WorkflowRun, Contract, ProposedAction, ProposalDecision] | None:
-    """The locked run awaiting this decision, or None when there is nothing to do."""
+    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork, decided: str
+) -> tuple[WorkflowRun, Contract, ProposedAction] | Disagreement | None:
+    """The locked run awaiting this decision; a Disagreement when the proposal row says
+    otherwise; None when there is nothing to do (a replay, an email proposal's decision)."""
     decision = ProposalDecision.model_validate(envelope.data)
+    # The run lock first, as everywhere: the expiry sweeper locks run, then proposal.
     run = await lock_run(uow, envelope.run_id)
-    if run is None or run.status != "awaiting_approval":
-        return None  # a replay, or a decision on another kind of proposal (e.g. an email)
-    contract = deps.contracts.get(run.workflow_type)
     proposal = (
         await uow.session.scalars(
             select(ProposedAction).where(ProposedAction.id == decision.proposal_id)
         )
     ).one_or_none()
-    if contract is None or proposal is None or proposal.run_id != run.run_id:
+    disagreement = decision_disagreement(envelope.run_id, proposal, decision, decided)
+    if disagreement is not None:
+        return disagreement
+    assert proposal is not None
+    if run is None or run.status != "awaiting_approval":
+        return None  # a replay, or a decision on another kind of proposal (e.g. an email)
+    contract = deps.contracts.get(run.workflow_type)
+    if contract is None or contract.hitl is None:
         return None
-    if contract.hitl is None or proposal.action_type != contract.hitl.action_type:
+    if proposal.action_type != contract.hitl.action_type:
         return None
-    return run, contract, proposal, decision
+    return run, contract, proposal

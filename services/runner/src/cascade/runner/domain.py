@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from pydantic import ValidationError
 
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
@@ -74,3 +77,36 @@ def draft_proposal(
         payload_sha256=sha256_of(payload),
         expires_at=now + contract.hitl.expires_after,
     )
+
+
+def input_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """A contract's input validation errors as intake reports them: field path and message."""
+    return [
+        {"field": ".".join(str(p) for p in ("inputs", *e["loc"])), "message": str(e["msg"])}
+        for e in exc.errors()
+    ]
+
+
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+
+
+def nul_errors(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Inputs holding U+0000, which PostgreSQL text and jsonb cannot store (as intake says)."""
+    return [
+        {"field": f"inputs.{name}", "message": "must not contain NUL (U+0000) characters"}
+        for name, value in inputs.items()
+        if NUL in name or without_nul(value) != value
+    ]
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL in its strings (keys included) replaced by U+FFFD, so a request
+    that carried one can still be recorded, visibly altered, with its failure."""
+    if isinstance(value, str):
+        return value.replace(NUL, REPLACEMENT)
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value

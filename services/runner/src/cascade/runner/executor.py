@@ -68,20 +68,25 @@ class StepExecutor:
         """Try one step; its effect, status and the run's progress commit together."""
         try:
             async with UnitOfWork(self.session_factory) as uow:
-                if await self._attempt(uow, run_id, step_id):
+                run_status = await self._attempt(uow, run_id, step_id)
+                if run_status is not None:
                     crash_point(self.crash_at, f"runner_step_{step_id}_before_commit")
                     await uow.commit()
                     crash_point(self.crash_at, f"runner_step_{step_id}_after_commit")
+                    if run_status == "running":
+                        # A step committed and the run goes on: other steps remain.
+                        crash_point(self.crash_at, "runner_mid_fanout")
         except Exception as exc:
             log.warning("run %s step %s failed: %s", run_id, step_id, describe(exc))
             await self._record_failure(run_id, step_id, exc)
 
-    async def _attempt(self, uow: UnitOfWork, run_id: uuid.UUID, step_id: str) -> bool:
+    async def _attempt(self, uow: UnitOfWork, run_id: uuid.UUID, step_id: str) -> str | None:
+        """Do the step; the run's status afterwards, or None when there was nothing to do."""
         run = await lock_run(uow, run_id)
         rows = await step_rows(uow, run_id)
         row = rows.get(step_id)
         if run is None or row is None or row.status not in DUE or run.status != "running":
-            return False  # another poller took it, or the run ended meanwhile
+            return None  # another poller took it, or the run ended meanwhile
         contract = self.deps.contracts[run.workflow_type]
         values = run_values(contract, run) | done_outputs(rows.values())
         now = self.deps.clock()
@@ -93,7 +98,7 @@ class StepExecutor:
         row.status, row.output, row.last_error = result.status, result.output, None
         row.finished_at = now if result.status == DONE else None
         await advance(uow, run, contract, self.deps)
-        return True
+        return run.status
 
     async def _record_failure(self, run_id: uuid.UUID, step_id: str, exc: Exception) -> None:
         async with UnitOfWork(self.session_factory) as uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from cascade.runner.context_reader import subject_of
 from cascade.runner.narrative import narrative, summary
 from cascade.shared.canonical import to_jsonable
-from cascade.shared.contract import AnyCheck, Contract, bind, event_key
+from cascade.shared.contract import AnyCheck, Contract, EventPost, bind, event_key
 from cascade.shared.contract.templates import render_text
 from cascade.shared.db.models import (
     EventRecord,
@@ -29,6 +30,7 @@ from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowEnded
 from cascade.shared.topics import Topic, topic_name
 
+log = logging.getLogger(__name__)
 SOURCE = "cascade.runner"
 # The terminal event each run status emits: exactly one per run.
 EVENT_OF_STATUS = {
@@ -49,6 +51,8 @@ class Ending:
     status: str
     reason: str | None = None
     failed_rules: list[str] = field(default_factory=list)
+    # Per-field problems of a request whose inputs failed the contract (`field`, `message`).
+    input_errors: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ async def finish_run(
     run.status, run.completed_at, run.updated_at = ending.status, ctx.now, ctx.now
     run.error = ending.reason
     run_summary = to_jsonable(summary(ending.status, steps, run.started_at, ctx.now, ending.reason))
+    if ending.input_errors:
+        run_summary["input_errors"] = ending.input_errors
     uow.session.add(
         WorkflowRunLog(
             run_id=run.run_id,
@@ -88,9 +94,24 @@ async def finish_run(
     if plan.reflexion is not None:
         _add_reflexion(uow, run, values, ending, steps, plan.reflexion.tags)
     all_values = {**values, **_outputs(steps)}
-    _emit_end_event(uow, run, ending, steps, event_key(plan.event, all_values), ctx)
+    _emit_end_event(uow, run, ending, steps, _end_key(run, plan.event, all_values), ctx)
     if ending.status in VERIFIED_STATUSES:
         _stage_verify(uow, run.run_id, contract.verify, all_values, ctx)
+
+
+def _end_key(run: WorkflowRun, event: EventPost, values: Mapping[str, object]) -> str:
+    # A run that failed before its inputs validated cannot bind a key naming an input; it
+    # still ends with its one event, under the key a run without a contract gets.
+    try:
+        return event_key(event, values)
+    except KeyError as exc:
+        log.warning("run %s: end event key not bound (%s), using the default", run.run_id, exc)
+        return default_end_key(run)
+
+
+def default_end_key(run: WorkflowRun) -> str:
+    """The end event's key when the contract's cannot be rendered: one per run all the same."""
+    return f"{run.workflow_type}:{run.run_id}"
 
 
 async def _step_views(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str, Any]]:
@@ -239,4 +260,4 @@ def finish_unknown_workflow(
         )
     )
     ending = Ending("failed", reason)
-    _emit_end_event(uow, run, ending, {}, f"{run.workflow_type}:{run.run_id}", ctx)
+    _emit_end_event(uow, run, ending, {}, default_end_key(run), ctx)

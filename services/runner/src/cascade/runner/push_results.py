@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import text
 
+from cascade.runner.agreement import Disagreement, push_disagreement
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
 from cascade.runner.runstate import (
     RunnerDeps,
@@ -16,6 +17,7 @@ from cascade.runner.runstate import (
     step_rows,
 )
 from cascade.shared.contract import NetSuitePushStep, bind
+from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPushResult
@@ -23,34 +25,44 @@ from cascade.shared.payloads import NsPushResult
 log = logging.getLogger(__name__)
 
 
-async def on_push_result(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Mark the waiting step done (with the write-back) or failed, then advance the run."""
+async def on_push_result(
+    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork
+) -> Disagreement | None:
+    """Mark the waiting step done (with the write-back) or failed, then advance the run;
+    only for a result that agrees with the outcome ns-pusher recorded on the push row."""
     result = NsPushResult.model_validate(envelope.data)
     run = await lock_run(uow, envelope.run_id)
+    push = await uow.session.get(NsPendingPush, result.push_id)
+    disagreement = push_disagreement(envelope.run_id, push, result)
+    if disagreement is not None:
+        return disagreement
+    assert push is not None
     if run is None or run.status != "running":
-        return
+        return None
     rows = await step_rows(uow, run.run_id)
     waiting = [
         r
         for r in rows.values()
-        if r.status == AWAITING_RESULT and (r.output or {}).get("push_id") == result.push_id
+        if r.status == AWAITING_RESULT and (r.output or {}).get("push_id") == push.id
     ]
     if not waiting:
-        log.info("run %s: no step waits for push %s", run.run_id, result.push_id)
-        return
+        log.info("run %s: no step waits for push %s", run.run_id, push.id)
+        return None
     row = waiting[0]
     contract = deps.contracts[run.workflow_type]
     step = contract.step(row.step_id)
     assert isinstance(step, NetSuitePushStep)
     now = deps.clock()
     row.attempts, row.finished_at = result.attempts, now
-    if result.status == "applied":
-        output = {**(row.output or {}), step.id_output: result.netsuite_id}
+    # What is written comes from the push row, which the event was just checked against.
+    if push.status == "applied":
+        output = {**(row.output or {}), step.id_output: push.netsuite_id}
         if step.writeback is not None:
             scope = run_values(contract, run) | done_outputs(rows.values()) | output
             sql = step.writeback.sql
             await uow.session.execute(text(sql), bind(sql, scope))
         row.status, row.output = DONE, output
     else:
-        row.status, row.last_error = FAILED, result.error or "NetSuite push failed"
+        row.status, row.last_error = FAILED, push.last_error or "NetSuite push failed"
     await advance(uow, run, contract, deps)
+    return None

@@ -7,12 +7,19 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
+from cascade.runner.agreement import Disagreement
 from cascade.runner.context_reader import subject_of
-from cascade.runner.domain import blocking_rules, draft_proposal
+from cascade.runner.domain import (
+    blocking_rules,
+    draft_proposal,
+    input_errors,
+    nul_errors,
+    without_nul,
+)
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
 from cascade.shared.canonical import to_jsonable
-from cascade.shared.contract import Contract, evaluate_preconditions
+from cascade.shared.contract import Contract, evaluate_preconditions, runtime_values
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
@@ -21,32 +28,57 @@ from cascade.shared.payloads import WorkflowRequested
 log = logging.getLogger(__name__)
 
 
-async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Handle one `workflow.requested`; a replay of a recorded run changes nothing."""
-    request = WorkflowRequested.model_validate(envelope.data)
+async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
+    """Handle one `workflow.requested`; a replay of a recorded run changes nothing.
+
+    This event starts a run rather than claiming something about one, so there is no row
+    to check it against: a replay for a recorded run id is a no-op, and the inputs are
+    validated against the contract here, whatever intake did.
+    """
+    refused = nul_errors(WorkflowRequested.model_validate(envelope.data).inputs)
+    # PostgreSQL stores no U+0000: the run is recorded with them replaced, then failed.
+    request = WorkflowRequested.model_validate(without_nul(envelope.data))
     contract = deps.contracts.get(request.workflow_type)
     if not await _record(uow, envelope, request, contract):
-        return
+        return None
     run = await lock_run(uow, envelope.run_id)
     assert run is not None
     if contract is None:
         # Intake checks the type; this is a contract removed while the request was queued.
         reason = f"unknown workflow type {request.workflow_type!r}"
         finish_unknown_workflow(uow, run, reason, deps.finish_context())
-        return
+        return None
     try:
         values = run_values(contract, run)
     except ValidationError as exc:
-        await finish_run(
-            uow,
-            run,
-            contract,
-            {},
-            Ending("failed", f"invalid inputs: {exc}"),
-            deps.finish_context(),
-        )
-        return
+        # Intake refuses such a request; this one came another way (or the contract changed).
+        errors = refused + input_errors(exc)
+    else:
+        errors = refused
+    if errors:
+        await _fail_inputs(deps, uow, run, contract, errors)
+        return None
     await _decide(deps, uow, run, contract, values)
+    return None
+
+
+async def _fail_inputs(
+    deps: RunnerDeps,
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    contract: Contract,
+    errors: list[dict[str, str]],
+) -> None:
+    # Only the runtime values bind: the inputs are what failed.
+    reason = "invalid inputs: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    await finish_run(
+        uow,
+        run,
+        contract,
+        runtime_values(run.run_id, run.workflow_type, run.requested_at),
+        Ending("failed", reason, input_errors=errors),
+        deps.finish_context(),
+    )
 
 
 async def _record(

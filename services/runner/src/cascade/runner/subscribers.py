@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from cascade.runner.agreement import Disagreement
 from cascade.runner.decisions import on_approved, on_rejected
+from cascade.runner.ignoring import ignore_disagreement
 from cascade.runner.push_results import on_push_result
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.start import start_run
@@ -15,7 +17,9 @@ from cascade.shared.messaging import subscribe
 from cascade.shared.runtime import ServiceRuntime
 from cascade.shared.topics import Topic
 
-RunnerHandler = Callable[[RunnerDeps, Envelope, UnitOfWork], Awaitable[None]]
+RunnerHandler = Callable[[RunnerDeps, Envelope, UnitOfWork], Awaitable[Disagreement | None]]
+"""A runner use case; it returns a Disagreement, having changed nothing, for an event the
+database contradicts."""
 
 SUBSCRIPTIONS: tuple[tuple[str, Topic, RunnerHandler], ...] = (
     ("runner.workflow_requested", Topic.WORKFLOW_REQUESTED, start_run),
@@ -25,9 +29,13 @@ SUBSCRIPTIONS: tuple[tuple[str, Topic, RunnerHandler], ...] = (
 )
 
 
-def _bound(deps: RunnerDeps, handler: RunnerHandler) -> Handler:
+def _bound(deps: RunnerDeps, name: str, topic: Topic, handler: RunnerHandler) -> Handler:
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        await handler(deps, envelope, uow)
+        disagreement = await handler(deps, envelope, uow)
+        if disagreement is not None:
+            await ignore_disagreement(
+                uow, deps.topic_prefix, name, str(topic), envelope, disagreement
+            )
 
     return handle
 
@@ -36,6 +44,9 @@ def register(runtime: ServiceRuntime, deps: RunnerDeps) -> None:
     """Subscribe the runner's handlers with the idempotent consumer."""
     for name, topic, handler in SUBSCRIPTIONS:
         consumer = IdempotentConsumer(
-            name, _bound(deps, handler), runtime.session_factory, runtime.consumer_policy()
+            name,
+            _bound(deps, name, topic, handler),
+            runtime.session_factory,
+            runtime.consumer_policy(),
         )
         subscribe(runtime.broker, runtime.settings, topic, consumer)

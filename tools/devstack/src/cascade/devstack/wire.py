@@ -178,18 +178,35 @@ async def staged_push(factory: Factory, run_id: uuid.UUID, within: float = 60) -
 
 
 async def answer_push(
-    settings: Settings, push: NsPendingPush, applied: bool, netsuite_id: str = "4242"
+    factory: Factory,
+    settings: Settings,
+    push: NsPendingPush,
+    applied: bool,
+    netsuite_id: str = "4242",
 ) -> None:
-    """Publish the `ns.push.result` ns-pusher would: applied, or failed after the policy."""
+    """Do what ns-pusher does when a push ends: record the outcome on the push row, then
+    publish `ns.push.result` (applied, or failed after the policy) under ns-pusher's key."""
+    status = "applied" if applied else "failed"
+    error = None if applied else "HTTP 500 on every attempt"
+    attempts = 1 if applied else 3
+    async with factory() as session, session.begin():
+        row = await session.get(NsPendingPush, push.id)
+        assert row is not None
+        row.status, row.attempts, row.last_error = status, attempts, error
+        row.netsuite_id = netsuite_id if applied else None
     result = NsPushResult(
         push_id=push.id,
         record_type=push.record_type,
         external_id=push.external_id,
-        status="applied" if applied else "failed",
+        status=status,
         netsuite_id=netsuite_id if applied else None,
-        attempts=1 if applied else 3,
-        error=None if applied else "HTTP 500 on every attempt",
+        attempts=attempts,
+        error=error,
     )
     await publish(
-        settings, Topic.NS_PUSH_RESULT, push.run_id, result.model_dump(mode="json"), str(push.id)
+        settings,
+        Topic.NS_PUSH_RESULT,
+        push.run_id,
+        result.model_dump(mode="json"),
+        f"{push.id}:{status}",
     )
