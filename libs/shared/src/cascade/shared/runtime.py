@@ -60,6 +60,7 @@ class ServiceRuntime:
         return ConsumerPolicy(
             max_attempts=self.settings.max_delivery_attempts,
             backoff_ms=self.settings.redelivery_backoff_ms,
+            backoff_max_ms=self.settings.redelivery_backoff_max_ms,
             crash_at=self.settings.crash_at,
         )
 

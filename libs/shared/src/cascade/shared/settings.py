@@ -101,3 +101,7 @@ class Settings(BaseSettings):
     verify_lease_s: float = Field(default=60.0, gt=0)
     verify_retry_base_s: float = Field(default=30.0, gt=0)
     verify_retry_max_s: float = Field(default=300.0, gt=0)
+
+    # Message path: redelivery back-off doubles from `redelivery_backoff_ms` up to this cap,
+    # also while the database is unreachable (then the attempt cannot even be counted).
+    redelivery_backoff_max_ms: int = Field(default=30_000, ge=0)

@@ -1,7 +1,8 @@
 """A test-support service: consumes workflow.requested with a deliberately non-idempotent effect.
 
 Its handler inserts a fresh `events` row per processing, so only the inbox can keep the
-count at one; `data.poison` makes it fail, to exercise bounded retries and the DLQ.
+count at one; `data.poison` makes it fail, to exercise bounded retries and the DLQ; a `data`
+that fails `ProbeData` exercises the rule that a schema error is permanent.
 Run with `python -m cascade.devstack.probe`; port from `CASCADE_PROBE_PORT`.
 """
 
@@ -11,6 +12,7 @@ import os
 import uuid
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.db.models import EventRecord
@@ -29,9 +31,16 @@ class PoisonedOnPurpose(RuntimeError):
     """Raised for records a test marked as poison."""
 
 
+class ProbeData(BaseModel):
+    """What the probe reads from `data`, parsed the way services parse their payloads."""
+
+    n: int = 0
+    poison: bool = False
+
+
 async def record_effect(envelope: Envelope, uow: UnitOfWork) -> None:
     """Insert one effect row per processing (not idempotent by itself)."""
-    if envelope.data.get("poison"):
+    if ProbeData.model_validate(envelope.data).poison:
         raise PoisonedOnPurpose(f"record {envelope.id} is poison")
     uow.session.add(
         EventRecord(
