@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import func
 
+from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import OutboxMessage
-from cascade.shared.envelope import Envelope
+from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
@@ -45,12 +57,46 @@ def stage_raw(
 
 @dataclass(frozen=True)
 class RelayConfig:
-    """How often and how much the relay publishes, and where it may be told to crash."""
+    """How often and how much the relay publishes, how a failing row is retried and parked,
+    where parked rows are announced, and where the relay may be told to crash."""
 
     poll_interval_s: float = 0.1
     batch_size: int = 200
     publish_timeout_s: float = 30.0
+    max_attempts: int = 5
+    retry_base_s: float = 0.5
+    retry_max_s: float = 60.0
+    alert_topic: str | None = None
     crash_at: str | None = None
+
+
+class BrokerUnavailable(Exception):
+    """Every row of a batch failed with a transient error: the broker, not the rows, is at
+    fault, so no row is charged an attempt and the relay's poll loop backs off."""
+
+
+# Failures that no retry can cure: the record itself is unacceptable to the broker (too
+# large for the producer or for `max.message.bytes`, an invalid or forbidden topic), or the
+# row cannot even be encoded. Timeouts, lost connections and leader moves are transient.
+_PERMANENT: tuple[type[BaseException], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+    TypeError,
+    ValueError,
+)
+ALERT_HEADER = "x-cascade-outbox-alert"
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether publishing the same row again is certain to fail the same way."""
+    return isinstance(exc, _PERMANENT) and not isinstance(exc, TimeoutError)
+
+
+Outcome = BaseException | None
+"""What one row's publish came to: None when the broker acked it."""
 
 
 class OutboxRelay:
@@ -59,6 +105,12 @@ class OutboxRelay:
     Rows are locked with SKIP LOCKED so several relays never publish the same row at
     once; a relay that dies after the broker acked but before the mark commits publishes
     the row again on restart, which consumers absorb through their inbox.
+
+    A key's rows (a run's events) are published one after another, keys in parallel, and
+    never past an earlier unsent row of the same key: a row that fails is charged an
+    attempt and retried after a back-off, or parked (`failed_at`) when the failure is
+    permanent or its attempts are used up; the key's later rows then wait for an operator,
+    while every other key flows.
     """
 
     def __init__(
@@ -72,36 +124,171 @@ class OutboxRelay:
         self._config = config
 
     async def publish_batch(self) -> int:
-        """Publish one batch; returns how many rows were sent."""
+        """Publish one batch; returns how many rows were tried (sent or charged)."""
         async with self._factory() as session, session.begin():
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None))
-                    .order_by(OutboxMessage.id)
-                    .limit(self._config.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await self._claim(session)
             if not rows:
                 return 0
-            # Sends are enqueued in id order; the idempotent producer keeps that order
-            # per partition while the acks are awaited together.
-            # Bounded, so a dead broker never pins the row locks forever.
-            await asyncio.wait_for(
-                asyncio.gather(
-                    *(self._publish(r.topic, r.payload, r.key, dict(r.headers)) for r in rows)
-                ),
-                timeout=self._config.publish_timeout_s,
-            )
+            outcomes = await self._send(rows)
             crash_point(self._config.crash_at, "relay_after_publish")
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(sent_at=func.now())
+            sent = [r.id for r in rows if r.id in outcomes and outcomes[r.id] is None]
+            failed = [(r, e) for r in rows if (e := outcomes.get(r.id)) is not None]
+            if failed and not sent and not any(is_permanent(e) for _, e in failed):
+                raise BrokerUnavailable(f"{len(failed)} rows failed") from failed[0][1]
+            if sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(sent_at=func.now())
+                )
+            for row, exc in failed:
+                self._charge(session, row, exc)
+        return len(sent) + len(failed)
+
+    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
+        earlier = aliased(OutboxMessage)
+        held_back = (
+            select(earlier.id)
+            .where(
+                earlier.key == OutboxMessage.key,
+                earlier.id < OutboxMessage.id,
+                earlier.sent_at.is_(None),
+                or_(earlier.failed_at.is_not(None), earlier.next_attempt_at > func.now()),
             )
-        return len(rows)
+            .exists()
+        )
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed_at.is_(None),
+                    or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= func.now(),
+                    ),
+                    ~held_back,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self._config.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        return await self._without_overtaking(session, list(rows))
+
+    async def _without_overtaking(
+        self, session: AsyncSession, rows: list[OutboxMessage]
+    ) -> list[OutboxMessage]:
+        # An earlier unsent row of the same key that is not ours is locked by another relay
+        # right now: our later rows of that key must wait for it.
+        keys = {r.key for r in rows if r.key is not None}
+        if not keys:
+            return rows
+        foreign = await session.execute(
+            select(OutboxMessage.key, func.min(OutboxMessage.id))
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.key.in_(keys),
+                OutboxMessage.id.not_in([r.id for r in rows]),
+            )
+            .group_by(OutboxMessage.key)
+        )
+        first_foreign = {key: first for key, first in foreign}
+        return [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
+
+    async def _send(self, rows: list[OutboxMessage]) -> dict[int, Outcome]:
+        """Publish each key's rows in order, keys concurrently, within the publish timeout;
+        a key stops at its first failure (its later rows stay unsent, uncharged)."""
+        outcomes: dict[int, Outcome] = {}
+        chains: dict[object, list[OutboxMessage]] = {}
+        for row in rows:
+            chains.setdefault(row.key if row.key is not None else ("row", row.id), []).append(row)
+
+        async def send_chain(chain: list[OutboxMessage]) -> None:
+            for row in chain:
+                try:
+                    await self._publish(row.topic, row.payload, row.key, dict(row.headers))
+                except Exception as exc:
+                    outcomes[row.id] = exc
+                    return
+                outcomes[row.id] = None
+
+        tasks = [asyncio.create_task(send_chain(chain)) for chain in chains.values()]
+        _done, pending = await asyncio.wait(tasks, timeout=self._config.publish_timeout_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        # Bounded, so a dead broker never pins the row locks forever: the row each stuck
+        # chain was waiting on timed out (a transient failure).
+        for chain in chains.values():
+            waiting = next((r for r in chain if r.id not in outcomes), None)
+            if waiting is not None and not any(outcomes.get(r.id) for r in chain):
+                outcomes[waiting.id] = TimeoutError(
+                    f"no ack within {self._config.publish_timeout_s}s"
+                )
+        return outcomes
+
+    def _charge(self, session: AsyncSession, row: OutboxMessage, exc: BaseException) -> None:
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+        if not is_permanent(exc) and row.attempts < self._config.max_attempts:
+            wait = backoff_window_s(
+                row.attempts, self._config.retry_base_s, self._config.retry_max_s
+            )
+            row.next_attempt_at = func.now() + timedelta(seconds=wait)
+            log.warning(
+                "outbox relay: row %d to %s failed (attempt %d), retrying in %.1fs: %s",
+                row.id,
+                row.topic,
+                row.attempts,
+                wait,
+                row.last_error,
+            )
+            return
+        row.failed_at = func.now()
+        log.error(
+            "outbox relay: row %d to %s (key %s) parked after %d attempt(s); later rows of its "
+            "key wait for an operator: %s",
+            row.id,
+            row.topic,
+            row.key,
+            row.attempts,
+            row.last_error,
+        )
+        self._stage_alert(session, row)
+
+    def _stage_alert(self, session: AsyncSession, row: OutboxMessage) -> None:
+        if self._config.alert_topic is None or ALERT_HEADER in row.headers:
+            return  # never alert about an alert: a broken alert topic would loop
+        alert = WorkflowAlert(
+            severity="critical",
+            reason="outbox_row_parked",
+            detail=f"outbox row {row.id} to {row.topic} cannot be published: {row.last_error}",
+            context={"outbox_id": row.id, "topic": row.topic, "key": row.key},
+        )
+        envelope = new_envelope(
+            "workflow.alert",
+            "cascade.outbox",
+            _run_id_of(row.key),
+            alert.model_dump(mode="json"),
+            key_suffix=f"outbox:{row.id}",
+        )
+        # No key: the alert must not queue behind the very row it is about.
+        headers = {
+            "content-type": CLOUDEVENTS_CONTENT_TYPE,
+            "ce_type": envelope.type,
+            ALERT_HEADER: str(row.id),
+        }
+        stage_raw(session, self._config.alert_topic, envelope.to_bytes(), None, headers)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; errors are logged and retried, never fatal."""
         await poll(stop, self.publish_batch, self._config.poll_interval_s, "outbox relay")
+
+
+def _run_id_of(key: str | None) -> uuid.UUID:
+    # Envelopes are keyed by their run; a raw row (a dead letter) may carry any key.
+    try:
+        return uuid.UUID(key or "")
+    except ValueError:
+        return uuid.UUID(int=0)

@@ -21,6 +21,7 @@ from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.messaging import broker_publisher, build_broker
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class ServiceRuntime:
         config = RelayConfig(
             poll_interval_s=self.settings.outbox_poll_ms / 1000,
             batch_size=self.settings.outbox_batch_size,
+            max_attempts=self.settings.outbox_max_attempts,
+            retry_base_s=self.settings.outbox_retry_base_ms / 1000,
+            retry_max_s=self.settings.outbox_retry_max_ms / 1000,
+            alert_topic=topic_name(self.settings.topic_prefix, Topic.WORKFLOW_ALERT),
             crash_at=self.settings.crash_at,
         )
         return OutboxRelay(self.session_factory, broker_publisher(self.broker), config)
