@@ -2,12 +2,14 @@
 
 Its handler inserts a fresh `events` row per processing, so only the inbox can keep the
 count at one; `data.poison` makes it fail, to exercise bounded retries and the DLQ; a `data`
-that fails `ProbeData` exercises the rule that a schema error is permanent.
+that fails `ProbeData` exercises the rule that a schema error is permanent; `data.doom_canary`
+makes the probe's background task (`probe canary`) die, to exercise task health.
 Run with `python -m cascade.devstack.probe`; port from `CASCADE_PROBE_PORT`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -36,12 +38,37 @@ class ProbeData(BaseModel):
 
     n: int = 0
     poison: bool = False
+    doom_canary: bool = False
 
 
-async def record_effect(envelope: Envelope, uow: UnitOfWork) -> None:
+class CanaryDied(RuntimeError):
+    """Raised by the probe's background task when a record asked it to die."""
+
+
+class Canary:
+    """A background task that idles until a record dooms it, then raises."""
+
+    def __init__(self) -> None:
+        self.doomed = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Wait for `stop` or doom, whichever comes first; doom raises CanaryDied."""
+        stopping = asyncio.create_task(stop.wait())
+        dooming = asyncio.create_task(self.doomed.wait())
+        await asyncio.wait({stopping, dooming}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        dooming.cancel()
+        if self.doomed.is_set() and not stop.is_set():
+            raise CanaryDied("a record doomed the probe canary")
+
+
+async def record_effect(envelope: Envelope, uow: UnitOfWork, canary: Canary | None = None) -> None:
     """Insert one effect row per processing (not idempotent by itself)."""
-    if ProbeData.model_validate(envelope.data).poison:
+    data = ProbeData.model_validate(envelope.data)
+    if data.poison:
         raise PoisonedOnPurpose(f"record {envelope.id} is poison")
+    if data.doom_canary and canary is not None:
+        canary.doomed.set()
     uow.session.add(
         EventRecord(
             id=uuid.uuid4(),
@@ -56,10 +83,16 @@ async def record_effect(envelope: Envelope, uow: UnitOfWork) -> None:
 def create_app(settings: Settings) -> FastAPI:
     """The probe service."""
     runtime = ServiceRuntime.build("probe", settings)
+    canary = Canary()
+
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        await record_effect(envelope, uow, canary)
+
     consumer = IdempotentConsumer(
-        "probe", record_effect, runtime.session_factory, runtime.consumer_policy()
+        "probe", handle, runtime.session_factory, runtime.consumer_policy()
     )
     subscribe(runtime.broker, settings, Topic.WORKFLOW_REQUESTED, consumer)
+    runtime.add_background(canary.run)
     return create_service_app(runtime, "Cascade probe")
 
 
