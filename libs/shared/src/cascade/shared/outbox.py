@@ -63,7 +63,7 @@ class RelayConfig:
     poll_interval_s: float = 0.1
     batch_size: int = 200
     publish_timeout_s: float = 30.0
-    max_attempts: int = 5
+    max_attempts: int = 10
     retry_base_s: float = 0.5
     retry_max_s: float = 60.0
     alert_topic: str | None = None

@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     # also while the database is unreachable (then the attempt cannot even be counted).
     redelivery_backoff_max_ms: int = Field(default=30_000, ge=0)
     # An outbox row whose publish fails is retried after a back-off (doubling from the base,
-    # capped) and parked after this many attempts, or at once when the broker can never take
-    # it (too large, invalid topic); the key's later rows wait for it.
-    outbox_max_attempts: int = Field(default=5, ge=1)
+    # capped) and parked after this many attempts (about 3 minutes of failures with the
+    # defaults), or at once when the broker can never take it (too large, invalid topic); the
+    # key's later rows wait for it.
+    outbox_max_attempts: int = Field(default=10, ge=1)
     outbox_retry_base_ms: int = Field(default=500, ge=0)
     outbox_retry_max_ms: int = Field(default=60_000, ge=0)
