@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSize
 
 from cascade.shared.consumer import ConsumerPolicy, IdempotentConsumer, RecordView, Redeliver
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import is_permanent
+from cascade.shared.outbox_failures import is_permanent
 
 
 def test_redelivery_pause_doubles_and_is_capped() -> None:

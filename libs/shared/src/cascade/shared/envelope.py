@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cascade.shared.bounded_json import check_json_limits
 
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+"""Structured-mode CloudEvents: the whole envelope is the record's value."""
+
 MAX_ENVELOPE_BYTES = 1024 * 1024
 """Kafka's default `max.message.bytes`: no envelope we produce comes near it."""
 

@@ -4,33 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
-from aiokafka.errors import (
-    InvalidTopicError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-    TopicAuthorizationFailedError,
-)
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import func
 
-from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import OutboxMessage
-from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import WorkflowAlert
+from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
+from cascade.shared.outbox_failures import BrokerUnavailable, Outcome, charge, is_permanent
 from cascade.shared.polling import poll
+
+__all__ = [
+    "CLOUDEVENTS_CONTENT_TYPE",
+    "OutboxRelay",
+    "Publish",
+    "RelayConfig",
+    "stage",
+    "stage_raw",
+]
 
 log = logging.getLogger(__name__)
 
-CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
 Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[None]]
 """Publish one record (topic, value, key, headers) and return once the broker acked it."""
@@ -68,35 +66,6 @@ class RelayConfig:
     retry_max_s: float = 60.0
     alert_topic: str | None = None
     crash_at: str | None = None
-
-
-class BrokerUnavailable(Exception):
-    """Every row of a batch failed with a transient error: the broker, not the rows, is at
-    fault, so no row is charged an attempt and the relay's poll loop backs off."""
-
-
-# Failures that no retry can cure: the record itself is unacceptable to the broker (too
-# large for the producer or for `max.message.bytes`, an invalid or forbidden topic), or the
-# row cannot even be encoded. Timeouts, lost connections and leader moves are transient.
-_PERMANENT: tuple[type[BaseException], ...] = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    InvalidTopicError,
-    TopicAuthorizationFailedError,
-    TypeError,
-    ValueError,
-)
-ALERT_HEADER = "x-cascade-outbox-alert"
-
-
-def is_permanent(exc: BaseException) -> bool:
-    """Whether publishing the same row again is certain to fail the same way."""
-    return isinstance(exc, _PERMANENT) and not isinstance(exc, TimeoutError)
-
-
-Outcome = BaseException | None
-"""What one row's publish came to: None when the broker acked it."""
 
 
 class OutboxRelay:
@@ -142,7 +111,7 @@ class OutboxRelay:
                     .values(sent_at=func.now())
                 )
             for row, exc in failed:
-                self._charge(session, row, exc)
+                charge(session, row, exc, self._config)
         return len(sent) + len(failed)
 
     async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
@@ -228,67 +197,6 @@ class OutboxRelay:
                 )
         return outcomes
 
-    def _charge(self, session: AsyncSession, row: OutboxMessage, exc: BaseException) -> None:
-        row.attempts += 1
-        row.last_error = f"{type(exc).__name__}: {exc}"[:4000]
-        if not is_permanent(exc) and row.attempts < self._config.max_attempts:
-            wait = backoff_window_s(
-                row.attempts, self._config.retry_base_s, self._config.retry_max_s
-            )
-            row.next_attempt_at = func.now() + timedelta(seconds=wait)
-            log.warning(
-                "outbox relay: row %d to %s failed (attempt %d), retrying in %.1fs: %s",
-                row.id,
-                row.topic,
-                row.attempts,
-                wait,
-                row.last_error,
-            )
-            return
-        row.failed_at = func.now()
-        log.error(
-            "outbox relay: row %d to %s (key %s) parked after %d attempt(s); later rows of its "
-            "key wait for an operator: %s",
-            row.id,
-            row.topic,
-            row.key,
-            row.attempts,
-            row.last_error,
-        )
-        self._stage_alert(session, row)
-
-    def _stage_alert(self, session: AsyncSession, row: OutboxMessage) -> None:
-        if self._config.alert_topic is None or ALERT_HEADER in row.headers:
-            return  # never alert about an alert: a broken alert topic would loop
-        alert = WorkflowAlert(
-            severity="critical",
-            reason="outbox_row_parked",
-            detail=f"outbox row {row.id} to {row.topic} cannot be published: {row.last_error}",
-            context={"outbox_id": row.id, "topic": row.topic, "key": row.key},
-        )
-        envelope = new_envelope(
-            "workflow.alert",
-            "cascade.outbox",
-            _run_id_of(row.key),
-            alert.model_dump(mode="json"),
-            key_suffix=f"outbox:{row.id}",
-        )
-        # No key: the alert must not queue behind the very row it is about.
-        headers = {
-            "content-type": CLOUDEVENTS_CONTENT_TYPE,
-            "ce_type": envelope.type,
-            ALERT_HEADER: str(row.id),
-        }
-        stage_raw(session, self._config.alert_topic, envelope.to_bytes(), None, headers)
-
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; errors are logged and retried, never fatal."""
         await poll(stop, self.publish_batch, self._config.poll_interval_s, "outbox relay")
-
-
-def _run_id_of(key: str | None) -> uuid.UUID:
-    # Envelopes are keyed by their run; a raw row (a dead letter) may carry any key.
-    try:
-        return uuid.UUID(key or "")
-    except ValueError:
-        return uuid.UUID(int=0)
