@@ -39,7 +39,11 @@ async def test_intake_request_becomes_a_run_row(
             "status": "ok",
             "database": True,
             "kafka": True,
+            "tasks": health["tasks"],
+            "subscribers": health["subscribers"],
         }
+        assert health["tasks"]["outbox relay"] == "running"
+        assert set(health["tasks"].values()) == set(health["subscribers"].values()) == {"running"}
 
     inputs = {
         "company_name": "Walking Skeleton Ltd",

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.envelope import MAX_ENVELOPE_BYTES, Envelope, new_envelope
 from cascade.shared.topics import Topic, all_topic_names, dlq_name, topic_name
 
 
@@ -52,3 +52,11 @@ def test_topic_names_and_dead_letter_topics() -> None:
     assert len(names) == 2 * len(Topic)
     assert topic_name("", Topic.NS_PUSH) == "ns.push"
     assert dlq_name("ns.push") == "ns.push.dlq"
+
+
+def test_deep_or_huge_input_is_a_value_error_not_a_recursion_error() -> None:
+    for raw in (b"[" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
+        with pytest.raises(ValueError, match="deeper"):
+            Envelope.from_bytes(raw)
+    with pytest.raises(ValueError, match="exceeds"):
+        Envelope.from_bytes(b" " * (MAX_ENVELOPE_BYTES + 1))

@@ -16,7 +16,13 @@ from cascade.devstack.kafka_inspect import group_lag, produce_raw, read_all
 from cascade.devstack.probe import PROBE_EFFECT
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
-from cascade.shared.db.models import DeadLetter, EventRecord, OutboxMessage, ProcessedMessage
+from cascade.shared.db.models import (
+    DeadLetter,
+    DeliveryAttempt,
+    EventRecord,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from cascade.shared.envelope import new_envelope
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, dlq_name, topic_name
@@ -158,3 +164,71 @@ async def test_poison_goes_to_dlq_and_later_messages_flow(
     await eventually(dlq_published)
     claims = select(func.count()).select_from(ProcessedMessage)
     assert await count(session_factory, claims) == len(good)
+
+
+DEPTH = 100_000
+
+
+async def test_deeply_nested_records_go_to_dlq_at_once_and_the_partition_flows(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    """Poison of the framework's decoder (issue 10, defect 1): it must be counted once,
+    dead-lettered, and must not hold back the good record behind it on the partition."""
+    probe = start_service("probe")
+    topic = requested_topic(settings)
+    key = str(uuid.uuid4())  # one key: one partition
+    brackets = b"[" * DEPTH
+    objects = b'{"a":' * DEPTH + b"1" + b"}" * DEPTH
+    good = new_envelope(Topic.WORKFLOW_REQUESTED, "test", uuid.uuid4(), {"n": 1})
+    await produce_raw(settings.kafka_bootstrap, topic, brackets, key)
+    await produce_raw(
+        settings.kafka_bootstrap, topic, objects, key, {"content-type": b"application/json"}
+    )
+    await produce_raw(settings.kafka_bootstrap, topic, b"{}", key, {"x-odd": b"\xff\xfe"})
+    await produce_raw(settings.kafka_bootstrap, topic, good.to_bytes(), key)
+
+    async def good_one_handled() -> bool:
+        return await count(session_factory, effects_of(good.run_id)) == 1
+
+    await eventually(good_one_handled, within=60)
+    async with session_factory() as session:
+        letters = (await session.scalars(select(DeadLetter).order_by(DeadLetter.id))).all()
+    assert [(letter.payload[:5], letter.attempts) for letter in letters] == [
+        (brackets[:5], 1),
+        (objects[:5], 1),
+        (b"{}", 1),
+    ]
+    assert all("malformed envelope" in letter.error for letter in letters)
+
+    async def dlq_published() -> bool:
+        return len(await read_all(settings.kafka_bootstrap, dlq_name(topic))) == 3
+
+    await eventually(dlq_published)
+    await eventually(lambda: drained(settings))
+    log = probe.log_path.read_text(errors="replace")
+    assert "RecursionError" not in log
+    assert len(log) < 100_000, f"the log grew to {len(log)} characters"
+
+
+async def test_payload_failing_its_schema_in_the_handler_is_dead_lettered_at_once(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    """A ValidationError raised by a handler (issue 10, defect 11) is permanent."""
+    start_service("probe")
+    topic = requested_topic(settings)
+    key = str(uuid.uuid4())
+    bad = new_envelope(Topic.WORKFLOW_REQUESTED, "test", uuid.uuid4(), {"n": "not a number"})
+    good = new_envelope(Topic.WORKFLOW_REQUESTED, "test", uuid.uuid4(), {"n": 2})
+    for envelope in (bad, good):
+        await produce_raw(settings.kafka_bootstrap, topic, envelope.to_bytes(), key)
+
+    async def both_handled() -> bool:
+        return await count(session_factory, effects_of(good.run_id)) == 1
+
+    await eventually(both_handled)
+    async with session_factory() as session:
+        letter = (await session.scalars(select(DeadLetter))).one()
+        attempts = (await session.scalars(select(DeliveryAttempt))).all()
+    assert (letter.attempts, attempts) == (1, []), "a schema error must not be retried"
+    assert letter.error.startswith("invalid payload: ValidationError")
+    assert "n\n  Input should be a valid integer" in letter.error

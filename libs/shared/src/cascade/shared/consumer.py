@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import DeadLetter, DeliveryAttempt
 from cascade.shared.db.uow import UnitOfWork
@@ -49,15 +50,38 @@ class RecordView:
 
 @dataclass(frozen=True)
 class ConsumerPolicy:
-    """How many times a record is tried before it is dead-lettered, and the pause between."""
+    """How many times a record is tried before it is dead-lettered, and the pause between:
+    doubling from `backoff_ms`, capped at `backoff_max_ms` (the project's one back-off rule)."""
 
     max_attempts: int = 5
     backoff_ms: int = 200
+    backoff_max_ms: int = 30_000
     crash_at: str | None = None
+
+    def pause_s(self, attempt: int) -> float:
+        """The pause before redelivering after failed attempt number `attempt`."""
+        return backoff_window_s(attempt, self.backoff_ms / 1000, self.backoff_max_ms / 1000)
+
+
+class Redeliver(Exception):
+    """The record failed, its attempt is counted (or could not be) and the pause is over:
+    the subscriber must seek back so it is delivered again."""
+
+
+PERMANENT_HANDLER_ERRORS: tuple[type[Exception], ...] = (RejectMessage, ValidationError)
+"""Handler errors that no retry can cure: a handler's own refusal, and a payload (`data`)
+that fails its schema (`cascade.shared.payloads` models raise pydantic's ValidationError)."""
 
 
 class IdempotentConsumer:
-    """Runs a handler at most once per idempotency key, effect and claim committed together."""
+    """Runs a handler at most once per idempotency key, effect and claim committed together.
+
+    Every failure between "bytes arrived" and "handler done" ends in one of three ways:
+    dead-lettered at once (malformed bytes, a permanent handler error), counted and
+    redelivered after a pause (dead-lettered at the limit), or — when even the count cannot
+    be written because the database is unreachable — redelivered after a pause that grows
+    with each consecutive such failure, so an outage never turns into a hot loop.
+    """
 
     def __init__(
         self,
@@ -70,19 +94,49 @@ class IdempotentConsumer:
         self._handler = handler
         self._factory = session_factory
         self._policy = policy
+        # Consecutive failures whose attempt could not be recorded (database unreachable).
+        self._unrecorded = 0
 
     async def process(self, record: RecordView) -> None:
-        """Process one record; raises only when it should be redelivered."""
+        """Process one record; raises Redeliver only when it must be delivered again."""
+        try:
+            await self._process(record)
+        except Redeliver:
+            raise
+        except Exception as exc:
+            # The bookkeeping itself failed (typically the database is down): nothing could be
+            # counted, so the pause grows in memory instead and the record comes back later.
+            self._unrecorded += 1
+            pause = self._policy.pause_s(self._unrecorded)
+            log.warning(
+                "%s: %s not processed and not counted (%s); redelivering in %.2fs",
+                self.name,
+                record.ref,
+                _describe(exc)[:300],
+                pause,
+            )
+            await asyncio.sleep(pause)
+            raise Redeliver(record.ref) from exc
+        self._unrecorded = 0
+
+    async def _process(self, record: RecordView) -> None:
         try:
             envelope = Envelope.from_bytes(record.value)
-        except (ValidationError, ValueError) as exc:
-            # Malformed input never gets better: dead-letter on the first attempt.
-            await self._dead_letter(record, f"malformed envelope: {exc}", attempts=1)
+        except MemoryError as exc:
+            # Perhaps only this moment's memory pressure: counted like any handler failure.
+            await self._after_failure(record, exc)
+            return
+        except Exception as exc:
+            # Parsing is a pure function of the bytes: whatever it raised (ValueError,
+            # ValidationError, a depth limit, ...) it raises again. Dead-letter on attempt one.
+            await self._dead_letter(record, f"malformed envelope: {_describe(exc)}", attempts=1)
             return
         try:
             await self._apply(envelope)
-        except RejectMessage as exc:
-            await self._dead_letter(record, f"rejected: {exc}", attempts=1)
+        except PERMANENT_HANDLER_ERRORS as exc:
+            reason = "rejected" if isinstance(exc, RejectMessage) else "invalid payload"
+            log.error("%s: %s %s, dead-lettered: %s", self.name, record.ref, reason, exc)
+            await self._dead_letter(record, f"{reason}: {_describe(exc)}", attempts=1)
             return
         except Exception as exc:
             await self._after_failure(record, exc)
@@ -97,17 +151,28 @@ class IdempotentConsumer:
             await self._handler(envelope, uow)
             await uow.commit()
 
-    async def _after_failure(self, record: RecordView, exc: Exception) -> None:
+    async def _after_failure(self, record: RecordView, exc: BaseException) -> None:
         attempts = await self._count_attempt(record, exc)
+        self._unrecorded = 0
         if attempts >= self._policy.max_attempts:
             log.error("%s: %s failed %d times, dead-lettered", self.name, record.ref, attempts)
             await self._dead_letter(record, _describe(exc), attempts)
             return
-        log.warning("%s: %s failed (attempt %d): %s", self.name, record.ref, attempts, exc)
-        await asyncio.sleep(min(self._policy.backoff_ms * attempts, 5000) / 1000)
-        raise exc
+        pause = self._policy.pause_s(attempts)
+        # The traceback once per record, then one line per attempt.
+        log.warning(
+            "%s: %s failed (attempt %d), redelivering in %.2fs: %s",
+            self.name,
+            record.ref,
+            attempts,
+            pause,
+            _describe(exc)[:500],
+            exc_info=exc if attempts == 1 else None,
+        )
+        await asyncio.sleep(pause)
+        raise Redeliver(record.ref) from exc
 
-    async def _count_attempt(self, record: RecordView, exc: Exception) -> int:
+    async def _count_attempt(self, record: RecordView, exc: BaseException) -> int:
         # Its own transaction: the handler's transaction was rolled back with its error.
         stmt = (
             insert(DeliveryAttempt)

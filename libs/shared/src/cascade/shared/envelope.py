@@ -8,6 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cascade.shared.bounded_json import check_json_limits
+
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+"""Structured-mode CloudEvents: the whole envelope is the record's value."""
+
+MAX_ENVELOPE_BYTES = 1024 * 1024
+"""Kafka's default `max.message.bytes`: no envelope we produce comes near it."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -35,7 +43,12 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
-        """Parse the wire form; raises pydantic.ValidationError or ValueError when malformed."""
+        """Parse the wire form; raises pydantic.ValidationError or ValueError when malformed.
+
+        Size and depth are bounded before any parser runs, so hostile bytes cost linear time
+        and never reach a parser's own recursion limit (RecursionError is not a ValueError).
+        """
+        check_json_limits(raw, MAX_ENVELOPE_BYTES)
         return cls.model_validate_json(raw)
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
+from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
-from cascade.shared.consumer import IdempotentConsumer, RecordView
+from cascade.shared.consumer import IdempotentConsumer, RecordView, Redeliver
 from cascade.shared.outbox import Publish
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
@@ -49,6 +53,31 @@ def _record_view(message: Any) -> RecordView:
     )
 
 
+async def tolerant_parser(
+    record: ConsumerRecord[Any, Any],
+    default: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's parser after making the record's headers safe to read.
+
+    FastStream decodes every header value as strict UTF-8 before our code runs, so one
+    producer's binary header would raise there, uncounted, on every redelivery. Headers are
+    informational to us: undecodable bytes are replaced, missing values become empty.
+    """
+    record.headers = tuple(
+        (name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers
+    )
+    return await default(record)
+
+
+async def raw_body(message: StreamMessage[Any]) -> Any:
+    """A decoder that never parses: the consumer parses the bytes itself, with bounds.
+
+    FastStream's own decoder runs `json.loads` (by content-type) before the handler, where a
+    deeply nested record raised RecursionError that nothing counted and nothing dead-lettered.
+    """
+    return message.body
+
+
 def subscribe(
     broker: KafkaBroker, settings: Settings, topic: Topic, consumer: IdempotentConsumer
 ) -> None:
@@ -56,7 +85,8 @@ def subscribe(
 
     NACK_ON_ERROR: an exception seeks back to the failed record (redelivery), success
     commits the offset. The consumer itself bounds the redeliveries and dead-letters, so
-    no record can block its partition forever.
+    no record can block its partition forever. The record reaches the consumer as raw
+    bytes (`tolerant_parser`, `raw_body`): nothing in FastStream parses it first.
     """
     physical = topic_name(settings.topic_prefix, topic)
 
@@ -66,6 +96,13 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         max_poll_records=50,
+        parser=tolerant_parser,
+        decoder=raw_body,
     )
     async def on_record(message: KafkaMessage) -> None:
-        await consumer.process(_record_view(message))
+        try:
+            await consumer.process(_record_view(message))
+        except Redeliver as exc:
+            # Counted, logged and paused by the consumer already: nack (seek back) without
+            # FastStream logging the same traceback again on every redelivery.
+            raise NackMessage() from exc

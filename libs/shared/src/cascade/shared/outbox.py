@@ -7,18 +7,28 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import func
 
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import OutboxMessage
-from cascade.shared.envelope import Envelope
+from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
+from cascade.shared.outbox_failures import BrokerUnavailable, Outcome, charge, is_permanent
 from cascade.shared.polling import poll
+
+__all__ = [
+    "CLOUDEVENTS_CONTENT_TYPE",
+    "OutboxRelay",
+    "Publish",
+    "RelayConfig",
+    "stage",
+    "stage_raw",
+]
 
 log = logging.getLogger(__name__)
 
-CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
 Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[None]]
 """Publish one record (topic, value, key, headers) and return once the broker acked it."""
@@ -45,11 +55,16 @@ def stage_raw(
 
 @dataclass(frozen=True)
 class RelayConfig:
-    """How often and how much the relay publishes, and where it may be told to crash."""
+    """How often and how much the relay publishes, how a failing row is retried and parked,
+    where parked rows are announced, and where the relay may be told to crash."""
 
     poll_interval_s: float = 0.1
     batch_size: int = 200
     publish_timeout_s: float = 30.0
+    max_attempts: int = 10
+    retry_base_s: float = 0.5
+    retry_max_s: float = 60.0
+    alert_topic: str | None = None
     crash_at: str | None = None
 
 
@@ -59,6 +74,12 @@ class OutboxRelay:
     Rows are locked with SKIP LOCKED so several relays never publish the same row at
     once; a relay that dies after the broker acked but before the mark commits publishes
     the row again on restart, which consumers absorb through their inbox.
+
+    A key's rows (a run's events) are published one after another, keys in parallel, and
+    never past an earlier unsent row of the same key: a row that fails is charged an
+    attempt and retried after a back-off, or parked (`failed_at`) when the failure is
+    permanent or its attempts are used up; the key's later rows then wait for an operator,
+    while every other key flows.
     """
 
     def __init__(
@@ -72,35 +93,109 @@ class OutboxRelay:
         self._config = config
 
     async def publish_batch(self) -> int:
-        """Publish one batch; returns how many rows were sent."""
+        """Publish one batch; returns how many rows were tried (sent or charged)."""
         async with self._factory() as session, session.begin():
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None))
-                    .order_by(OutboxMessage.id)
-                    .limit(self._config.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await self._claim(session)
             if not rows:
                 return 0
-            # Sends are enqueued in id order; the idempotent producer keeps that order
-            # per partition while the acks are awaited together.
-            # Bounded, so a dead broker never pins the row locks forever.
-            await asyncio.wait_for(
-                asyncio.gather(
-                    *(self._publish(r.topic, r.payload, r.key, dict(r.headers)) for r in rows)
-                ),
-                timeout=self._config.publish_timeout_s,
-            )
+            outcomes = await self._send(rows)
             crash_point(self._config.crash_at, "relay_after_publish")
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(sent_at=func.now())
+            sent = [r.id for r in rows if r.id in outcomes and outcomes[r.id] is None]
+            failed = [(r, e) for r in rows if (e := outcomes.get(r.id)) is not None]
+            if failed and not sent and not any(is_permanent(e) for _, e in failed):
+                raise BrokerUnavailable(f"{len(failed)} rows failed") from failed[0][1]
+            if sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(sent_at=func.now())
+                )
+            for row, exc in failed:
+                charge(session, row, exc, self._config)
+        return len(sent) + len(failed)
+
+    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
+        earlier = aliased(OutboxMessage)
+        held_back = (
+            select(earlier.id)
+            .where(
+                earlier.key == OutboxMessage.key,
+                earlier.id < OutboxMessage.id,
+                earlier.sent_at.is_(None),
+                or_(earlier.failed_at.is_not(None), earlier.next_attempt_at > func.now()),
             )
-        return len(rows)
+            .exists()
+        )
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed_at.is_(None),
+                    or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= func.now(),
+                    ),
+                    ~held_back,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self._config.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        return await self._without_overtaking(session, list(rows))
+
+    async def _without_overtaking(
+        self, session: AsyncSession, rows: list[OutboxMessage]
+    ) -> list[OutboxMessage]:
+        # An earlier unsent row of the same key that is not ours is locked by another relay
+        # right now: our later rows of that key must wait for it.
+        keys = {r.key for r in rows if r.key is not None}
+        if not keys:
+            return rows
+        foreign = await session.execute(
+            select(OutboxMessage.key, func.min(OutboxMessage.id))
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.key.in_(keys),
+                OutboxMessage.id.not_in([r.id for r in rows]),
+            )
+            .group_by(OutboxMessage.key)
+        )
+        first_foreign = {key: first for key, first in foreign}
+        return [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
+
+    async def _send(self, rows: list[OutboxMessage]) -> dict[int, Outcome]:
+        """Publish each key's rows in order, keys concurrently, within the publish timeout;
+        a key stops at its first failure (its later rows stay unsent, uncharged)."""
+        outcomes: dict[int, Outcome] = {}
+        chains: dict[object, list[OutboxMessage]] = {}
+        for row in rows:
+            chains.setdefault(row.key if row.key is not None else ("row", row.id), []).append(row)
+
+        async def send_chain(chain: list[OutboxMessage]) -> None:
+            for row in chain:
+                try:
+                    await self._publish(row.topic, row.payload, row.key, dict(row.headers))
+                except Exception as exc:
+                    outcomes[row.id] = exc
+                    return
+                outcomes[row.id] = None
+
+        tasks = [asyncio.create_task(send_chain(chain)) for chain in chains.values()]
+        _done, pending = await asyncio.wait(tasks, timeout=self._config.publish_timeout_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        # Bounded, so a dead broker never pins the row locks forever: the row each stuck
+        # chain was waiting on timed out (a transient failure).
+        for chain in chains.values():
+            waiting = next((r for r in chain if r.id not in outcomes), None)
+            if waiting is not None and not any(outcomes.get(r.id) for r in chain):
+                outcomes[waiting.id] = TimeoutError(
+                    f"no ack within {self._config.publish_timeout_s}s"
+                )
+        return outcomes
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; errors are logged and retried, never fatal."""

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from cascade.shared.backoff import backoff_window_s
+
 log = logging.getLogger(__name__)
 
 
@@ -22,18 +24,33 @@ async def poll(
     idle_s: float,
     name: str,
     error_pause_s: float = 1.0,
+    error_pause_max_s: float = 15.0,
 ) -> None:
     """Call `round_` until `stop` is set; rest `idle_s` after a round that found no work.
 
     A round that raises is logged and paused, never fatal: the work it left behind is still
-    in its rows (due times, leases) and the next round picks it up.
+    in its rows (due times, leases) and the next round picks it up. Consecutive failures
+    (an outage) double the pause up to `error_pause_max_s`; the traceback is logged once per
+    outage, later failures one line each.
     """
+    failures = 0
     while not stop.is_set():
         try:
             worked = await round_()
-        except Exception:
-            log.exception("%s: round failed; retrying", name)
-            await wait_or_stop(stop, error_pause_s)
+        except Exception as exc:
+            failures += 1
+            pause = backoff_window_s(failures, error_pause_s, error_pause_max_s)
+            log.warning(
+                "%s: round failed (%d in a row), retrying in %.1fs: %s: %s",
+                name,
+                failures,
+                pause,
+                type(exc).__name__,
+                exc,
+                exc_info=exc if failures == 1 else None,
+            )
+            await wait_or_stop(stop, pause)
             continue
+        failures = 0
         if not worked:
             await wait_or_stop(stop, idle_s)

@@ -21,6 +21,7 @@ from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.messaging import broker_publisher, build_broker
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,14 @@ BROKER_CONNECT_BUDGET_S = 120.0
 
 BackgroundFactory = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 """Makes a long-running task of a service (e.g. a job poller); it returns once the event is set."""
+
+RUNNING = "running"
+
+
+def _task_name(factory: BackgroundFactory) -> str:
+    # e.g. "StepExecutor.run", "pollers.run": enough to tell a service's tasks apart.
+    name = getattr(factory, "__qualname__", None) or type(factory).__name__
+    return name.replace("<locals>.", "")
 
 
 @dataclass
@@ -39,9 +48,12 @@ class ServiceRuntime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     broker: KafkaBroker
+    on_fatal: Callable[[], None] | None = None
+    """Called once when a task dies; `serve` sets it to stop the server and exit non-zero."""
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _background: list[BackgroundFactory] = field(default_factory=list)
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _background: list[tuple[str, BackgroundFactory]] = field(default_factory=list)
+    _dead: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, name: str, settings: Settings) -> ServiceRuntime:
@@ -60,6 +72,7 @@ class ServiceRuntime:
         return ConsumerPolicy(
             max_attempts=self.settings.max_delivery_attempts,
             backoff_ms=self.settings.redelivery_backoff_ms,
+            backoff_max_ms=self.settings.redelivery_backoff_max_ms,
             crash_at=self.settings.crash_at,
         )
 
@@ -68,28 +81,81 @@ class ServiceRuntime:
         config = RelayConfig(
             poll_interval_s=self.settings.outbox_poll_ms / 1000,
             batch_size=self.settings.outbox_batch_size,
+            max_attempts=self.settings.outbox_max_attempts,
+            retry_base_s=self.settings.outbox_retry_base_ms / 1000,
+            retry_max_s=self.settings.outbox_retry_max_ms / 1000,
+            alert_topic=topic_name(self.settings.topic_prefix, Topic.WORKFLOW_ALERT),
             crash_at=self.settings.crash_at,
         )
         return OutboxRelay(self.session_factory, broker_publisher(self.broker), config)
 
-    def add_background(self, factory: BackgroundFactory) -> None:
-        """Run `factory(stop)` as a task next to the relay for the life of the process."""
-        self._background.append(factory)
+    def add_background(self, factory: BackgroundFactory, name: str | None = None) -> None:
+        """Run `factory(stop)` as a task next to the relay for the life of the process;
+        /healthz reports it under `name` (by default the factory's name)."""
+        self._background.append((name or _task_name(factory), factory))
+
+    @property
+    def dead_tasks(self) -> dict[str, str]:
+        """Tasks that ended before the process was told to stop, with why."""
+        return dict(self._dead)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         """Connect, start consumers and the relay; on exit stop them in reverse order."""
         await self._start_broker()
-        self._tasks.append(asyncio.create_task(self.relay().run(self._stop)))
-        self._tasks.extend(asyncio.create_task(make(self._stop)) for make in self._background)
+        self._start_task("outbox relay", self.relay().run)
+        for name, make in self._background:
+            self._start_task(name, make)
         log.info("%s: started", self.name)
         try:
             yield
         finally:
             self._stop.set()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             await self.broker.stop()
             await self.engine.dispose()
+
+    def _start_task(self, name: str, make: BackgroundFactory) -> None:
+        if name in self._tasks:
+            name = f"{name} #{len(self._tasks) + 1}"
+        task = asyncio.create_task(make(self._stop), name=f"{self.name}: {name}")
+        task.add_done_callback(lambda done: self._task_ended(name, done))
+        self._tasks[name] = task
+
+    def _task_ended(self, name: str, task: asyncio.Task[None]) -> None:
+        # Every task runs for the life of the process: ending before `stop` is a death,
+        # whether it raised, returned or was cancelled. The process exits (via `on_fatal`)
+        # so its supervisor restarts it whole, rather than limping on without the task.
+        if self._stop.is_set():
+            return
+        error = None if task.cancelled() else task.exception()
+        reason = "cancelled" if task.cancelled() else "returned" if error is None else "raised"
+        self._dead[name] = f"dead: {reason}" + (
+            f": {type(error).__name__}: {error}" if error else ""
+        )
+        log.critical(
+            "%s: task %r died (%s); the service is unhealthy and stops",
+            self.name,
+            name,
+            self._dead[name],
+            exc_info=error,
+        )
+        if self.on_fatal is not None:
+            self.on_fatal()
+
+    def task_states(self) -> dict[str, str]:
+        """Each background task (relay, pollers) by name: running, or dead and why."""
+        return {name: self._dead.get(name, RUNNING) for name in self._tasks}
+
+    def subscriber_states(self) -> dict[str, str]:
+        """Each Kafka subscriber by consumer group: running while its consume loop lives."""
+        states: dict[str, str] = {}
+        for sub in self.broker.subscribers:
+            tasks: list[asyncio.Task[Any]] = list(getattr(sub, "tasks", []))
+            alive = bool(getattr(sub, "running", False)) and any(not t.done() for t in tasks)
+            name = str(getattr(sub, "group_id", None) or sub)
+            states[name] = RUNNING if alive else "stopped"
+        return states
 
     async def _start_broker(self) -> None:
         # The broker may still be booting (make up, compose): retry instead of dying.
@@ -116,23 +182,43 @@ class ServiceRuntime:
         kafka_ok = await self.broker.ping(timeout=3.0)
         return {"database": db_ok, "kafka": kafka_ok}
 
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the service is healthy, and the body /healthz answers with."""
+        checks = await self.healthy()
+        tasks = self.task_states()
+        subscribers = self.subscriber_states()
+        ok = (
+            all(checks.values())
+            and all(state == RUNNING for state in tasks.values())
+            and all(state == RUNNING for state in subscribers.values())
+        )
+        body = {
+            "service": self.name,
+            "status": "ok" if ok else "degraded",
+            **checks,
+            "tasks": tasks,
+            "subscribers": subscribers,
+        }
+        return ok, body
+
 
 def health_router(runtime: ServiceRuntime) -> APIRouter:
-    """`GET /healthz`: 200 when the database and Kafka answer, 503 otherwise."""
+    """`GET /healthz`: 200 when the database and Kafka answer and every task and subscriber
+    runs, 503 otherwise; the body names each task and subscriber with its state."""
     router = APIRouter()
 
     @router.get("/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
-        checks = await runtime.healthy()
-        ok = all(checks.values())
-        body = {"service": runtime.name, "status": "ok" if ok else "degraded", **checks}
+        ok, body = await runtime.health()
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return router
 
 
 def create_service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
-    """A FastAPI app with the runtime's lifespan and the health endpoint."""
+    """A FastAPI app with the runtime's lifespan and the health endpoint; `app.state.runtime`
+    lets `serve` stop the process when a task dies."""
     app = FastAPI(title=title, lifespan=runtime.lifespan)
+    app.state.runtime = runtime
     app.include_router(health_router(runtime))
     return app

@@ -108,3 +108,13 @@ class Settings(BaseSettings):
     # simulator's NetSuite defaults, fault injection and missing secrets
     # (cascade.shared.startup checks them).
     env: Literal["development", "production"] = "development"
+    # Message path: redelivery back-off doubles from `redelivery_backoff_ms` up to this cap,
+    # also while the database is unreachable (then the attempt cannot even be counted).
+    redelivery_backoff_max_ms: int = Field(default=30_000, ge=0)
+    # An outbox row whose publish fails is retried after a back-off (doubling from the base,
+    # capped) and parked after this many attempts (about 3 minutes of failures with the
+    # defaults), or at once when the broker can never take it (too large, invalid topic); the
+    # key's later rows wait for it.
+    outbox_max_attempts: int = Field(default=10, ge=1)
+    outbox_retry_base_ms: int = Field(default=500, ge=0)
+    outbox_retry_max_ms: int = Field(default=60_000, ge=0)

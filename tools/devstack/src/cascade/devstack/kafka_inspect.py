@@ -6,12 +6,23 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 
-async def produce_raw(bootstrap: str, topic: str, value: bytes, key: str | None) -> None:
-    """Publish one record exactly as given (duplicates and garbage included)."""
+async def produce_raw(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    key: str | None,
+    headers: dict[str, bytes] | None = None,
+) -> None:
+    """Publish one record exactly as given (duplicates, garbage and odd headers included)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key.encode() if key else None)
+        await producer.send_and_wait(
+            topic,
+            value,
+            key=key.encode() if key else None,
+            headers=list((headers or {}).items()) or None,
+        )
     finally:
         await producer.stop()
 

@@ -22,7 +22,16 @@ class OutboxMessage(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = now_column()
     sent_at: Mapped[datetime | None]
-    __table_args__ = (Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),)
+    # Failed publishes of this row: counted, retried after `next_attempt_at`, and parked
+    # (`failed_at`) when the failure is permanent or the attempts are used up.
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+        Index("ix_outbox_unsent_key", "key", "id", postgresql_where=text("sent_at IS NULL")),
+    )
 
 
 class ProcessedMessage(Base):
