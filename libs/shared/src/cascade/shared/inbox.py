@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,3 +22,15 @@ async def claim(session: AsyncSession, consumer: str, idempotency_key: str) -> b
         .returning(ProcessedMessage.consumer)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def release(session: AsyncSession, consumer: str, idempotency_key: str) -> None:
+    """Undo this transaction's claim of `idempotency_key`: the message is acked but leaves
+    its key free, for a message that was ignored (e.g. a forged event carrying the key of
+    a real one that is still to come)."""
+    await session.execute(
+        delete(ProcessedMessage).where(
+            ProcessedMessage.consumer == consumer,
+            ProcessedMessage.idempotency_key == idempotency_key,
+        )
+    )

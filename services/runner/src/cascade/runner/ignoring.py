@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete
-
 from cascade.runner.agreement import Disagreement
 from cascade.runner.alerts import stage_alert
-from cascade.shared.db.messaging_models import ProcessedMessage
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.inbox import claim
+from cascade.shared.inbox import claim, release
 
 log = logging.getLogger(__name__)
 REASON = "event_disagrees_with_database"
@@ -35,12 +32,7 @@ async def ignore_disagreement(
     disagreement: Disagreement,
 ) -> None:
     """Release the event's claim, log a warning and stage one `workflow.alert` naming why."""
-    await uow.session.execute(
-        delete(ProcessedMessage).where(
-            ProcessedMessage.consumer == consumer,
-            ProcessedMessage.idempotency_key == envelope.idempotency_key,
-        )
-    )
+    await release(uow.session, consumer, envelope.idempotency_key)
     detail = disagreement.detail[:MAX_DETAIL]
     log.warning(
         "%s: ignored %s %s (key %r, source %r) of run %s: %s",
