@@ -6,12 +6,15 @@ from __future__ import annotations
 import smtplib
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
+from cascade.approvals import fmt
 from cascade.approvals.email_jobs import ClaimedEmail
-from cascade.approvals.email_worker import EmailAttempt, alert_envelope, finished_values
+from cascade.approvals.email_outcomes import EmailAttempt, alert_envelope, finished_values
 from cascade.approvals.smtp import SmtpNotConfigured, classify
+from cascade.approvals.web import TEMPLATES
 from cascade.shared.leased_jobs import JobStep
 from cascade.shared.payloads import WorkflowAlert
 
@@ -79,3 +82,34 @@ def test_a_final_failure_alerts_once_per_round() -> None:
     assert alert.reason == "email_send_failed"
     assert "SMTP 550 no" in alert.detail
     assert alert.context["resend"] == "POST /proposals/7/resend"
+
+
+WHEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def status_html(status: str, **job: object) -> str:
+    e = SimpleNamespace(
+        proposal_id=7, status=status, attempts=3, last_error="SMTP 421 busy",
+        next_attempt_at=WHEN, sent_at=WHEN, message_id="<m@x>", smtp_response="250 OK",
+    )  # fmt: skip
+    for key, value in job.items():
+        setattr(e, key, value)
+    user = SimpleNamespace(csrf_token="tok")
+    return " ".join(
+        TEMPLATES.get_template("_email_status.html").render(e=e, fmt=fmt, user=user).split()
+    )
+
+
+def test_each_status_says_where_the_email_is() -> None:
+    assert "Queued" in status_html("queued")
+    assert "Sending (attempt 3)" in status_html("sending")
+    retrying = status_html("retrying")
+    assert "Attempt 3 failed: SMTP 421 busy" in retrying
+    assert f"Next attempt at {fmt.when(WHEN)}" in retrying
+    assert "Sent " in status_html("sent")
+    assert "&lt;m@x&gt;" in status_html("sent"), "escaped"
+    failed = status_html("failed", last_error="recipient refused: 550 no")
+    assert "Failed after 3 attempt(s): recipient refused: 550 no" in failed
+    assert 'action="/proposals/7/resend"' in failed
+    assert 'value="tok"' in failed
+    assert "resend" not in status_html("sent")

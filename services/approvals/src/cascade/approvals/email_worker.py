@@ -13,123 +13,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_email
+from cascade.approvals.email_outcomes import (
+    LEASE_LOST_ERROR,
+    EmailAttempt,
+    alert_envelope,
+    email_schedule,
+    finished_values,
+)
 from cascade.approvals.smtp import Outgoing, classify, send
 from cascade.approvals.ui_settings import UiSettings
 from cascade.shared.canonical import sha256_of
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import EmailSend, ProposedAction
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.leased_jobs import (
-    JobStatus,
+    JobConfig,
     JobStep,
     LeasedWorker,
-    RetrySchedule,
-    WorkerPace,
     exhausted_step,
     next_step,
     write_fenced,
 )
 from cascade.shared.outbox import stage
-from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
 log = logging.getLogger(__name__)
 
-SOURCE = "cascade.approvals"
 CRASH_AFTER_ACCEPT = "email_after_smtp_accept"
-# How an email job names each step of the shared schedule.
-EMAIL_STATUS: dict[JobStatus, str] = {"done": "sent", "retrying": "retrying", "failed": "failed"}
-LEASE_LOST_ERROR = (
-    "the sender stopped during the last allowed attempt, so whether the SMTP server took the "
-    "email is unknown; a Resend carries the same Message-ID"
-)
 
 
-def email_schedule(settings: Settings) -> RetrySchedule:
-    """Attempts and back-off of approved emails (minutes by default)."""
-    return RetrySchedule(
-        max_attempts=settings.email_max_attempts,
-        base_s=settings.email_backoff_base_s,
-        max_s=settings.email_backoff_max_s,
-    )
-
-
-@dataclass(frozen=True)
-class EmailAttempt:
-    """What one send did: the next step and, when sent, the server's answer."""
-
-    step: JobStep
-    smtp_response: str | None = None
-
-
-@dataclass(frozen=True)
-class EmailWorkerConfig:
+def email_config(settings: Settings, ui: UiSettings) -> JobConfig:
     """The schedule, the lease (outlasting a send twice), the pace, the crash point."""
-
-    schedule: RetrySchedule
-    lease_s: float
-    poll_s: float
-    crash_at: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, ui: UiSettings) -> EmailWorkerConfig:
-        """Read once in the composition root."""
-        return cls(
-            schedule=email_schedule(settings),
-            lease_s=max(settings.email_lease_s, 2 * ui.smtp_timeout_s + 5),
-            poll_s=settings.email_poll_ms / 1000,
-            crash_at=settings.crash_at,
-        )
-
-
-def finished_values(attempt: EmailAttempt) -> dict[str, Any]:
-    """The job row after an attempt."""
-    step = attempt.step
-    values: dict[str, Any] = {
-        "status": EMAIL_STATUS[step.status],
-        "last_error": step.error,
-        "lease_until": None,
-        "next_attempt_at": None,
-        "updated_at": func.now(),
-    }
-    if step.status == "done":
-        values["smtp_response"] = attempt.smtp_response
-        values["sent_at"] = func.now()
-    if step.status == "retrying":
-        values["next_attempt_at"] = func.now() + timedelta(seconds=step.delay_s or 0.0)
-    return values
-
-
-def alert_envelope(email: ClaimedEmail, step: JobStep) -> Envelope:
-    """`workflow.alert` for an email that failed for good; keyed per proposal and round."""
-    alert = WorkflowAlert(
-        severity="error",
-        reason="email_send_failed",
-        detail=f"approved email of proposal {email.proposal_id} to {email.recipient} was not "
-        f"sent: {step.error}",
-        context={
-            "proposal_id": email.proposal_id,
-            "message_id": email.message_id,
-            "attempts": email.attempt,
-            "resend": f"POST /proposals/{email.proposal_id}/resend",
-        },
-    )
-    retry = f":retry{email.round}" if email.round else ""
-    key = f"email:{email.proposal_id}:failed{retry}"
-    return new_envelope(
-        Topic.WORKFLOW_ALERT, SOURCE, email.run_id, alert.model_dump(mode="json"), key
+    return JobConfig(
+        schedule=email_schedule(settings),
+        lease_s=max(settings.email_lease_s, 2 * ui.smtp_timeout_s + 5),
+        poll_s=settings.email_poll_ms / 1000,
+        crash_at=settings.crash_at,
     )
 
 
@@ -141,7 +68,7 @@ class EmailJobs:
         factory: async_sessionmaker[AsyncSession],
         settings: Settings,
         ui: UiSettings,
-        config: EmailWorkerConfig,
+        config: JobConfig,
         rng: random.Random,
     ) -> None:
         self._factory = factory
@@ -241,10 +168,10 @@ def email_pollers(runtime: ServiceRuntime, ui: UiSettings) -> BackgroundFactory:
     settings = runtime.settings
 
     async def run(stop: asyncio.Event) -> None:
-        config = EmailWorkerConfig.from_settings(settings, ui)
+        config = email_config(settings, ui)
         rng = random.Random(settings.email_jitter_seed)
         jobs = EmailJobs(runtime.session_factory, settings, ui, config, rng)
-        pace = WorkerPace("approvals-email", config.poll_s, config.crash_at)
+        pace = config.pace("approvals-email")
         workers = [LeasedWorker(jobs, pace) for _ in range(settings.email_workers)]
         await asyncio.gather(*(worker.run(stop) for worker in workers))
 

@@ -9,6 +9,7 @@ job's schedule.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -69,27 +70,38 @@ def classify(exc: BaseException) -> SendFailure:
     return SendFailure(f"{type(exc).__name__}: {exc}", False)
 
 
+def _transact(s: smtplib.SMTP, settings: UiSettings, mail: Outgoing) -> str:
+    s.ehlo_or_helo_if_needed()
+    if settings.smtp_starttls:
+        s.starttls()
+        s.ehlo()
+    if settings.smtp_username and settings.smtp_password is not None:
+        s.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+    # mail/rcpt/data one by one (not send_message) to keep the server's final answer.
+    code, text = s.mail(settings.smtp_from)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, text, settings.smtp_from)
+    code, text = s.rcpt(mail.to)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({mail.to: (code, text)})
+    code, text = s.data(message_of(mail, settings.smtp_from).as_bytes())
+    if code != 250:
+        raise smtplib.SMTPDataError(code, text)
+    return _answer(code, text)
+
+
 def _send_sync(settings: UiSettings, mail: Outgoing) -> str:
     assert settings.smtp_host is not None
-    message = message_of(mail, settings.smtp_from)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as s:
-        s.ehlo_or_helo_if_needed()
-        if settings.smtp_starttls:
-            s.starttls()
-            s.ehlo()
-        if settings.smtp_username and settings.smtp_password is not None:
-            s.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-        # mail/rcpt/data one by one (not send_message) to keep the server's final answer.
-        code, text = s.mail(settings.smtp_from)
-        if code != 250:
-            raise smtplib.SMTPSenderRefused(code, text, settings.smtp_from)
-        code, text = s.rcpt(mail.to)
-        if code not in (250, 251):
-            raise smtplib.SMTPRecipientsRefused({mail.to: (code, text)})
-        code, text = s.data(message.as_bytes())
-        if code != 250:
-            raise smtplib.SMTPDataError(code, text)
-        return _answer(code, text)
+    s = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    try:
+        answer = _transact(s, settings, mail)
+        # Not `with`: its QUIT raises on an odd answer, and after a 250 the email is sent
+        # whatever QUIT says.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            s.quit()
+        return answer
+    finally:
+        s.close()
 
 
 async def send(settings: UiSettings, mail: Outgoing) -> str:

@@ -164,6 +164,9 @@ async def test_a_5xx_fails_at_once_with_an_alert_and_resend_sends_it_once(
             failed = await client.get(url)
             assert "550 5.1.1 no such mailbox here" in failed.text
             assert f"{url}/resend" in failed.text
+            run_page = await client.get(f"/runs/{seeded.run_id}")
+            assert "550 5.1.1 no such mailbox here" in run_page.text
+            assert f"{url}/resend" in run_page.text
             mailbox.refusal = None
             resent = await client.post(f"{url}/resend", data={"csrf_token": csrf})
             again = await client.post(f"{url}/resend", data={"csrf_token": csrf})

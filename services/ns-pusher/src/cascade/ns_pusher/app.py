@@ -14,8 +14,9 @@ from cascade.ns_pusher.handlers import mark_push_due
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.retry_requests import retry_requested
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
-from cascade.ns_pusher.worker import PushJobs, PushWorkerConfig, push_worker
+from cascade.ns_pusher.worker import PushJobs, push_worker
 from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
@@ -27,9 +28,9 @@ CONSUMER = "ns_pusher"
 RETRY_CONSUMER = "ns_pusher_retry"
 
 
-def worker_config(settings: Settings) -> PushWorkerConfig:
+def worker_config(settings: Settings) -> JobConfig:
     """The pollers' policy and pace; the lease always outlasts a call (PUT + GET)."""
-    return PushWorkerConfig(
+    return JobConfig(
         schedule=push_schedule(settings),
         lease_s=max(settings.ns_push_lease_s, 2 * settings.netsuite_timeout_s + 5),
         poll_s=settings.ns_push_poll_ms / 1000,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,32 +17,11 @@ from cascade.ns_pusher.jobs import claim_push
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.responses import Outcome
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
-from cascade.shared.leased_jobs import JobStep, LeasedWorker, RetrySchedule, WorkerPace
+from cascade.shared.leased_jobs import JobConfig, JobStep, LeasedWorker
 
 log = logging.getLogger(__name__)
 
 Attempted = tuple[Outcome | None, JobStep]
-
-
-@dataclass(frozen=True)
-class PushWorkerConfig:
-    """How a push poller behaves: the schedule, its lease, its polling pace, where it may crash."""
-
-    schedule: RetrySchedule
-    lease_s: float
-    poll_s: float
-    crash_at: str | None = None
-
-    @property
-    def pace(self) -> WorkerPace:
-        """The shared worker's pace and this kind's crash points."""
-        return WorkerPace(
-            "ns-pusher",
-            self.poll_s,
-            self.crash_at,
-            after_claim="ns_pusher_after_claim",
-            after_attempt="ns_pusher_after_netsuite",
-        )
 
 
 class PushJobs:
@@ -54,7 +32,7 @@ class PushJobs:
         factory: async_sessionmaker[AsyncSession],
         client: SuiteTalkClient,
         recorder: PushRecorder,
-        config: PushWorkerConfig,
+        config: JobConfig,
         rng: random.Random,
     ) -> None:
         self._factory = factory
@@ -88,9 +66,10 @@ class PushJobs:
         return str(push)
 
 
-def push_worker(jobs: PushJobs, config: PushWorkerConfig) -> LeasedWorker[ClaimedPush, Attempted]:
+def push_worker(jobs: PushJobs, config: JobConfig) -> LeasedWorker[ClaimedPush, Attempted]:
     """One push poller."""
-    return LeasedWorker(jobs, config.pace)
+    pace = config.pace("ns-pusher", "ns_pusher_after_claim", "ns_pusher_after_netsuite")
+    return LeasedWorker(jobs, pace)
 
 
 def _log_step(push: ClaimedPush, step: JobStep) -> None:

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
@@ -25,7 +26,7 @@ from cascade.verifier.recording import CheckRecorder
 from cascade.verifier.schedule import CronSchedule
 from cascade.verifier.sql_checks import SqlChecks
 from cascade.verifier.sweep import Sweeper
-from cascade.verifier.worker import CheckJobs, CheckWorkerConfig, check_worker, utc_now
+from cascade.verifier.worker import CheckJobs, check_worker, utc_now
 
 SUBSCRIPTIONS = (
     ("verifier.workflow_completed", Topic.WORKFLOW_COMPLETED),
@@ -38,9 +39,9 @@ def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_config(settings: Settings) -> CheckWorkerConfig:
+def worker_config(settings: Settings) -> JobConfig:
     """The pollers' retry schedule (on the scaled clock), lease and pace."""
-    return CheckWorkerConfig(
+    return JobConfig(
         schedule=check_schedule(
             settings.verify_retry_base_s, settings.verify_retry_max_s, settings.verify_window_scale
         ),

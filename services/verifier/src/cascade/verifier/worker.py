@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.leased_jobs import LeasedWorker, RetrySchedule, WorkerPace
+from cascade.shared.leased_jobs import JobConfig, LeasedWorker
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome, decide
 from cascade.verifier.jobs import claim_check
@@ -31,27 +30,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class CheckWorkerConfig:
-    """A poller's retry schedule, lease, pace, and where it may be told to crash."""
-
-    schedule: RetrySchedule
-    lease_s: float
-    poll_s: float
-    crash_at: str | None = None
-
-    @property
-    def pace(self) -> WorkerPace:
-        """The shared worker's pace and this kind's crash points."""
-        return WorkerPace(
-            "verifier",
-            self.poll_s,
-            self.crash_at,
-            after_claim="verifier_after_claim",
-            after_attempt="verifier_after_check",
-        )
-
-
 class CheckJobs:
     """The delayed check as a leased job kind; a process shares one over its pollers."""
 
@@ -60,7 +38,7 @@ class CheckJobs:
         factory: async_sessionmaker[AsyncSession],
         runner: CheckRunner,
         recorder: CheckRecorder,
-        config: CheckWorkerConfig,
+        config: JobConfig,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._factory = factory
@@ -92,9 +70,11 @@ class CheckJobs:
         return _name(check)
 
 
-def check_worker(jobs: CheckJobs, config: CheckWorkerConfig) -> CheckWorker:
+def check_worker(jobs: CheckJobs, config: JobConfig) -> CheckWorker:
     """One check poller (the sweep drains with the same workers)."""
-    return LeasedWorker(jobs, config.pace)
+    return LeasedWorker(
+        jobs, config.pace("verifier", "verifier_after_claim", "verifier_after_check")
+    )
 
 
 def _name(check: ClaimedCheck) -> str:

@@ -20,10 +20,11 @@ from cascade.shared.leased_jobs.store import (
     requeue_failed,
     write_fenced,
 )
-from cascade.shared.leased_jobs.worker import JobKind, LeasedWorker, WorkerPace
+from cascade.shared.leased_jobs.worker import JobConfig, JobKind, LeasedWorker, WorkerPace
 
 __all__ = [
     "Claim",
+    "JobConfig",
     "JobKind",
     "JobStatus",
     "JobStep",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from cascade.shared.crash import crash_point
+from cascade.shared.leased_jobs.retry import RetrySchedule
 from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,23 @@ class WorkerPace:
     crash_at: str | None = None
     after_claim: str | None = None
     after_attempt: str | None = None
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """How one kind of job is worked: its retry schedule, the lease a claim takes (longer
+    than the slowest attempt), the pollers' rest when idle, the configured crash point."""
+
+    schedule: RetrySchedule
+    lease_s: float
+    poll_s: float
+    crash_at: str | None = None
+
+    def pace(
+        self, name: str, after_claim: str | None = None, after_attempt: str | None = None
+    ) -> WorkerPace:
+        """The worker's pace, with this kind's crash points."""
+        return WorkerPace(name, self.poll_s, self.crash_at, after_claim, after_attempt)
 
 
 class LeasedWorker(Generic[JobT, ResultT]):

@@ -47,6 +47,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_email_jobs_run_id"), "email_jobs", ["run_id"])
     op.create_index("ix_email_jobs_status_due", "email_jobs", ["status", "next_attempt_at"])
+    # Emails sent before jobs existed show as sent on the pages (one attempt, their answer).
+    op.execute("""
+        INSERT INTO email_jobs (proposal_id, run_id, version, payload_sha256, recipient,
+                                message_id, status, attempts, smtp_response, sent_at,
+                                created_at, updated_at)
+        SELECT s.proposal_id, s.run_id, p.version, s.payload_sha256, s.recipient,
+               s.message_id, 'sent', 1, s.smtp_response, s.sent_at, s.sent_at, s.sent_at
+        FROM email_sends AS s JOIN proposed_actions AS p ON p.id = s.proposal_id
+    """)
 
 
 def downgrade() -> None:
