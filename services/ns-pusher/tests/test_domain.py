@@ -6,10 +6,11 @@ import random
 
 import pytest
 
-from cascade.ns_pusher.domain import RetryPolicy, decide, exhausted_decision, round_and_attempt
+from cascade.ns_pusher.domain import decide, exhausted_decision
 from cascade.ns_pusher.responses import Applied, Final, Retryable
+from cascade.shared.leased_jobs import RetrySchedule, round_and_attempt
 
-CONTRACT = RetryPolicy(max_attempts=3, base_ms=1500, max_ms=30000)
+CONTRACT = RetrySchedule(max_attempts=3, base_s=1.5, max_s=30.0)
 
 
 class TopOfWindow(random.Random):
@@ -60,7 +61,7 @@ def test_retry_after_is_a_floor_under_the_jitter() -> None:
 
 def test_final_and_applied_outcomes_end_the_push() -> None:
     assert decide(Final("HTTP 400 bad"), 1, CONTRACT, TopOfWindow()).status == "failed"
-    assert decide(Applied("7", None, 200), 2, CONTRACT, TopOfWindow()).status == "applied"
+    assert decide(Applied("7", None, 200), 2, CONTRACT, TopOfWindow()).status == "done"
 
 
 def test_a_push_cut_off_on_its_last_attempt_fails_without_another_call() -> None:

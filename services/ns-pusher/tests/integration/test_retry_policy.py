@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cascade.ns_pusher.domain import RetryPolicy
+from cascade.shared.leased_jobs import RetrySchedule
 from cascade.shared.payloads import NsPushResult, WorkflowAlert
 from cascade.shared.topics import Topic
 
@@ -38,7 +38,7 @@ async def test_500_500_200_applies_once_with_the_policy_spacing(harness: Any) ->
     row = await harness.wait_status(push_id, "applied")
     calls = await harness.calls("cust-8")
     assert [call["status"] for call in calls] == [500, 500, 204]
-    policy, rng = RetryPolicy(3, 1000, 30000), random.Random(11)
+    policy, rng = RetrySchedule(3, 1.0, 30.0), random.Random(11)
     for attempt, gap in enumerate(gaps(calls), start=1):
         drawn = policy.delay_s(attempt, rng)
         assert drawn <= gap <= drawn + SLACK_S, f"wait {attempt}: {gap:.3f}s vs {drawn:.3f}s"

@@ -118,3 +118,17 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1)
     outbox_retry_base_ms: int = Field(default=500, ge=0)
     outbox_retry_max_ms: int = Field(default=60_000, ge=0)
+
+    # Approved emails (approvals service): each is a durable leased job, attempted over
+    # minutes so an SMTP outage delays an email instead of losing it. Defaults: 8 attempts,
+    # back-off windows from 60 s doubling to 15 min (about an hour of windows, ~30 min
+    # expected with full jitter); tests scale them down.
+    email_max_attempts: int = Field(default=8, ge=1)
+    email_backoff_base_s: float = Field(default=60.0, gt=0)
+    email_backoff_max_s: float = Field(default=900.0, gt=0)
+    email_poll_ms: int = Field(default=500, ge=10)
+    email_workers: int = Field(default=2, ge=1)
+    # Raised to at least twice the SMTP timeout so a slow but live send is never doubled.
+    email_lease_s: float = Field(default=120.0, gt=0)
+    # Fault tests only: a fixed seed makes the full-jitter draws reproducible.
+    email_jitter_seed: int | None = None

@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from cascade.approvals.api_proposals import proposals_router
 from cascade.approvals.api_runs import runs_router
 from cascade.approvals.auth import admin_dependency
-from cascade.approvals.email_sending import email_sender
+from cascade.approvals.email_sending import email_enqueuer
+from cascade.approvals.email_worker import email_pollers
 from cascade.approvals.errors import install_error_handlers
 from cascade.approvals.headers import SecurityHeaders
 from cascade.approvals.ui_inbox import inbox_router
@@ -36,10 +37,11 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     ui = Ui(ServiceRuntime.build("approvals", settings), ui_settings or UiSettings())
     runtime = ui.runtime
     consumer = IdempotentConsumer(
-        EMAIL_CONSUMER, email_sender(ui.settings), runtime.session_factory,
+        EMAIL_CONSUMER, email_enqueuer(ui.settings.smtp_from), runtime.session_factory,
         runtime.consumer_policy(),
     )  # fmt: skip
     subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, consumer)
+    runtime.add_background(email_pollers(runtime, ui.settings))
     app = create_service_app(runtime, "Cascade approvals")
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)

@@ -1,17 +1,16 @@
-"""`proposal.approved` for an email draft: send it once through SMTP and record the send."""
+"""`proposal.approved` for an email draft: check the approval, then queue the email as a
+durable job. Nothing is sent here: the email pollers send (email_worker.py), so an SMTP
+outage delays an email for minutes instead of dead-lettering it within seconds."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from cascade.approvals.edits import EMAIL_ACTION
-from cascade.approvals.smtp import Outgoing, send
-from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.email_jobs import enqueue
 from cascade.shared.canonical import sha256_of
 from cascade.shared.consumer import Handler, RejectMessage
-from cascade.shared.db.models import EmailSend, ProposedAction
+from cascade.shared.db.models import ProposedAction
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision
@@ -36,9 +35,8 @@ def approval_problem(proposal: ProposedAction, decision: ProposalDecision) -> st
     return None
 
 
-def email_sender(settings: UiSettings) -> Handler:
-    """The handler: the claim, the SMTP send and the `email_sends` row in one transaction,
-    the row written only after the server accepted the message."""
+def email_enqueuer(sender: str) -> Handler:
+    """The handler: re-check the approval and queue the email, in the inbox transaction."""
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         decision = ProposalDecision.model_validate(envelope.data)
@@ -50,25 +48,10 @@ def email_sender(settings: UiSettings) -> Handler:
         problem = approval_problem(proposal, decision)
         if problem is not None:
             raise RejectMessage(f"not sending proposal {proposal.id}: {problem}")
-        sent = await uow.session.scalar(
-            select(EmailSend.id).where(EmailSend.proposal_id == proposal.id)
-        )
-        if sent is not None:
-            return
-        mail = Outgoing(
-            to=str(proposal.payload["to"]),
-            subject=str(proposal.payload["subject"]),
-            body=str(proposal.payload["body"]),
-            message_id=message_id(proposal, settings.smtp_from),
-        )
-        response = await send(settings, mail)
-        uow.session.add(
-            EmailSend(
-                proposal_id=proposal.id, run_id=proposal.run_id, recipient=mail.to,
-                message_id=mail.message_id, payload_sha256=proposal.payload_sha256,
-                smtp_response=response,
+        mid = message_id(proposal, sender)
+        if await enqueue(uow.session, proposal, mid):
+            log.info(
+                "queued email of proposal %d to %s as %s", proposal.id, proposal.payload["to"], mid
             )
-        )  # fmt: skip
-        log.info("sent email of proposal %d to %s as %s", proposal.id, mail.to, mail.message_id)
 
     return handle

@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cascade.approvals.email_jobs import email_job
 from cascade.approvals.queries import proposal_with_audit
-from cascade.approvals.ui_queries import email_send, prior_reflexions
+from cascade.approvals.ui_queries import prior_reflexions
 from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract
 from cascade.shared.db.models import (
     ApprovalAudit,
     Customer,
-    EmailSend,
+    EmailJob,
     ProposedAction,
     ReflexionEntry,
     WorkflowRun,
@@ -47,7 +48,7 @@ class ProposalPage:
     inputs: Mapping[str, Any]
     duplicates: list[Customer] = field(default_factory=list)
     reflexions: Sequence[ReflexionEntry] = ()
-    sent: EmailSend | None = None
+    email: EmailJob | None = None
 
     @property
     def hash_ok(self) -> bool:
@@ -98,5 +99,5 @@ async def load_page(
         rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
         page.duplicates = list(rows.all())
     page.reflexions = await prior_reflexions(session, proposal.run_id, *subject_of(inputs))
-    page.sent = await email_send(session, proposal_id)
+    page.email = await email_job(session, proposal_id)
     return page

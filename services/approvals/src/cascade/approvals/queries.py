@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import (
     ApprovalAudit,
+    EmailJob,
     EventRecord,
     NsPendingPush,
     ProposedAction,
@@ -54,6 +55,7 @@ class RunBundle:
     verify_results: Sequence[VerifyResult]
     run_log: WorkflowRunLog | None
     reflexion: ReflexionEntry | None
+    emails: Sequence[EmailJob] = ()
 
 
 async def list_proposals(
@@ -137,6 +139,9 @@ async def run_bundle(session: AsyncSession, run_id: uuid.UUID) -> RunBundle | No
         run_log=await session.scalar(select(WorkflowRunLog).where(WorkflowRunLog.run_id == run_id)),
         reflexion=await session.scalar(
             select(ReflexionEntry).where(ReflexionEntry.run_id == run_id)
+        ),
+        emails=await _all(
+            session, select(EmailJob).where(EmailJob.run_id == run_id).order_by(EmailJob.id)
         ),
     )
 

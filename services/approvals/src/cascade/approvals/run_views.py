@@ -5,6 +5,7 @@ from __future__ import annotations
 from cascade.approvals.queries import RunBundle
 from cascade.approvals.views import Json, iso, run_item, uid
 from cascade.shared.db.models import (
+    EmailJob,
     EventRecord,
     NsPendingPush,
     ReflexionEntry,
@@ -31,6 +32,7 @@ def run_detail(b: RunBundle) -> Json:
         "events": [event_row(e) for e in b.events],
         "netsuite_pushes": [push_row(p) for p in b.pushes],
         "verify_results": [verify_row(v) for v in b.verify_results],
+        "emails": [email_row(e) for e in b.emails],
         "run_log": run_log_row(b.run_log),
         "reflexion": reflexion_row(b.reflexion),
     }
@@ -75,6 +77,21 @@ def push_row(p: NsPendingPush) -> Json:
         "applied_at": iso(p.applied_at),
         "created_at": iso(p.created_at),
         "updated_at": iso(p.updated_at),
+    }
+
+
+def email_row(e: EmailJob) -> Json:
+    """One approved email and how far its sending got."""
+    return {
+        "proposal_id": e.proposal_id,
+        "recipient": e.recipient,
+        "message_id": e.message_id,
+        "status": e.status,
+        "attempts": e.attempts,
+        "last_error": e.last_error,
+        "next_attempt_at": iso(e.next_attempt_at),
+        "smtp_response": e.smtp_response,
+        "sent_at": iso(e.sent_at),
     }
 
 

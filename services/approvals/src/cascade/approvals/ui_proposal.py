@@ -19,6 +19,7 @@ from cascade.approvals.decisions import (
     decide,
 )
 from cascade.approvals.edits import MAX_BODY, MAX_SUBJECT, EditRequest, NotEditable, edit_email
+from cascade.approvals.email_jobs import ResendRefused, ResendRequest, resend
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import SVG_CSP, contract_svg
 from cascade.approvals.proposal_page import load_page
@@ -48,7 +49,7 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             return render(
                 "proposal.html", status, user=user, p=data.proposal, page=data, fmt=fmt,
                 now=datetime.now(UTC), conflict=conflict, error=error,
-                notice=notice if notice in ("approved", "rejected", "edited") else None,
+                notice=notice if notice in ("approved", "rejected", "edited", "resent") else None,
             )  # fmt: skip
 
     @router.get("/proposals/{proposal_id}")
@@ -111,6 +112,19 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             return await page(request, user, proposal_id, 409, conflict=refused.message)
         log.info("ui edit of %d by %s from %s", proposal_id, user.actor, user.remote_addr)
         return see_other(f"/proposals/{proposal_id}?done=edited")
+
+    @router.post("/proposals/{proposal_id}/resend")
+    async def resend_email(request: Request, proposal_id: ProposalId) -> Response:
+        """Mike sends a failed email again: requeued for a new round, audited."""
+        user, _ = await form_of(ui, request)
+        ask = ResendRequest(proposal_id, user.actor, user.remote_addr)
+        try:
+            async with ui.uow() as uow:
+                await resend(uow, ask, ui.runtime.settings.email_max_attempts)
+        except ResendRefused as refused:
+            raise ApiError(409, "resend_refused", str(refused)) from None
+        log.info("ui resend of email %d by %s from %s", proposal_id, user.actor, user.remote_addr)
+        return see_other(f"/proposals/{proposal_id}?done=resent")
 
     @router.get("/graph/{workflow_type}.svg")
     async def graph(request: Request, workflow_type: str) -> Response:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cascade.approvals.queries import Page
 from cascade.shared.db.models import (
     ApprovalAudit,
-    EmailSend,
     ProposedAction,
     ReflexionEntry,
     WorkflowRun,
@@ -120,8 +119,3 @@ async def prior_reflexions(
         .limit(10)
     )
     return rows.all()
-
-
-async def email_send(session: AsyncSession, proposal_id: int) -> EmailSend | None:
-    """The recorded send of an email proposal, if it was sent."""
-    return await session.scalar(select(EmailSend).where(EmailSend.proposal_id == proposal_id))

@@ -34,15 +34,33 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
+    """An aiosmtpd handler that keeps every message it accepts; while `refusal` is set it
+    answers every RCPT with it (e.g. a permanent 550). `rcpts` counts RCPT commands."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.refusal: str | None = None
+        self.rcpts = 0
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        self.rcpts += 1
+        if self.refusal is not None:
+            return self.refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK queued"
+
+
+@pytest.fixture
+def make_inbox() -> Callable[[], Inbox]:
+    """Fresh inboxes, for tests that start and stop SMTP servers themselves."""
+    return Inbox
 
 
 @pytest.fixture
@@ -173,13 +191,26 @@ def ui_env(smtp_port: int) -> dict[str, str]:
     }
 
 
+StartUi = Callable[..., UiHarness]
+
+
 @pytest.fixture
-def ui(
+def start_ui(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     start_approvals: Callable[[dict[str, str]], ServiceProcess],
-    smtp: tuple[Inbox, int],
-) -> UiHarness:
+) -> StartUi:
+    """Start an approvals process with its UI, sending to `smtp_port`; `env` on top."""
+
+    def start(smtp_port: int, mailbox: Inbox, **env: str) -> UiHarness:
+        process = start_approvals({**ui_env(smtp_port), **env})
+        return UiHarness(settings, session_factory, process, mailbox)
+
+    return start
+
+
+@pytest.fixture
+def ui(start_ui: StartUi, smtp: tuple[Inbox, int]) -> UiHarness:
     """The approvals service with its UI configured."""
     mailbox, port = smtp
-    return UiHarness(settings, session_factory, start_approvals(ui_env(port)), mailbox)
+    return start_ui(port, mailbox)

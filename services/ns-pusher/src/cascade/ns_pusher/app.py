@@ -9,13 +9,14 @@ import httpx
 from fastapi import FastAPI
 
 from cascade.ns_pusher.api import push_admin_router
-from cascade.ns_pusher.domain import RetryPolicy
+from cascade.ns_pusher.domain import push_schedule
 from cascade.ns_pusher.handlers import mark_push_due
-from cascade.ns_pusher.recording import OutcomeRecorder
+from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.retry_requests import retry_requested
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
-from cascade.ns_pusher.worker import PushWorker, WorkerConfig
+from cascade.ns_pusher.worker import PushJobs, push_worker
 from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
@@ -27,10 +28,10 @@ CONSUMER = "ns_pusher"
 RETRY_CONSUMER = "ns_pusher_retry"
 
 
-def worker_config(settings: Settings) -> WorkerConfig:
+def worker_config(settings: Settings) -> JobConfig:
     """The pollers' policy and pace; the lease always outlasts a call (PUT + GET)."""
-    return WorkerConfig(
-        policy=RetryPolicy.from_settings(settings),
+    return JobConfig(
+        schedule=push_schedule(settings),
         lease_s=max(settings.ns_push_lease_s, 2 * settings.netsuite_timeout_s + 5),
         poll_s=settings.ns_push_poll_ms / 1000,
         crash_at=settings.crash_at,
@@ -43,7 +44,7 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
 
     async def run(stop: asyncio.Event) -> None:
         rng = random.Random(settings.ns_push_jitter_seed)
-        recorder = OutcomeRecorder(runtime.session_factory, settings)
+        recorder = PushRecorder(runtime.session_factory, settings)
         timeout = httpx.Timeout(settings.netsuite_timeout_s)
         async with httpx.AsyncClient(timeout=timeout) as http:
             rest = SuiteTalkRest(
@@ -52,11 +53,9 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
                 TbaCredentials.from_settings(settings),
                 settings.netsuite_timeout_s,
             )
-            client = SuiteTalkClient(rest)
-            workers = [
-                PushWorker(runtime.session_factory, client, recorder, worker_config(settings), rng)
-                for _ in range(settings.ns_push_workers)
-            ]
+            config = worker_config(settings)
+            jobs = PushJobs(runtime.session_factory, SuiteTalkClient(rest), recorder, config, rng)
+            workers = [push_worker(jobs, config) for _ in range(settings.ns_push_workers)]
             await asyncio.gather(*(worker.run(stop) for worker in workers))
 
     return run

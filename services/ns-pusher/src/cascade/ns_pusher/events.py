@@ -7,9 +7,10 @@ re-recorded outcome dedupes at the consumer while a manual retry's outcome is ne
 
 from __future__ import annotations
 
-from cascade.ns_pusher.domain import ClaimedPush, Decision
+from cascade.ns_pusher.domain import ClaimedPush
 from cascade.ns_pusher.responses import Applied
 from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.leased_jobs import JobStep
 from cascade.shared.payloads import NsPushResult, WorkflowAlert
 from cascade.shared.topics import Topic
 
@@ -22,7 +23,7 @@ def _suffix(push: ClaimedPush, outcome: str) -> str:
     return f"{push.push_id}:{outcome}{retry}"
 
 
-def result_envelope(push: ClaimedPush, decision: Decision, applied: Applied | None) -> Envelope:
+def result_envelope(push: ClaimedPush, decision: JobStep, applied: Applied | None) -> Envelope:
     """`ns.push.result` for a push that reached `applied` or `failed`."""
     status = "applied" if applied is not None else "failed"
     payload = NsPushResult(
@@ -39,7 +40,7 @@ def result_envelope(push: ClaimedPush, decision: Decision, applied: Applied | No
     return new_envelope(Topic.NS_PUSH_RESULT, SOURCE, push.run_id, data, _suffix(push, status))
 
 
-def alert_envelope(push: ClaimedPush, decision: Decision, http_status: int | None) -> Envelope:
+def alert_envelope(push: ClaimedPush, decision: JobStep, http_status: int | None) -> Envelope:
     """`workflow.alert` for a push the policy gave up on (the contract's alert_on_final_failure)."""
     detail = (
         f"NetSuite push {push.push_id} ({push.record_type} {push.external_id}) failed after "

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from cascade.shared.consumer import IdempotentConsumer
+from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
@@ -17,15 +18,15 @@ from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_ser
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 from cascade.verifier.checks import CheckRunner
-from cascade.verifier.domain import RetryPolicy, lease_seconds
+from cascade.verifier.domain import check_schedule, lease_seconds
 from cascade.verifier.handlers import run_ended_handler
 from cascade.verifier.http_checks import HttpChecks
 from cascade.verifier.readonly import ReadOnlyDatabase
-from cascade.verifier.recording import OutcomeRecorder
+from cascade.verifier.recording import CheckRecorder
 from cascade.verifier.schedule import CronSchedule
 from cascade.verifier.sql_checks import SqlChecks
 from cascade.verifier.sweep import Sweeper
-from cascade.verifier.worker import CheckWorker, WorkerConfig, utc_now
+from cascade.verifier.worker import CheckJobs, check_worker, utc_now
 
 SUBSCRIPTIONS = (
     ("verifier.workflow_completed", Topic.WORKFLOW_COMPLETED),
@@ -38,10 +39,10 @@ def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_config(settings: Settings) -> WorkerConfig:
-    """The pollers' retry policy (on the scaled clock), lease and pace."""
-    return WorkerConfig(
-        policy=RetryPolicy(
+def worker_config(settings: Settings) -> JobConfig:
+    """The pollers' retry schedule (on the scaled clock), lease and pace."""
+    return JobConfig(
+        schedule=check_schedule(
             settings.verify_retry_base_s, settings.verify_retry_max_s, settings.verify_window_scale
         ),
         lease_s=lease_seconds(
@@ -60,7 +61,7 @@ def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFacto
 
     async def run(stop: asyncio.Event) -> None:
         db = ReadOnlyDatabase(runtime.session_factory, settings.verify_statement_timeout_ms)
-        recorder = OutcomeRecorder(runtime.session_factory, settings.topic_prefix, identity())
+        recorder = CheckRecorder(runtime.session_factory, settings.topic_prefix, identity())
         async with httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http:
             rest = SuiteTalkRest(
                 http,
@@ -70,10 +71,8 @@ def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFacto
             )
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db))
             config = worker_config(settings)
-            workers = [
-                CheckWorker(runtime.session_factory, runner, recorder, config)
-                for _ in range(settings.verify_workers)
-            ]
+            jobs = CheckJobs(runtime.session_factory, runner, recorder, config)
+            workers = [check_worker(jobs, config) for _ in range(settings.verify_workers)]
             tasks = [Sweeper(schedule, workers).run(stop)]
             if settings.verify_poller_enabled:
                 tasks += [worker.run(stop) for worker in workers]

@@ -1,6 +1,8 @@
 """What a check's execution means for its row: pass, retry before the deadline, or final.
 
-No IO: the worker claims and executes, this module decides, the recorder writes.
+No IO: the shared leased-job worker claims and executes, this module decides, the recorder
+writes. The wait between attempts is the shared `RetrySchedule` (no cap, no jitter: the
+contract's deadline ends the retries, and a check's spacing is predictable).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from cascade.shared.leased_jobs import RetrySchedule
 
 Verdict = Literal["pass", "fail", "undecided"]
 FinalStatus = Literal["pass", "fail", "timeout"]
@@ -42,22 +46,13 @@ class ClaimedCheck:
     detail: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+def check_schedule(base_s: float, max_s: float, scale: float) -> RetrySchedule:
     """Exponential back-off between attempts of a failing check, on the scaled clock."""
-
-    base_s: float
-    max_s: float
-    scale: float = 1.0
-
-    def delay(self, attempt: int) -> timedelta:
-        """Wait after attempt number `attempt` (1 = the first): base * 2^(n-1), capped."""
-        seconds = min(self.max_s, self.base_s * 2 ** max(attempt - 1, 0))
-        return timedelta(seconds=seconds * self.scale)
+    return RetrySchedule(max_attempts=None, base_s=base_s, max_s=max_s, scale=scale, jitter=False)
 
 
 @dataclass(frozen=True)
-class Decision:
+class CheckDecision:
     """The row's next state: a final status, or `pending` again at `next_due_at`."""
 
     status: FinalStatus | Literal["pending"]
@@ -70,17 +65,22 @@ class Decision:
 
 
 def decide(
-    outcome: Outcome, attempt: int, deadline_at: datetime | None, now: datetime, policy: RetryPolicy
-) -> Decision:
+    outcome: Outcome,
+    attempt: int,
+    deadline_at: datetime | None,
+    now: datetime,
+    schedule: RetrySchedule,
+) -> CheckDecision:
     """Pass at once; retry a failure or an undecided attempt while the deadline allows,
     the last attempt at the deadline itself; after it, `fail` or `timeout` is final."""
     if outcome.verdict == "pass":
-        return Decision("pass")
+        return CheckDecision("pass")
     if outcome.verdict == "fail" and not outcome.retryable:
-        return Decision("fail")
+        return CheckDecision("fail")
     if deadline_at is not None and now < deadline_at:
-        return Decision("pending", min(now + policy.delay(attempt), deadline_at))
-    return Decision("fail" if outcome.verdict == "fail" else "timeout")
+        wait = timedelta(seconds=schedule.window_s(attempt))
+        return CheckDecision("pending", min(now + wait, deadline_at))
+    return CheckDecision("fail" if outcome.verdict == "fail" else "timeout")
 
 
 def lease_seconds(configured_s: float, statement_timeout_s: float, http_timeout_s: float) -> float:

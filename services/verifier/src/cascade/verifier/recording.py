@@ -1,7 +1,8 @@
 """Record an execution: the check's row and, when final, its events, in one transaction.
 
-The row update is fenced by the lease this verifier took: if another verifier retook an
-expired lease, this late outcome writes nothing and the other one's decides.
+The row update is fenced by the lease this verifier took (`leased_jobs.write_fenced`): if
+another verifier retook an expired lease, this late outcome writes nothing and the other
+one's decides.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.leased_jobs import write_fenced
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
-from cascade.verifier.domain import ClaimedCheck, Decision, Outcome
+from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome
 from cascade.verifier.events import alert_envelope, result_envelope
+from cascade.verifier.jobs import CHECKS
 from cascade.verifier.results import attempt_detail
 
 
@@ -33,7 +34,7 @@ def stage_result(
         stage(session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert)
 
 
-class OutcomeRecorder:
+class CheckRecorder:
     """Writes outcomes of claimed checks; publishes only through the outbox."""
 
     def __init__(
@@ -44,7 +45,7 @@ class OutcomeRecorder:
         self._identity = identity
 
     async def record(
-        self, check: ClaimedCheck, outcome: Outcome, decision: Decision, executed_at: datetime
+        self, check: ClaimedCheck, outcome: Outcome, decision: CheckDecision, executed_at: datetime
     ) -> bool:
         """Commit the decision; False when the lease was lost and nothing was written."""
         detail = attempt_detail(check.detail, outcome, check.attempt, executed_at, self._identity)
@@ -57,7 +58,8 @@ class OutcomeRecorder:
         if decision.next_due_at is not None:
             values["due_at"] = decision.next_due_at
         async with UnitOfWork(self._factory) as uow:
-            if (await uow.session.execute(_fenced(check, values))).first() is None:
+            fenced = write_fenced(uow.session, CHECKS, check.id, check.lease_until, values)
+            if not await fenced:
                 return False
             if decision.final:
                 event = _event(check, outcome, decision, executed_at, detail)
@@ -66,24 +68,10 @@ class OutcomeRecorder:
         return True
 
 
-def _fenced(check: ClaimedCheck, values: dict[str, Any]) -> Any:
-    # Only the claim that set this lease may write: a retaken check has a new lease_until.
-    return (
-        update(VerifyResult)
-        .where(
-            VerifyResult.id == check.id,
-            VerifyResult.status == "running",
-            VerifyResult.lease_until == check.lease_until,
-        )
-        .values(**values)
-        .returning(VerifyResult.id)
-    )
-
-
 def _event(
     check: ClaimedCheck,
     outcome: Outcome,
-    decision: Decision,
+    decision: CheckDecision,
     executed_at: datetime,
     detail: dict[str, Any],
 ) -> VerifyResultEvent:

@@ -17,7 +17,7 @@ from cascade.shared.db.mirror_models import (
     PricingTierProgram,
     Program,
 )
-from cascade.shared.db.ui_models import EmailSend, LoginThrottle, UiSession
+from cascade.shared.db.ui_models import EmailJob, EmailSend, LoginThrottle, UiSession
 from cascade.shared.db.workflow_models import (
     ApprovalAudit,
     EventRecord,
@@ -38,6 +38,7 @@ __all__ = [
     "CustomerProgram",
     "DeadLetter",
     "DeliveryAttempt",
+    "EmailJob",
     "EmailSend",
     "EventRecord",
     "IntakeRequest",

@@ -1,11 +1,11 @@
-"""Tables of the approvals UI: server-side sessions, login throttling, sent emails."""
+"""Tables of the approvals UI: server-side sessions, login throttling, approved emails."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
@@ -47,3 +47,32 @@ class EmailSend(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     smtp_response: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = now_column()
+
+
+class EmailJob(Base):
+    """An approved email as a leased job (`cascade.shared.leased_jobs`), one per proposal.
+
+    Statuses: queued -> sending -> sent | retrying | failed; retrying -> sending when due;
+    failed -> queued on Mike's Resend. `next_attempt_at` is when it is due, `lease_until`
+    ends a sending claim (past it another poller takes over). `attempts` counts every send
+    ever tried; a Resend opens a new round of the schedule's attempts.
+    """
+
+    __tablename__ = "email_jobs"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposed_actions.id"), unique=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    version: Mapped[int]
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_response: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    __table_args__ = (Index("ix_email_jobs_status_due", "status", "next_attempt_at"),)

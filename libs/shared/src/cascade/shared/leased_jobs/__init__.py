@@ -1,0 +1,41 @@
+"""Leased jobs: rows in PostgreSQL claimed with SKIP LOCKED and a lease, worked outside any
+transaction, recorded fenced by the lease, retried on the one back-off rule.
+
+Used by ns-pusher (NetSuite pushes), the verifier (delayed checks) and the approvals
+service (approved emails).
+"""
+
+from cascade.shared.leased_jobs.retry import (
+    JobStatus,
+    JobStep,
+    RetrySchedule,
+    exhausted_step,
+    next_step,
+    round_and_attempt,
+)
+from cascade.shared.leased_jobs.store import (
+    Claim,
+    JobTable,
+    claim_due,
+    requeue_failed,
+    write_fenced,
+)
+from cascade.shared.leased_jobs.worker import JobConfig, JobKind, LeasedWorker, WorkerPace
+
+__all__ = [
+    "Claim",
+    "JobConfig",
+    "JobKind",
+    "JobStatus",
+    "JobStep",
+    "JobTable",
+    "LeasedWorker",
+    "RetrySchedule",
+    "WorkerPace",
+    "claim_due",
+    "exhausted_step",
+    "next_step",
+    "requeue_failed",
+    "round_and_attempt",
+    "write_fenced",
+]

@@ -1,0 +1,164 @@
+"""A job table in PostgreSQL: claim a due row with a lease, write only while it is ours.
+
+A claim takes the most overdue row that is waiting and due, or running with its lease run
+out (its worker died), with `FOR UPDATE SKIP LOCKED`, so several workers in one process or
+many never take the same row; it counts the attempt and sets the lease in the same
+statement, committed before the slow work starts. The outcome is written fenced: only while
+the row is still running under the lease value this claim set (unique per claim), so a late
+answer from a worker whose lease was retaken changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import TextClause, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.shared.db.base import Base
+
+
+@dataclass(frozen=True)
+class JobTable:
+    """How a table holds its jobs: which statuses wait and which one runs, the column with
+    the due time and the one with the lease's end (one column may serve as both: a running
+    row is "due" again when its lease ends), and what a claim returns."""
+
+    model: type[Base]
+    running: str
+    waiting: tuple[str, ...]
+    due_column: str
+    lease_column: str
+    returning: tuple[str, ...]
+    failed: str = "failed"
+    has_updated_at: bool = False
+
+    def __post_init__(self) -> None:
+        # Names are pasted into SQL below: only identifiers and plain status words.
+        names = (self.name, self.due_column, self.lease_column, *self.returning)
+        words = (self.running, self.failed, *self.waiting)
+        if not all(n.isidentifier() for n in (*names, *words)):
+            raise ValueError(f"job table {self.name!r}: names must be identifiers")
+
+    @property
+    def name(self) -> str:
+        """The table's name."""
+        return str(self.model.__tablename__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row this worker holds until `lease_until`; `attempts` already counts this attempt
+    unless `exhausted` (retaken after the round's last allowed attempt was cut off)."""
+
+    job_id: int
+    attempts: int
+    lease_until: datetime
+    exhausted: bool
+    row: Mapping[str, Any]
+
+
+def _quoted(words: tuple[str, ...]) -> str:
+    return ", ".join(f"'{word}'" for word in words)
+
+
+def claim_statement(table: JobTable) -> TextClause:
+    """The claim: lease the most overdue row (`:lease_s`); `:cap` attempts per round, 0 for
+    no cap. A retaken row whose count is a multiple of the cap had its last allowed attempt
+    cut off: it is claimed `exhausted`, without counting another."""
+    due, lease = table.due_column, table.lease_column
+    returned = "".join(f", j.{column}" for column in table.returning)
+    touch = ", updated_at = now()" if table.has_updated_at else ""
+    return text(f"""
+WITH due AS (
+    SELECT id,
+           status = '{table.running}' AND :cap > 0
+               AND attempts % GREATEST(:cap, 1) = 0 AS exhausted
+    FROM {table.name}
+    WHERE (status IN ({_quoted(table.waiting)}) AND {due} <= now())
+       OR (status = '{table.running}' AND {lease} <= now())
+    ORDER BY {due}, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {table.name} AS j
+SET status = '{table.running}',
+    attempts = CASE WHEN due.exhausted THEN j.attempts ELSE j.attempts + 1 END,
+    {lease} = now() + make_interval(secs => :lease_s){touch}
+FROM due
+WHERE j.id = due.id
+RETURNING j.id, j.attempts, j.{lease} AS lease_until, due.exhausted{returned}
+""")
+
+
+async def claim_due(
+    factory: async_sessionmaker[AsyncSession],
+    table: JobTable,
+    lease_s: float,
+    max_attempts: int | None = None,
+) -> Claim | None:
+    """Lease the most overdue job of `table`, committed before it runs; None when idle."""
+    params = {"cap": max_attempts or 0, "lease_s": lease_s}
+    async with factory() as session, session.begin():
+        row = (await session.execute(claim_statement(table), params)).first()
+    if row is None:
+        return None
+    values = row._mapping
+    return Claim(
+        job_id=values["id"],
+        attempts=values["attempts"],
+        lease_until=values["lease_until"],
+        exhausted=values["exhausted"],
+        row=dict(values),
+    )
+
+
+async def write_fenced(
+    session: AsyncSession,
+    table: JobTable,
+    job_id: int,
+    lease_until: datetime,
+    values: Mapping[str, Any],
+) -> bool:
+    """Update the claimed row with `values` only while it still runs under this claim's
+    lease; False (nothing written) when another worker retook it."""
+    model: Any = table.model
+    stmt = (
+        update(model)
+        .where(
+            model.id == job_id,
+            model.status == table.running,
+            getattr(model, table.lease_column) == lease_until,
+        )
+        .values(**values)
+        .returning(model.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def requeue_statement(table: JobTable, status: str) -> TextClause:
+    """A failed job back to `status`, due now, its count moved to the end of its round."""
+    clear_lease = "" if table.lease_column == table.due_column else f", {table.lease_column} = NULL"
+    touch = ", updated_at = now()" if table.has_updated_at else ""
+    return text(f"""
+UPDATE {table.name}
+SET status = '{status}',
+    attempts = ((attempts + :cap - 1) / :cap) * :cap,
+    {table.due_column} = now(){clear_lease}{touch}
+WHERE id = :id AND status = '{table.failed}'
+RETURNING id
+""")
+
+
+async def requeue_failed(
+    session: AsyncSession, table: JobTable, job_id: int, max_attempts: int, status: str
+) -> bool:
+    """Start a new round of attempts for a failed job (in `session`'s transaction);
+    False unless it was failed."""
+    if not status.isidentifier():
+        raise ValueError(f"status {status!r} is not a plain word")
+    params = {"id": job_id, "cap": max_attempts}
+    return (await session.execute(requeue_statement(table, status), params)).first() is not None

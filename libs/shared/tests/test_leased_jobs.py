@@ -1,0 +1,151 @@
+"""The shared leased-job rules (pure): schedule, next step, rounds, the claim's SQL, and
+the worker's order of steps over a fake job kind."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from cascade.shared.db.models import EmailJob, VerifyResult
+from cascade.shared.leased_jobs import (
+    JobStep,
+    JobTable,
+    LeasedWorker,
+    RetrySchedule,
+    WorkerPace,
+    exhausted_step,
+    next_step,
+    round_and_attempt,
+)
+from cascade.shared.leased_jobs.store import claim_statement, requeue_statement
+
+SCHEDULE = RetrySchedule(max_attempts=3, base_s=1.5, max_s=30.0)
+
+
+class TopOfWindow(random.Random):
+    """Always draws the largest value allowed."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_windows_double_from_the_base_stop_at_the_cap_and_follow_the_scale() -> None:
+    assert [SCHEDULE.window_s(n) for n in range(1, 8)] == [1.5, 3, 6, 12, 24, 30, 30]
+    scaled = RetrySchedule(None, base_s=60, max_s=900, scale=0.5)
+    assert [scaled.window_s(n) for n in (1, 5, 9)] == [30, 450, 450]
+
+
+def test_jitter_draws_within_the_window_and_can_be_switched_off() -> None:
+    rng = random.Random(3)
+    draws = [SCHEDULE.delay_s(2, rng) for _ in range(500)]
+    assert all(0 <= d <= 3.0 for d in draws)
+    assert SCHEDULE.delay_s(2, TopOfWindow()) == 3.0
+    fixed = RetrySchedule(None, base_s=30, max_s=300, jitter=False)
+    assert fixed.delay_s(3, random.Random(1)) == 120
+
+
+def test_no_error_is_done_and_a_permanent_error_fails_at_once() -> None:
+    assert next_step(1, SCHEDULE, TopOfWindow(), None) == JobStep("done")
+    assert next_step(1, SCHEDULE, TopOfWindow(), "550 no", permanent=True) == JobStep(
+        "failed", "550 no"
+    )
+
+
+def test_a_transient_error_is_retried_until_the_rounds_last_attempt() -> None:
+    assert next_step(2, SCHEDULE, TopOfWindow(), "421 busy") == JobStep("retrying", "421 busy", 3.0)
+    last = next_step(3, SCHEDULE, TopOfWindow(), "421 busy")
+    assert last == JobStep("failed", "gave up after 3 attempt(s): 421 busy")
+
+
+def test_without_a_cap_retries_never_give_up_here() -> None:
+    uncapped = RetrySchedule(None, base_s=1, max_s=2)
+    assert next_step(99, uncapped, TopOfWindow(), "down").status == "retrying"
+
+
+def test_a_server_floor_lifts_the_wait_but_never_lowers_it() -> None:
+    assert next_step(1, SCHEDULE, TopOfWindow(), "429", not_before_s=5).delay_s == 5
+    assert next_step(1, SCHEDULE, TopOfWindow(), "429", not_before_s=0.5).delay_s == 1.5
+
+
+def test_an_exhausted_job_fails_with_the_reason() -> None:
+    step = exhausted_step(3, "answer unknown")
+    assert step == JobStep("failed", "gave up after 3 attempt(s): answer unknown")
+
+
+def test_rounds_are_counted_from_the_total() -> None:
+    positions = [round_and_attempt(total, 3) for total in range(1, 8)]
+    assert positions == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 1)]
+
+
+EMAILS = JobTable(
+    model=EmailJob,
+    running="sending",
+    waiting=("queued", "retrying"),
+    due_column="next_attempt_at",
+    lease_column="lease_until",
+    returning=("proposal_id",),
+    has_updated_at=True,
+)
+
+
+def test_the_claim_skips_locked_rows_and_retakes_expired_leases() -> None:
+    sql = " ".join(str(claim_statement(EMAILS)).split())
+    assert "FOR UPDATE SKIP LOCKED" in sql
+    assert "status IN ('queued', 'retrying') AND next_attempt_at <= now()" in sql
+    assert "status = 'sending' AND lease_until <= now()" in sql
+    assert "lease_until = now() + make_interval(secs => :lease_s), updated_at = now()" in sql
+    assert "RETURNING j.id, j.attempts, j.lease_until AS lease_until" in sql
+
+
+def test_requeue_moves_to_the_end_of_the_round_and_clears_a_separate_lease() -> None:
+    sql = " ".join(str(requeue_statement(EMAILS, "queued")).split())
+    assert "attempts = ((attempts + :cap - 1) / :cap) * :cap" in sql
+    assert "lease_until = NULL" in sql
+    assert "WHERE id = :id AND status = 'failed'" in sql
+
+
+def test_names_pasted_into_sql_must_be_identifiers() -> None:
+    with pytest.raises(ValueError, match="identifiers"):
+        JobTable(VerifyResult, "running", ("pending'--",), "due_at", "lease_until", ())
+
+
+@dataclass
+class FakeKind:
+    """Jobs 1..n, each recorded unless its lease was 'lost'."""
+
+    jobs: list[int]
+    lost: set[int] = field(default_factory=set)
+    steps: list[str] = field(default_factory=list)
+
+    async def claim(self) -> int | None:
+        return self.jobs.pop(0) if self.jobs else None
+
+    async def attempt(self, job: int) -> str:
+        self.steps.append(f"attempt {job}")
+        return f"result {job}"
+
+    async def record(self, job: int, result: str) -> bool:
+        self.steps.append(f"record {result}")
+        return job not in self.lost
+
+    def describe(self, job: int) -> str:
+        return f"job {job}"
+
+
+async def test_the_worker_claims_attempts_and_records_in_order_until_idle() -> None:
+    kind = FakeKind([1, 2], lost={2})
+    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=0.01))
+    assert await worker.drain() == 2, "a lost lease still counts as work done"
+    assert kind.steps == ["attempt 1", "record result 1", "attempt 2", "record result 2"]
+    assert await worker.run_once() is False
+
+
+async def test_the_worker_stops_when_told() -> None:
+    kind = FakeKind([1])
+    stop = asyncio.Event()
+    stop.set()
+    await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run(stop)
+    assert kind.jobs == [1], "a stopped worker claims nothing"

@@ -1,0 +1,124 @@
+"""`email_jobs`: approved emails as a leased job table (`cascade.shared.leased_jobs`).
+
+The `proposal.approved` consumer only enqueues a row (in its inbox transaction); the email
+pollers claim due rows, send outside any transaction and record the outcome fenced by the
+lease (see email_worker.py). Mike's Resend puts a failed email back in the queue, audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.leased_jobs import JobTable, claim_due, requeue_failed, round_and_attempt
+
+EMAILS = JobTable(
+    model=EmailJob,
+    running="sending",
+    waiting=("queued", "retrying"),
+    due_column="next_attempt_at",
+    lease_column="lease_until",
+    returning=("proposal_id", "run_id", "recipient", "message_id", "payload_sha256"),
+    has_updated_at=True,
+)
+
+
+@dataclass(frozen=True)
+class ClaimedEmail:
+    """An email this poller holds until `lease_until`; `attempt` is this send's number in
+    round `round` (round 0 follows the approval, later ones are Resends)."""
+
+    job_id: int
+    proposal_id: int
+    run_id: uuid.UUID
+    recipient: str
+    message_id: str
+    payload_sha256: str
+    attempt: int
+    round: int
+    lease_until: datetime
+    exhausted: bool
+
+    def __str__(self) -> str:
+        return f"email of proposal {self.proposal_id} ({self.message_id}, attempt {self.attempt})"
+
+
+async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: str) -> bool:
+    """Queue the approved email of `proposal`, due now; False when it was queued before."""
+    stmt = (
+        insert(EmailJob)
+        .values(
+            proposal_id=proposal.id, run_id=proposal.run_id, version=proposal.version,
+            payload_sha256=proposal.payload_sha256, recipient=str(proposal.payload["to"]),
+            message_id=message_id, status="queued", attempts=0, next_attempt_at=func.now(),
+        )
+        .on_conflict_do_nothing(index_elements=[EmailJob.proposal_id])
+        .returning(EmailJob.id)
+    )  # fmt: skip
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim_email(
+    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float
+) -> ClaimedEmail | None:
+    """Lease the most overdue email, committed before it is sent; None when idle."""
+    claim = await claim_due(factory, EMAILS, lease_s, max_attempts)
+    if claim is None:
+        return None
+    round_no, attempt = round_and_attempt(claim.attempts, max_attempts)
+    row = claim.row
+    return ClaimedEmail(
+        job_id=claim.job_id,
+        proposal_id=row["proposal_id"],
+        run_id=row["run_id"],
+        recipient=row["recipient"],
+        message_id=row["message_id"],
+        payload_sha256=row["payload_sha256"],
+        attempt=attempt,
+        round=round_no,
+        lease_until=claim.lease_until,
+        exhausted=claim.exhausted,
+    )
+
+
+async def email_job(session: AsyncSession, proposal_id: int) -> EmailJob | None:
+    """The email job of a proposal, if it was approved and queued."""
+    return await session.scalar(select(EmailJob).where(EmailJob.proposal_id == proposal_id))
+
+
+class ResendRefused(Exception):
+    """The email is unknown or not failed (only a failed email is sent again)."""
+
+
+@dataclass(frozen=True)
+class ResendRequest:
+    """Who asks to send which proposal's failed email again."""
+
+    proposal_id: int
+    actor: str
+    remote_addr: str | None
+
+
+async def resend(uow: UnitOfWork, ask: ResendRequest, max_attempts: int) -> None:
+    """Put a failed email back in the queue for a new round of attempts, with an audit row."""
+    job = await email_job(uow.session, ask.proposal_id)
+    if job is None:
+        raise ResendRefused(f"proposal {ask.proposal_id} has no approved email")
+    if not await requeue_failed(uow.session, EMAILS, job.id, max_attempts, "queued"):
+        raise ResendRefused(f"the email is {job.status}; only a failed email is resent")
+    uow.session.add(
+        ApprovalAudit(
+            proposal_id=ask.proposal_id, run_id=job.run_id, decision="email_resend_requested",
+            actor=ask.actor, payload_sha256=job.payload_sha256, version=job.version,
+            reason=f"resend of failed email {job.message_id}: {job.last_error}"[:2000],
+            remote_addr=ask.remote_addr,
+        )
+    )  # fmt: skip
+    await uow.commit()

@@ -1,0 +1,178 @@
+"""The email pollers: claim a due email, send it through SMTP outside any transaction,
+record the outcome fenced by the lease (`cascade.shared.leased_jobs`).
+
+Sent: the job row (with the server's answer) and an `email_sends` row, in one transaction.
+A crash between the server's 250 and that commit (crash point `email_after_smtp_accept`)
+leaves the lease to run out; the retaken job sends once more, with the same Message-ID,
+so the duplicate is recognisable. Failed for good (a 5xx, or the schedule exhausted): a
+`workflow.alert` through the outbox, and Mike's Resend on the proposal page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_email
+from cascade.approvals.email_outcomes import (
+    LEASE_LOST_ERROR,
+    EmailAttempt,
+    alert_envelope,
+    email_schedule,
+    finished_values,
+)
+from cascade.approvals.smtp import Outgoing, classify, send
+from cascade.approvals.ui_settings import UiSettings
+from cascade.shared.canonical import sha256_of
+from cascade.shared.crash import crash_point
+from cascade.shared.db.models import EmailSend, ProposedAction
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.leased_jobs import (
+    JobConfig,
+    JobStep,
+    LeasedWorker,
+    exhausted_step,
+    next_step,
+    write_fenced,
+)
+from cascade.shared.outbox import stage
+from cascade.shared.runtime import BackgroundFactory, ServiceRuntime
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
+
+log = logging.getLogger(__name__)
+
+CRASH_AFTER_ACCEPT = "email_after_smtp_accept"
+
+
+def email_config(settings: Settings, ui: UiSettings) -> JobConfig:
+    """The schedule, the lease (outlasting a send twice), the pace, the crash point."""
+    return JobConfig(
+        schedule=email_schedule(settings),
+        lease_s=max(settings.email_lease_s, 2 * ui.smtp_timeout_s + 5),
+        poll_s=settings.email_poll_ms / 1000,
+        crash_at=settings.crash_at,
+    )
+
+
+class EmailJobs:
+    """The approved email as a leased job kind; a process shares one over its pollers."""
+
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        ui: UiSettings,
+        config: JobConfig,
+        rng: random.Random,
+    ) -> None:
+        self._factory = factory
+        self._ui = ui
+        self._config = config
+        self._rng = rng
+        self._alerts = topic_name(settings.topic_prefix, Topic.WORKFLOW_ALERT)
+
+    async def claim(self) -> ClaimedEmail | None:
+        """Lease the most overdue email."""
+        cap = self._config.schedule.max_attempts or 1
+        return await claim_email(self._factory, cap, self._config.lease_s)
+
+    async def attempt(self, email: ClaimedEmail) -> EmailAttempt:
+        """One SMTP transaction; any failure becomes the schedule's next step."""
+        if email.exhausted:
+            return EmailAttempt(exhausted_step(email.attempt, LEASE_LOST_ERROR))
+        mail = await self._outgoing(email)
+        if mail is None:
+            error = "the stored payload no longer matches the approved hash"
+            return EmailAttempt(JobStep("failed", error))
+        try:
+            answer = await send(self._ui, mail)
+        except Exception as exc:
+            failure = classify(exc)
+            schedule = self._config.schedule
+            step = next_step(email.attempt, schedule, self._rng, failure.error, failure.permanent)
+            return EmailAttempt(step)
+        # The server has the email; nothing records that yet (the at-most-once-more window).
+        crash_point(self._config.crash_at, CRASH_AFTER_ACCEPT)
+        return EmailAttempt(JobStep("done"), answer)
+
+    async def record(self, email: ClaimedEmail, attempt: EmailAttempt) -> bool:
+        """Commit the outcome fenced by the lease: the job row, `email_sends` when sent,
+        `workflow.alert` when failed for good."""
+        values = finished_values(attempt)
+        async with UnitOfWork(self._factory) as uow:
+            session = uow.session
+            if not await _write(session, email, values):
+                return False
+            if attempt.step.status == "done":
+                await _record_send(session, email, attempt.smtp_response or "")
+            elif attempt.step.status == "failed":
+                stage(session, self._alerts, alert_envelope(email, attempt.step))
+            await uow.commit()
+        _log_step(email, attempt.step)
+        return True
+
+    def describe(self, email: ClaimedEmail) -> str:
+        """The email in a log line."""
+        return str(email)
+
+    async def _outgoing(self, email: ClaimedEmail) -> Outgoing | None:
+        # The approved payload, read again: sent only while it still has the approved hash.
+        async with self._factory() as session:
+            proposal = await session.get(ProposedAction, email.proposal_id)
+        if proposal is None or sha256_of(proposal.payload) != email.payload_sha256:
+            return None
+        return Outgoing(
+            to=email.recipient,
+            subject=str(proposal.payload["subject"]),
+            body=str(proposal.payload["body"]),
+            message_id=email.message_id,
+        )
+
+
+async def _write(session: AsyncSession, email: ClaimedEmail, values: dict[str, Any]) -> bool:
+    return await write_fenced(session, EMAILS, email.job_id, email.lease_until, values)
+
+
+async def _record_send(session: AsyncSession, email: ClaimedEmail, answer: str) -> None:
+    # One row per proposal: a Resend after an unknown outcome keeps the first accepted send.
+    await session.execute(
+        insert(EmailSend)
+        .values(
+            proposal_id=email.proposal_id, run_id=email.run_id, recipient=email.recipient,
+            message_id=email.message_id, payload_sha256=email.payload_sha256,
+            smtp_response=answer,
+        )
+        .on_conflict_do_nothing(index_elements=[EmailSend.proposal_id])
+    )  # fmt: skip
+
+
+def _log_step(email: ClaimedEmail, step: JobStep) -> None:
+    if step.status == "done":
+        log.info("approvals: %s sent", email)
+    elif step.status == "retrying":
+        log.warning(
+            "approvals: %s failed, retry in %.1fs: %s", email, step.delay_s or 0.0, step.error
+        )
+    else:
+        log.error("approvals: %s failed for good: %s", email, step.error)
+
+
+def email_pollers(runtime: ServiceRuntime, ui: UiSettings) -> BackgroundFactory:
+    """The email pollers of this process, sharing one jitter source."""
+    settings = runtime.settings
+
+    async def run(stop: asyncio.Event) -> None:
+        config = email_config(settings, ui)
+        rng = random.Random(settings.email_jitter_seed)
+        jobs = EmailJobs(runtime.session_factory, settings, ui, config, rng)
+        pace = config.pace("approvals-email")
+        workers = [LeasedWorker(jobs, pace) for _ in range(settings.email_workers)]
+        await asyncio.gather(*(worker.run(stop) for worker in workers))
+
+    return run
