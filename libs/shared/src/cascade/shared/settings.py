@@ -101,3 +101,9 @@ class Settings(BaseSettings):
     verify_lease_s: float = Field(default=60.0, gt=0)
     verify_retry_base_s: float = Field(default=30.0, gt=0)
     verify_retry_max_s: float = Field(default=300.0, gt=0)
+
+    # HTTP edges (intake, approvals): how long a client may take to send a request body
+    # (408 after that; uvicorn has no such limit), and how long a 503 answered during a
+    # database outage tells the client to wait before it tries again.
+    http_body_timeout_s: float = Field(default=10.0, gt=0)
+    http_retry_after_s: int = Field(default=5, ge=1)

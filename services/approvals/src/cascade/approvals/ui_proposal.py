@@ -18,7 +18,7 @@ from cascade.approvals.decisions import (
     ProposalNotFound,
     decide,
 )
-from cascade.approvals.edits import MAX_BODY, MAX_SUBJECT, EditRequest, NotEditable, edit_email
+from cascade.approvals.edits import EditRequest, NotEditable, edit_email, edit_problem
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import SVG_CSP, contract_svg
 from cascade.approvals.proposal_page import load_page
@@ -91,13 +91,14 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     @router.post("/proposals/{proposal_id}/edit")
     async def edit(request: Request, proposal_id: ProposalId) -> Response:
         user, form = await form_of(ui, request)
-        subject, body = form.get("subject", "").strip(), form.get("body", "")
-        if not subject or not body.strip() or len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
-            return await page(request, user, proposal_id, 422, error="Subject and text needed.")
+        subject, body, to = form.get("subject", "").strip(), form.get("body", ""), form.get("to")
+        problem = edit_problem(to, subject, body)
+        if problem is not None:
+            return await page(request, user, proposal_id, 422, error=problem)
         try:
             ask = EditRequest(
                 proposal_id, int(form.get("version", "")), form.get("payload_sha256", ""),
-                subject, body, user.actor, user.remote_addr,
+                subject, body, user.actor, user.remote_addr, to,
             )  # fmt: skip
             async with ui.uow() as uow:
                 await edit_email(uow, ask)

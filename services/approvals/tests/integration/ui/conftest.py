@@ -183,3 +183,21 @@ def ui(
     """The approvals service with its UI configured."""
     mailbox, port = smtp
     return UiHarness(settings, session_factory, start_approvals(ui_env(port)), mailbox)
+
+
+THROTTLE_BASE_DELAY_S = 8
+"""The first wait of `slow_throttle_ui`: longer than a burst of attempts takes to be served,
+so no wait can run out during the burst and let one more attempt through legitimately."""
+
+
+@pytest.fixture
+def slow_throttle_ui(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    start_approvals: Callable[[dict[str, str]], ServiceProcess],
+    smtp: tuple[Inbox, int],
+) -> UiHarness:
+    """The approvals UI whose login throttle starts with an 8 s wait."""
+    mailbox, port = smtp
+    env = {**ui_env(port), "CASCADE_UI_LOGIN_BASE_DELAY_S": str(THROTTLE_BASE_DELAY_S)}
+    return UiHarness(settings, session_factory, start_approvals(env), mailbox)
