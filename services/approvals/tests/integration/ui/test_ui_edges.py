@@ -1,5 +1,6 @@
-"""Mike's email edit keeps recipient and subject single-line and the recipient one valid
-address (issue 10, defect 7): a refused edit changes nothing."""
+"""The UI's edges (issue 10, defects 6 and 7): Mike's email edit keeps recipient and subject
+single-line and the recipient one valid address; NUL in a form or filter is 422, not 500.
+A refused request changes nothing."""
 
 from __future__ import annotations
 
@@ -45,3 +46,27 @@ async def test_crlf_and_address_lists_in_an_edit_are_422_and_change_nothing(ui: 
     edited = await ui.proposal(seeded.proposal_id)
     assert edited.version == 2
     assert (edited.payload["to"], edited.payload["body"]) == ("jane.doe@acme.example", "Hi\nJ")
+
+
+async def test_nul_in_forms_and_filters_is_422_not_500(ui: Any) -> None:
+    seeded = await ui.seed({"inputs": {}, "preconditions": [], "warnings": []})
+    url = f"/proposals/{seeded.proposal_id}"
+    async with ui.client() as client:
+        await ui.login(client)
+        csrf = await ui.csrf(client)
+        answers = {
+            "reason": await client.post(
+                f"{url}/reject", data=seeded.form(csrf, reason="dup\x00licate")
+            ),
+            "hash": await client.post(
+                f"{url}/approve", data=seeded.form(csrf, payload_sha256="a\x00")
+            ),
+            "version": await client.post(
+                f"{url}/approve", data=seeded.form(csrf, version="9" * 12)
+            ),
+            "filter": await client.get("/", params={"workflow_type": "a\x00b"}),
+        }
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 422)
+    assert (await ui.proposal(seeded.proposal_id)).status == "pending"
+    assert await ui.audit(seeded.proposal_id) == []
+    assert await ui.outbox_count() == 0
