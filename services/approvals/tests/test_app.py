@@ -119,10 +119,17 @@ async def test_a_failure_is_500_without_details_and_with_headers() -> None:
     async def broken() -> None:
         raise RuntimeError("a bug with a secret detail")
 
+    async def missing_file() -> None:
+        # An OSError that is no database outage stays a 500 (the outage handler re-raises).
+        raise FileNotFoundError(2, "No such file", "/secret/path")
+
     app.add_api_route("/v1/broken", broken)
+    app.add_api_route("/v1/missing", missing_file)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://approvals") as client:
         response = await client.get("/v1/broken")
+        missing = await client.get("/v1/missing")
+    assert (missing.status_code, missing.json()["error"]) == (500, "internal_error")
     assert response.status_code == 500
     assert response.json() == {
         "error": "internal_error",
