@@ -98,7 +98,7 @@ async def test_unknown_paths_and_methods_answer_in_the_error_shape(
     assert missing.headers["x-frame-options"] == "DENY"
 
 
-async def test_a_failure_is_500_without_details_and_with_headers() -> None:
+async def test_a_database_outage_is_503_with_retry_after_and_headers() -> None:
     # The database is unreachable (port 1 refuses at once): the route fails after auth.
     settings = Settings(
         admin_token=SecretStr(TOKEN), database_url="postgresql+asyncpg://n:x@127.0.0.1:1/none"
@@ -106,6 +106,30 @@ async def test_a_failure_is_500_without_details_and_with_headers() -> None:
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://approvals") as client:
         response = await client.get("/v1/runs", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == str(settings.http_retry_after_s)
+    assert response.json()["error"] == "database_unavailable"
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+
+
+async def test_a_failure_is_500_without_details_and_with_headers() -> None:
+    app = create_app(Settings(admin_token=SecretStr(TOKEN)))
+
+    async def broken() -> None:
+        raise RuntimeError("a bug with a secret detail")
+
+    async def missing_file() -> None:
+        # An OSError that is no database outage stays a 500 (the outage handler re-raises).
+        raise FileNotFoundError(2, "No such file", "/secret/path")
+
+    app.add_api_route("/v1/broken", broken)
+    app.add_api_route("/v1/missing", missing_file)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://approvals") as client:
+        response = await client.get("/v1/broken")
+        missing = await client.get("/v1/missing")
+    assert (missing.status_code, missing.json()["error"]) == (500, "internal_error")
     assert response.status_code == 500
     assert response.json() == {
         "error": "internal_error",

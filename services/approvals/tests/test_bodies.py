@@ -47,6 +47,14 @@ def test_valid_reject_keeps_the_reason_as_written() -> None:
         (raw(reason="x" * 2001), RejectBody, "reason", "at most 2000"),
         (raw(reason="nul\x00byte"), RejectBody, "reason", "NUL"),
         (raw(reason=7), RejectBody, "reason", "string"),
+        (raw(reason="escape\x1b[2J"), RejectBody, "reason", "U+001B"),
+        # Deeper than json's recursion limit: used to raise RecursionError (a 500).
+        (
+            b'{"version": 1, "payload_sha256": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            ApproveBody,
+            "body",
+            "deeper",
+        ),
     ],
 )
 def test_bad_bodies_name_the_field(

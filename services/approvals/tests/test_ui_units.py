@@ -10,7 +10,7 @@ import pytest
 from fastapi.responses import Response
 
 from cascade.approvals import fmt
-from cascade.approvals.edits import edited_payload
+from cascade.approvals.edits import edit_problem, edited_payload
 from cascade.approvals.email_sending import approval_problem, message_id
 from cascade.approvals.graphs import contract_svg
 from cascade.approvals.passwords import configured_hash, hash_password, verify_sync
@@ -118,3 +118,25 @@ def test_message_id_is_stable_per_version() -> None:
         "mike@cascade.example",
         "a@b.example",
     )
+
+
+def test_an_edit_keeps_recipient_and_subject_on_one_line_and_one_address() -> None:
+    assert edit_problem("jane@acme.example", "Welcome", "Hello\r\nJane\tand team") is None
+    assert edit_problem(None, "Welcome", "Hello") is None
+    refused = {
+        "recipient list": edit_problem("jane@acme.example, x@evil.example", "Hi", "Hello"),
+        "recipient crlf": edit_problem("jane@acme.example\r\nBcc: x@evil", "Hi", "Hello"),
+        "recipient invalid": edit_problem("jane", "Hi", "Hello"),
+        "subject crlf": edit_problem("jane@acme.example", "Hi\r\nBcc: x@evil", "Hello"),
+        "subject separator": edit_problem("jane@acme.example", "Hi\u2028there", "Hello"),
+        "body nul": edit_problem("jane@acme.example", "Hi", "Hel\x00lo"),
+    }
+    assert all(refused.values()), refused
+    assert refused["recipient list"].startswith("Recipient must be exactly one")
+    assert refused["subject crlf"].startswith("Subject must be a single line")
+
+
+def test_an_edited_recipient_is_trimmed_and_replaces_the_drafts() -> None:
+    payload = edited_payload({"to": "a@b.example"}, "Hi", "Hello", " c@d.example ")
+    assert payload["to"] == "c@d.example"
+    assert edited_payload({"to": "a@b.example"}, "Hi", "Hello")["to"] == "a@b.example"

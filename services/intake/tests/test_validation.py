@@ -39,6 +39,10 @@ def test_valid_request_parses() -> None:
         (b'{"workflow_type": "new_customer", "inputs": {}, "x": 1}', "x", "not permitted"),
         (b'{"workflow_type": "", "inputs": {}}', "workflow_type", "at least 1"),
         (b"[1, 2]", "body", "valid dictionary"),
+        # Deeper than json's recursion limit: used to raise RecursionError (a 500).
+        (b'{"workflow_type": "x", "inputs": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body", "deeper"),
+        (b'{"workflow_type": "new\\r\\ncustomer", "inputs": {}}', "workflow_type", "single line"),
+        (b'{"workflow_type": "new_customer", "inputs": {}, "source": "a\\u0000"}', "source", "NUL"),
     ],
 )
 def test_bad_requests_name_the_field(raw: bytes, field: str, fragment: str) -> None:

@@ -167,3 +167,14 @@ def approvals(
 def start_approvals(start_service: StartService) -> Callable[[dict[str, str]], ServiceProcess]:
     """Start the approvals service with extra environment (e.g. without a token)."""
     return lambda env: start_service("approvals", env)
+
+
+@pytest.fixture
+def slow_approvals(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    start_service: StartService,
+) -> Approvals:
+    """The approvals service with a one-second request body timeout."""
+    env = {"CASCADE_ADMIN_TOKEN": ADMIN_TOKEN, "CASCADE_HTTP_BODY_TIMEOUT_S": "1"}
+    return Approvals(settings, session_factory, start_service("approvals", env))

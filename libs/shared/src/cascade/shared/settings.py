@@ -132,3 +132,9 @@ class Settings(BaseSettings):
     email_lease_s: float = Field(default=120.0, gt=0)
     # Fault tests only: a fixed seed makes the full-jitter draws reproducible.
     email_jitter_seed: int | None = None
+
+    # HTTP edges (intake, approvals): how long a client may take to send a request body
+    # (408 after that; uvicorn has no such limit), and how long a 503 answered during a
+    # database outage tells the client to wait before it tries again.
+    http_body_timeout_s: float = Field(default=10.0, gt=0)
+    http_retry_after_s: int = Field(default=5, ge=1)

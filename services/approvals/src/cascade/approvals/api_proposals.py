@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from cascade.approvals.auth import Admin
-from cascade.approvals.bodies import MAX_BODY_BYTES, ApproveBody, RejectBody, parse_body
+from cascade.approvals.bodies import (
+    MAX_BODY_BYTES,
+    ApproveBody,
+    OneLine,
+    RejectBody,
+    parse_body,
+)
 from cascade.approvals.conflicts import current_view
 from cascade.approvals.decisions import (
     Decision,
@@ -20,7 +26,7 @@ from cascade.approvals.decisions import (
     ProposalNotFound,
     decide,
 )
-from cascade.approvals.errors import ApiError, invalid
+from cascade.approvals.errors import ApiError, invalid, read_limited
 from cascade.approvals.queries import Page, ProposalFilter, list_proposals, proposal_with_audit
 from cascade.approvals.views import decided_view, proposal_detail, proposal_item
 from cascade.shared.db.uow import UnitOfWork
@@ -35,21 +41,6 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """Read at most `limit` bytes of the body, refusing early on Content-Length."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def proposals_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
     """Routes over staged proposals; every one needs the admin."""
     router = APIRouter(prefix="/v1/proposals", dependencies=[Depends(require_admin)])
@@ -59,7 +50,7 @@ def proposals_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin
     async def list_(
         status: ProposalStatus | None = None,
         run_id: uuid.UUID | None = None,
-        action_type: Annotated[str | None, Query(max_length=100)] = None,
+        action_type: Annotated[OneLine | None, Query(max_length=100)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> JSONResponse:
@@ -93,7 +84,7 @@ def proposals_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin
 async def _decide(
     runtime: ServiceRuntime, request: Request, proposal_id: int, admin: Admin, decision: Decision
 ) -> JSONResponse:
-    ask = await _read_request(request, proposal_id, admin, decision)
+    ask = await _read_request(runtime, request, proposal_id, admin, decision)
     try:
         async with UnitOfWork(runtime.session_factory) as uow:
             decided = await decide(uow, ask, runtime.settings.topic_prefix)
@@ -105,17 +96,17 @@ async def _decide(
         extra = {"reason": conflict.reason.value, "current": current_view(conflict.current)}
         raise ApiError(409, "conflict", conflict.message, extra) from None
     except Exception:
-        _log_attempt(decision, proposal_id, admin, "500 failed")
+        _log_attempt(decision, proposal_id, admin, "failed (error below)")
         raise
     _log_attempt(decision, proposal_id, admin, f"200 {decision} v{ask.version}")
     return JSONResponse(decided_view(decided))
 
 
 async def _read_request(
-    request: Request, proposal_id: int, admin: Admin, decision: Decision
+    runtime: ServiceRuntime, request: Request, proposal_id: int, admin: Admin, decision: Decision
 ) -> DecisionRequest:
     try:
-        raw = await read_limited(request, MAX_BODY_BYTES)
+        raw = await read_limited(request, MAX_BODY_BYTES, runtime.settings.http_body_timeout_s)
     except ApiError as refused:
         _log_attempt(decision, proposal_id, admin, f"{refused.status} {refused.code}")
         raise

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from cascade.approvals.auth import Admin
+from cascade.approvals.bodies import OneLine
 from cascade.approvals.errors import ApiError
 from cascade.approvals.queries import Page, list_runs, run_bundle
 from cascade.approvals.run_views import run_detail
@@ -37,7 +38,7 @@ def runs_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) ->
     @router.get("")
     async def list_(
         status: RunStatus | None = None,
-        workflow_type: Annotated[str | None, Query(max_length=100)] = None,
+        workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> JSONResponse:

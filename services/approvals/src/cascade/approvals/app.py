@@ -44,7 +44,7 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     runtime.add_background(email_pollers(runtime, ui.settings))
     app = create_service_app(runtime, "Cascade approvals")
     app.add_middleware(SecurityHeaders)
-    install_error_handlers(app)
+    install_error_handlers(app, settings.http_retry_after_s)
     app.add_exception_handler(LoginRequired, _login_required)
     require_admin = admin_dependency(settings.admin_token, settings.admin_name)
     app.include_router(proposals_router(runtime, require_admin))

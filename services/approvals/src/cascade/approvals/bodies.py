@@ -9,6 +9,9 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from cascade.shared.bounded_json import check_json_limits
+from cascade.shared.text_rules import multi_line, single_line
+
 MAX_BODY_BYTES = 16 * 1024
 MAX_REASON_CHARS = 2000
 SHA256_HEX = r"^[0-9a-f]{64}$"
@@ -27,10 +30,13 @@ class FieldError:
 def _meaningful(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be blank")
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
+    # PostgreSQL text cannot hold NUL; refuse it (and other control characters) here
+    # rather than fail in the database. A reason may span lines.
+    return multi_line(text)
+
+
+OneLine = Annotated[str, AfterValidator(single_line)]
+"""A query filter or other single-line text: no NUL (PostgreSQL refuses it: a 500), no CR/LF."""
 
 
 class ApproveBody(BaseModel):
@@ -56,11 +62,16 @@ Body = TypeVar("Body", bound=ApproveBody)
 def parse_body(raw: bytes, model: type[Body]) -> Body | list[FieldError]:
     """Decode and validate a decision body; never raises on bad input."""
     try:
-        document = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        # Bounded first: a deeply nested body raises RecursionError inside json (a 500).
+        check_json_limits(raw)
+        document = json.loads(text)
     except UnicodeDecodeError as exc:
         return [FieldError("body", f"body is not valid UTF-8 (byte {exc.start})")]
     except json.JSONDecodeError as exc:
         return [FieldError("body", f"malformed JSON: {exc.msg} at line {exc.lineno}")]
+    except ValueError as exc:  # JsonLimitError
+        return [FieldError("body", f"malformed JSON: {exc}")]
     try:
         return model.model_validate(document)
     except ValidationError as exc:

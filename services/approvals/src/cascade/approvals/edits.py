@@ -12,6 +12,7 @@ from cascade.approvals.decisions import explain
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, ProposedAction
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.text_rules import address_problem, control_character_problem
 
 EMAIL_ACTION = "propose_email_to_customer"
 MAX_SUBJECT = 300
@@ -24,7 +25,8 @@ class NotEditable(Exception):
 
 @dataclass(frozen=True)
 class EditRequest:
-    """New subject and body for exactly this version and hash of an email proposal."""
+    """New subject and body (and recipient, when given) for exactly this version and hash of
+    an email proposal."""
 
     proposal_id: int
     version: int
@@ -33,6 +35,27 @@ class EditRequest:
     body: str
     actor: str
     remote_addr: str | None
+    to: str | None = None
+
+
+def edit_problem(to: str | None, subject: str, body: str) -> str | None:
+    """What is wrong with Mike's edit, for the page (pure); None when it may be saved.
+
+    Recipient and subject are header fields: one line, no control characters, and the
+    recipient exactly one valid address (a list or CR/LF would add recipients or headers).
+    The text may span lines but holds no other control character.
+    """
+    if to is not None and (problem := address_problem(to.strip())):
+        return f"Recipient {problem}."
+    if not subject.strip() or not body.strip():
+        return "Subject and text needed."
+    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
+        return f"The subject holds at most {MAX_SUBJECT} characters, the text {MAX_BODY}."
+    if problem := control_character_problem(subject.strip()):
+        return f"Subject {problem}."
+    if problem := control_character_problem(body, multiline=True):
+        return f"Text {problem}."
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,9 +67,18 @@ class Edited:
     payload_sha256: str
 
 
-def edited_payload(payload: dict[str, Any], subject: str, body: str) -> dict[str, Any]:
-    """The draft with Mike's text (pure); line endings normalised so the hash is stable."""
-    return {**payload, "subject": subject.strip(), "body": body.replace("\r\n", "\n")}
+def edited_payload(
+    payload: dict[str, Any], subject: str, body: str, to: str | None = None
+) -> dict[str, Any]:
+    """The draft with Mike's text (pure); line endings normalised so the hash is stable.
+    Without a new recipient the draft's stays."""
+    recipient = {"to": to.strip()} if to is not None else {}
+    return {
+        **payload,
+        **recipient,
+        "subject": subject.strip(),
+        "body": body.replace("\r\n", "\n"),
+    }
 
 
 async def edit_email(uow: UnitOfWork, ask: EditRequest) -> Edited:
@@ -57,7 +89,9 @@ async def edit_email(uow: UnitOfWork, ask: EditRequest) -> Edited:
     ).one_or_none()
     if found is not None and found.action_type != EMAIL_ACTION:
         raise NotEditable(f"a {found.action_type} proposal cannot be edited")
-    payload = edited_payload(found.payload if found is not None else {}, ask.subject, ask.body)
+    payload = edited_payload(
+        found.payload if found is not None else {}, ask.subject, ask.body, ask.to
+    )
     new_hash = sha256_of(payload)
     row = (
         await uow.session.execute(

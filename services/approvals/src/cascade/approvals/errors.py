@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 
 from cascade.approvals.bodies import FieldError, field_errors
 from cascade.approvals.headers import SECURITY_HEADERS
+from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
+from cascade.shared.http_outage import install_outage_handler
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,24 @@ def invalid(errors: list[FieldError]) -> ApiError:
     return ApiError(422, "invalid_request", f"invalid: {fields}", {"errors": listed})
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer every refusal, and every bug, in the API's error shape."""
+async def read_limited(request: Request, limit: int, timeout_s: float) -> bytes:
+    """The body (`cascade.shared.http_bodies.read_body`), refusals as 413 / 408 ApiErrors."""
+    try:
+        return await read_body(request, limit, timeout_s)
+    except BodyTooLarge as large:
+        raise ApiError(413, "body_too_large", str(large)) from None
+    except BodyTimeout as slow:
+        raise ApiError(408, "body_timeout", str(slow), headers=CLOSE_CONNECTION) from None
+
+
+def outage_body(message: str) -> dict[str, object]:
+    """The 503 of a database outage, in the API's error shape."""
+    return {"error": "database_unavailable", "message": message}
+
+
+def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
+    """Answer every refusal, every database outage (503) and every bug in the API's shape."""
+    install_outage_handler(app, retry_after_s, outage_body)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

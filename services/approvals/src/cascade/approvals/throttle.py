@@ -1,11 +1,19 @@
-"""Login throttling in PostgreSQL: per address and global, doubling delays, capped."""
+"""Login throttling in PostgreSQL: per address and global, doubling delays, capped.
+
+Every attempt first reserves its place in the budget, before the password is verified: one
+`INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked` both checks the key and counts the
+attempt, and the row lock it takes is held until the wait it causes is written and
+committed. So concurrent attempts queue on the row and each sees the one before it: a burst
+of 60 wrong passwords gets as many argon2 verifications as 60 sequential ones would, not
+60. A success deletes the rows again (`record_success`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,15 +47,39 @@ def address_key(remote_addr: str | None) -> str:
 
 async def blocked_for(session: AsyncSession, keys: list[str]) -> float:
     """Seconds until any of `keys` may try again (0 when none is blocked)."""
-    wait = func.greatest(0, func.extract("epoch", LoginThrottle.blocked_until - func.now()))
+    wait = func.greatest(
+        0, func.extract("epoch", LoginThrottle.blocked_until - func.clock_timestamp())
+    )
     rows = await session.scalars(
         select(wait).where(LoginThrottle.key.in_(keys), LoginThrottle.blocked_until.is_not(None))
     )
     return max([float(r) for r in rows.all()], default=0.0)
 
 
-async def record_failure(session: AsyncSession, key: str, budget: Budget) -> float:
-    """Count a failure for `key`; returns the delay it now carries."""
+async def reserve_attempt(session: AsyncSession, budgets: list[tuple[str, Budget]]) -> float:
+    """Count one attempt under every key, in order, if none is blocked; returns 0.0 then.
+
+    Otherwise returns the seconds until the first blocked key may try again, and what was
+    counted before it must be rolled back by the caller (commit only on 0.0).
+    """
+    for key, budget in budgets:
+        failures = await _take(session, key)
+        if failures is None:
+            return max(await blocked_for(session, [key]), 0.001)
+        delay = delay_after(failures, budget)
+        if delay > 0:
+            # Still under the row lock of `_take`: the next attempt waits for this commit
+            # and then sees the block.
+            await session.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.key == key)
+                .values(blocked_until=func.clock_timestamp() + timedelta(seconds=delay))
+            )
+    return 0.0
+
+
+async def _take(session: AsyncSession, key: str) -> int | None:
+    """The attempt's number under `key`, or None when the key is blocked (nothing counted)."""
     row = LoginThrottle
     stmt = (
         insert(row)
@@ -55,19 +87,14 @@ async def record_failure(session: AsyncSession, key: str, budget: Budget) -> flo
         .on_conflict_do_update(
             index_elements=[row.key],
             set_={"failures": row.failures + 1, "last_failure_at": func.now()},
+            # The wall clock, not the transaction's start: this statement may have waited
+            # for another attempt's row lock.
+            where=or_(row.blocked_until.is_(None), row.blocked_until <= func.clock_timestamp()),
         )
-        .returning(row.failures, func.now())
+        .returning(row.failures)
     )
-    failures, now = (await session.execute(stmt)).one()
-    delay = delay_after(int(failures), budget)
-    if delay > 0:
-        until: datetime = now + timedelta(seconds=delay)
-        await session.execute(
-            insert(row)
-            .values(key=key, failures=failures, blocked_until=until)
-            .on_conflict_do_update(index_elements=[row.key], set_={"blocked_until": until})
-        )
-    return delay
+    failures = (await session.execute(stmt)).scalar_one_or_none()
+    return None if failures is None else int(failures)
 
 
 async def record_success(session: AsyncSession, keys: list[str]) -> None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from cascade.approvals import fmt
+from cascade.approvals.bodies import OneLine
 from cascade.approvals.queries import Page
 from cascade.approvals.ui_queries import (
     InboxFilter,
@@ -62,7 +63,7 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     async def show_inbox(
         request: Request,
         status: StatusFilter = "pending",
-        workflow_type: Annotated[str | None, Query(max_length=100)] = None,
+        workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
         order: Literal["newest", "oldest"] = "newest",
         offset: Offset = 0,
     ) -> Response:

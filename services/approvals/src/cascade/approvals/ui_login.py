@@ -15,9 +15,8 @@ from cascade.approvals.throttle import (
     GLOBAL_KEY,
     Budget,
     address_key,
-    blocked_for,
-    record_failure,
     record_success,
+    reserve_attempt,
 )
 from cascade.approvals.web import Ui, form_of, read_form, render, see_other
 
@@ -61,7 +60,7 @@ def login_router(ui: Ui, admin_name: str) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        fields = await read_form(request)
+        fields = await read_form(ui, request)
         addr = remote_addr(request)
         if not same_token(fields.get("csrf_token"), request.cookies.get(s.login_cookie_name, "")):
             log.warning("login from %s refused: bad csrf token", addr)
@@ -70,19 +69,19 @@ def login_router(ui: Ui, admin_name: str) -> APIRouter:
             log.warning("login from %s refused: no CASCADE_ADMIN_PASSWORD_HASH", addr)
             return form(request, 503, "The UI is not configured.")
         keys = [address_key(addr), GLOBAL_KEY]
+        # The attempt is counted before the password is checked (and forgiven on success),
+        # so concurrent attempts cannot all pass one check before any of them is recorded.
         async with ui.uow() as uow:
-            wait = await blocked_for(uow.session, keys)
+            wait = await reserve_attempt(uow.session, [(keys[0], per_address), (keys[1], overall)])
+            if wait == 0:
+                await uow.commit()
         if wait > 0:
             log.warning("login from %s throttled for %.1fs", addr, wait)
             page = form(request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
             page.headers["Retry-After"] = str(max(1, round(wait)))
             return page
         if not await verify(stored_hash, fields.get("password", "")):
-            async with ui.uow() as uow:
-                delay = await record_failure(uow.session, keys[0], per_address)
-                await record_failure(uow.session, GLOBAL_KEY, overall)
-                await uow.commit()
-            log.warning("login from %s failed (next delay %.1fs)", addr, delay)
+            log.warning("login from %s failed: wrong password", addr)
             return form(request, 401, "Wrong password.")
         async with ui.uow() as uow:
             await record_success(uow.session, keys)

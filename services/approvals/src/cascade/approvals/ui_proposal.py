@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,7 +19,12 @@ from cascade.approvals.decisions import (
     ProposalNotFound,
     decide,
 )
-from cascade.approvals.edits import MAX_BODY, MAX_SUBJECT, EditRequest, NotEditable, edit_email
+from cascade.approvals.edits import (
+    EditRequest,
+    NotEditable,
+    edit_email,
+    edit_problem,
+)
 from cascade.approvals.email_jobs import ResendRefused, ResendRequest, resend
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import SVG_CSP, contract_svg
@@ -26,10 +32,22 @@ from cascade.approvals.proposal_page import load_page
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.web import Ui, current_user, form_of, render, see_other
 from cascade.shared.contract import Contract
+from cascade.shared.text_rules import control_character_problem
 
 log = logging.getLogger(__name__)
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+MAX_VERSION = 2**31 - 1
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_REASON = 2000
+
+
+def reviewed_version(form: dict[str, str]) -> tuple[int, str]:
+    """The version and hash the form was rendered for; ValueError when either is not one
+    (a NUL or an out-of-range number would otherwise reach PostgreSQL and fail as a 500)."""
+    version, digest = int(form.get("version", "")), form.get("payload_sha256", "")
+    if not 1 <= version <= MAX_VERSION or not SHA256_HEX.fullmatch(digest):
+        raise ValueError("not a version and hash of a proposal")
+    return version, digest
 
 
 def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
@@ -61,10 +79,11 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         reason = form.get("reason", "").strip()
         if decision == "rejected" and not reason:
             return await page(request, user, proposal_id, 422, error="A reason is required.")
+        if problem := control_character_problem(reason, multiline=True):
+            return await page(request, user, proposal_id, 422, error=f"The reason {problem}.")
         try:
             ask = DecisionRequest(
-                proposal_id, decision, int(form.get("version", "")),
-                form.get("payload_sha256", ""), user.actor, user.remote_addr,
+                proposal_id, decision, *reviewed_version(form), user.actor, user.remote_addr,
                 reason[:MAX_REASON] or None,
             )  # fmt: skip
         except ValueError:
@@ -92,13 +111,14 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     @router.post("/proposals/{proposal_id}/edit")
     async def edit(request: Request, proposal_id: ProposalId) -> Response:
         user, form = await form_of(ui, request)
-        subject, body = form.get("subject", "").strip(), form.get("body", "")
-        if not subject or not body.strip() or len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
-            return await page(request, user, proposal_id, 422, error="Subject and text needed.")
+        subject, body, to = form.get("subject", "").strip(), form.get("body", ""), form.get("to")
+        problem = edit_problem(to, subject, body)
+        if problem is not None:
+            return await page(request, user, proposal_id, 422, error=problem)
         try:
             ask = EditRequest(
-                proposal_id, int(form.get("version", "")), form.get("payload_sha256", ""),
-                subject, body, user.actor, user.remote_addr,
+                proposal_id, *reviewed_version(form), subject, body, user.actor,
+                user.remote_addr, to,
             )  # fmt: skip
             async with ui.uow() as uow:
                 await edit_email(uow, ask)

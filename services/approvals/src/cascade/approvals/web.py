@@ -12,9 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cascade.approvals.api_proposals import read_limited
 from cascade.approvals.auth import remote_addr
-from cascade.approvals.errors import ApiError
+from cascade.approvals.errors import ApiError, read_limited
 from cascade.approvals.sessions import SessionPolicy, SessionUser, same_token, touch_session
 from cascade.approvals.ui_settings import UiSettings
 from cascade.shared.db.uow import UnitOfWork
@@ -68,12 +67,13 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """A urlencoded body as single values (the last of repeated ones dropped)."""
+async def read_form(ui: Ui, request: Request) -> dict[str, str]:
+    """A urlencoded body as single values (the last of repeated ones dropped); a body that
+    does not arrive in time is a 408 (`errors.read_limited`)."""
+    raw = await read_limited(request, MAX_FORM_BYTES, ui.runtime.settings.http_body_timeout_s)
     try:
-        raw = await read_limited(request, MAX_FORM_BYTES)
         parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
-    except (ApiError, UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError):
         raise ApiError(400, "bad_form", "the form could not be read") from None
     return {key: values[0] for key, values in parsed.items() if values}
 
@@ -94,7 +94,7 @@ async def current_user(ui: Ui, request: Request) -> SessionUser:
 async def form_of(ui: Ui, request: Request) -> tuple[SessionUser, dict[str, str]]:
     """A state-changing POST: a session and a matching CSRF token, or 401 / 403."""
     user = await current_user(ui, request)
-    form = await read_form(request)
+    form = await read_form(ui, request)
     if not same_token(form.get("csrf_token"), user.csrf_token):
         log.warning(
             "csrf refused: %s %s from %s", request.method, request.url.path, user.remote_addr

@@ -214,3 +214,15 @@ def ui(start_ui: StartUi, smtp: tuple[Inbox, int]) -> UiHarness:
     """The approvals service with its UI configured."""
     mailbox, port = smtp
     return start_ui(port, mailbox)
+
+
+THROTTLE_BASE_DELAY_S = 8
+"""The first wait of `slow_throttle_ui`: longer than a burst of attempts takes to be served,
+so no wait can run out during the burst and let one more attempt through legitimately."""
+
+
+@pytest.fixture
+def slow_throttle_ui(start_ui: StartUi, smtp: tuple[Inbox, int]) -> UiHarness:
+    """The approvals UI whose login throttle starts with an 8 s wait."""
+    mailbox, port = smtp
+    return start_ui(port, mailbox, CASCADE_UI_LOGIN_BASE_DELAY_S=str(THROTTLE_BASE_DELAY_S))

@@ -8,40 +8,34 @@ from fastapi.responses import JSONResponse
 from cascade.intake.handlers import IdempotencyConflict, accept_run
 from cascade.intake.validation import FieldError, InputValidator, parse_run_request
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
 from cascade.shared.runtime import ServiceRuntime
 
 MAX_IDEMPOTENCY_KEY = 200
 
 
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit."""
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """Read at most `limit` bytes, refusing early on Content-Length or while streaming."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def errors_response(status: int, errors: list[FieldError]) -> JSONResponse:
+def errors_body(errors: list[FieldError]) -> dict[str, object]:
     """The one error shape of intake: a list of {field, message}."""
-    body = {"errors": [{"field": e.field, "message": e.message} for e in errors]}
-    return JSONResponse(body, status_code=status)
+    return {"errors": [{"field": e.field, "message": e.message} for e in errors]}
+
+
+def errors_response(
+    status: int, errors: list[FieldError], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error answer in intake's shape."""
+    return JSONResponse(errors_body(errors), status_code=status, headers=headers)
+
+
+def outage_body(message: str) -> dict[str, object]:
+    """The 503 of a database outage, in intake's shape."""
+    return errors_body([FieldError("database", message)])
 
 
 def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> APIRouter:
     """Routes that accept run requests from sales tools and upstream systems."""
     router = APIRouter()
     limit = runtime.settings.intake_max_body_bytes
+    timeout_s = runtime.settings.http_body_timeout_s
 
     @router.post("/v1/runs", status_code=202)
     async def create_run(request: Request) -> JSONResponse:
@@ -50,9 +44,11 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
             msg = f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
         try:
-            raw = await read_limited(request, limit)
+            raw = await read_body(request, limit, timeout_s)
         except BodyTooLarge:
             return errors_response(413, [FieldError("body", f"larger than {limit} bytes")])
+        except BodyTimeout as slow:
+            return errors_response(408, [FieldError("body", str(slow))], CLOSE_CONNECTION)
         parsed = parse_run_request(raw, validate_inputs)
         if isinstance(parsed, list):
             return errors_response(422, parsed)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cascade.intake.api import intake_router
+from cascade.intake.api import intake_router, outage_body
 from cascade.intake.catalog import contract_input_validator
 from cascade.intake.form import form_router
 from cascade.intake.upstream import upstream_handler
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.contract import load_contracts
+from cascade.shared.http_outage import install_outage_handler
 from cascade.shared.messaging import subscribe
 from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     subscribe(runtime.broker, settings, Topic.INTAKE_REQUESTED, upstream)
     app = create_service_app(runtime, "Cascade intake")
+    install_outage_handler(app, settings.http_retry_after_s, outage_body)
     app.include_router(intake_router(runtime, validate))
     app.include_router(form_router(runtime, contracts, validate))
     return app

@@ -8,11 +8,26 @@ from typing import Any
 from pydantic import ValidationError
 
 from cascade.intake.validation import FieldError, InputValidator
-from cascade.shared.contract import Contract, validate_request
+from cascade.shared.contract import Contract, EmailDraftStep, validate_request
+from cascade.shared.contract.templates import template_names
+
+
+def recipient_inputs(contract: Contract) -> frozenset[str]:
+    """Inputs that become an email's `to` (directly or through a derived value): each must
+    be a single address, so one field can never address a second recipient."""
+    names: set[str] = set()
+    for step in contract.fan_out:
+        if isinstance(step, EmailDraftStep):
+            names |= template_names(step.to)
+    for derived in contract.derived:
+        if derived.name in names:
+            names |= set(derived.args)
+    return frozenset(names & {spec.name for spec in contract.inputs})
 
 
 def contract_input_validator(contracts: Mapping[str, Contract]) -> InputValidator:
     """A validator that checks requests against the given contracts' declared inputs."""
+    recipients = {name: recipient_inputs(c) for name, c in contracts.items()}
 
     def validate(workflow_type: str, inputs: Mapping[str, Any]) -> list[FieldError]:
         contract = contracts.get(workflow_type)
@@ -20,7 +35,7 @@ def contract_input_validator(contracts: Mapping[str, Contract]) -> InputValidato
             listed = ", ".join(sorted(contracts)) or "none"
             return [FieldError("workflow_type", f"unknown workflow type; known: {listed}")]
         try:
-            validate_request(workflow_type, contract.inputs, inputs)
+            validate_request(workflow_type, contract.inputs, inputs, recipients[workflow_type])
         except ValidationError as exc:
             return [_input_error(e) for e in exc.errors()]
         return []

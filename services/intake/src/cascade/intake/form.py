@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cascade.intake.api import BodyTooLarge, read_limited
 from cascade.intake.handlers import IdempotencyConflict, accept_run
-from cascade.intake.validation import FieldError, InputValidator, RunRequest, nul_errors
+from cascade.intake.validation import FieldError, InputValidator, check_request
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
 from cascade.shared.runtime import ServiceRuntime
 
 TEMPLATES = Environment(
@@ -65,22 +65,25 @@ def form_router(
 
     @router.post("/", response_class=HTMLResponse)
     async def submit(request: Request) -> HTMLResponse:
+        s = runtime.settings
         try:
             fields = form_fields(
-                await read_limited(request, runtime.settings.intake_max_body_bytes)
+                await read_body(request, s.intake_max_body_bytes, s.http_body_timeout_s)
             )
         except (BodyTooLarge, UnicodeDecodeError):
             return HTMLResponse("Request too large or not UTF-8.", status_code=413)
+        except BodyTimeout as slow:
+            return HTMLResponse(str(slow), status_code=408, headers=CLOSE_CONNECTION)
         name = fields.pop("workflow_type", "")
         key = fields.pop("idempotency_key", None)
         if name not in manual:
             return HTMLResponse("Unknown workflow.", status_code=422)
-        problems = nul_errors(fields) or validate(name, fields)
-        if problems:
-            return page(
-                name, {**fields, "idempotency_key": key or ""}, field_messages(problems), 422
-            )
-        run = RunRequest(workflow_type=name, inputs=dict(fields), source="sales_intake_form")
+        run = check_request(
+            {"workflow_type": name, "inputs": dict(fields), "source": "sales_intake_form"},
+            validate,
+        )
+        if isinstance(run, list):
+            return page(name, {**fields, "idempotency_key": key or ""}, field_messages(run), 422)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(

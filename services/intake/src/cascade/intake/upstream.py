@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
-
 from cascade.intake.handlers import SOURCE
-from cascade.intake.validation import InputValidator, RunRequest
+from cascade.intake.validation import InputValidator, check_request
 from cascade.shared.consumer import RejectMessage
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
@@ -27,13 +25,10 @@ def upstream_handler(
     """A handler that validates an upstream request and stages `workflow.requested`."""
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        try:
-            request = RunRequest.model_validate(envelope.data)
-        except ValidationError as exc:
-            raise RejectMessage(f"invalid request: {exc}") from exc
-        problems = validate_inputs(request.workflow_type, request.inputs)
-        if problems:
-            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        # The same check as the API and the form: a value refused there is refused here.
+        request = check_request(envelope.data, validate_inputs)
+        if isinstance(request, list):
+            detail = "; ".join(f"{p.field}: {p.message}" for p in request)
             raise RejectMessage(f"invalid request: {detail}")
         run_id = uuid.uuid5(RUN_NAMESPACE, envelope.idempotency_key)
         payload = WorkflowRequested(

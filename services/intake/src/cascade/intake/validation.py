@@ -1,13 +1,18 @@
-"""Pure validation of an intake request: bytes in, a request or per-field errors out."""
+"""Pure validation of an intake request: bytes (or a decoded document) in, a request or
+per-field errors out. Every path into intake (API, form, `intake.requested`) goes through
+`check_request`, so a value refused on one path is refused on all."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from cascade.shared.bounded_json import check_json_limits
+from cascade.shared.text_rules import single_line
 
 
 @dataclass(frozen=True)
@@ -18,14 +23,17 @@ class FieldError:
     message: str
 
 
+OneLine = Annotated[str, AfterValidator(single_line)]
+
+
 class RunRequest(BaseModel):
     """The body of `POST /v1/runs`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    workflow_type: str = Field(min_length=1, max_length=100)
+    workflow_type: Annotated[OneLine, Field(min_length=1, max_length=100)]
     inputs: dict[str, Any]
-    source: str | None = Field(default=None, max_length=200)
+    source: Annotated[OneLine, Field(max_length=200)] | None = None
 
 
 InputValidator = Callable[[str, Mapping[str, Any]], list[FieldError]]
@@ -39,35 +47,28 @@ def parse_run_request(raw: bytes, validate_inputs: InputValidator) -> RunRequest
     except UnicodeDecodeError as exc:
         return [FieldError("body", f"body is not valid UTF-8 (byte {exc.start})")]
     try:
+        # Bounded first: a deeply nested body raises RecursionError inside json (a 500).
+        check_json_limits(raw)
         document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [FieldError("body", f"malformed JSON: {exc.msg} at line {exc.lineno}")]
+    except ValueError as exc:
+        return [FieldError("body", f"malformed JSON: {_json_problem(exc)}")]
+    return check_request(document, validate_inputs)
+
+
+def check_request(document: Any, validate_inputs: InputValidator) -> RunRequest | list[FieldError]:
+    """Validate a decoded request (the API's body, the form's fields, an upstream event's
+    data) against the request shape and the contract's inputs; never raises."""
     try:
         request = RunRequest.model_validate(document)
     except ValidationError as exc:
         return [_field_error(e) for e in exc.errors()]
-    problems = nul_errors(request.inputs) or validate_inputs(request.workflow_type, request.inputs)
+    problems = validate_inputs(request.workflow_type, request.inputs)
     return problems or request
 
 
-def nul_errors(inputs: Mapping[str, Any]) -> list[FieldError]:
-    """NUL characters anywhere in the inputs: PostgreSQL text cannot store them, so they are
-    refused here with the field named rather than failing a step after approval."""
-    return [
-        FieldError(f"inputs.{name}", "must not contain NUL (U+0000) characters")
-        for name, value in inputs.items()
-        if _has_nul(value)
-    ]
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _json_problem(exc: ValueError) -> str:
+    msg, lineno = getattr(exc, "msg", None), getattr(exc, "lineno", None)
+    return f"{msg} at line {lineno}" if msg is not None else str(exc)
 
 
 def _field_error(error: Any) -> FieldError:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,13 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from cascade.shared.text_rules import multi_line, one_recipient, single_line, valid_address
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 Identifier = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=63)]
 """A lower-case snake_case name (also a valid SQL parameter and template name)."""
 
-# Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail
-# server's business; this only refuses what is certainly not an address.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9 ().\-]{5,32}$"
 
 
@@ -58,7 +58,10 @@ class InputSpec(BaseModel):
 
 
 class StringInput(InputSpec):
-    """Free text on one line (``string``) or several (``text``); surrounding spaces are trimmed."""
+    """Free text on one line (``string``) or several (``text``); surrounding spaces are trimmed.
+
+    ``string`` holds no control character at all (no CR/LF, TAB, NUL, ...); ``text`` may
+    also hold TAB, LF and CR (see `cascade.shared.text_rules`)."""
 
     type: Literal["string", "text"]
     max_length: int = Field(gt=0, le=10_000)
@@ -67,29 +70,29 @@ class StringInput(InputSpec):
     default: str | None = None
 
     def annotation(self) -> Any:
-        """Trimmed ``str`` within the length limits."""
+        """Trimmed ``str`` within the length limits, without control characters."""
         constraints = StringConstraints(
             strip_whitespace=True,
             min_length=self.min_length,
             max_length=self.max_length,
             pattern=self.pattern,
         )
-        return Annotated[str, constraints]
+        characters = multi_line if self.type == "text" else single_line
+        return Annotated[str, constraints, AfterValidator(characters)]
 
 
 class EmailInput(InputSpec):
-    """An email address (trimmed, shape-checked; kept as typed)."""
+    """Exactly one email address (trimmed, checked by email-validator without DNS; kept as
+    typed)."""
 
     type: Literal["email"]
     max_length: int = Field(default=254, gt=0, le=254)
     default: str | None = None
 
     def annotation(self) -> Any:
-        """Trimmed ``str`` shaped like an address."""
-        constraints = StringConstraints(
-            strip_whitespace=True, max_length=self.max_length, pattern=EMAIL_PATTERN
-        )
-        return Annotated[str, constraints]
+        """Trimmed ``str`` that is one valid address."""
+        constraints = StringConstraints(strip_whitespace=True, max_length=self.max_length)
+        return Annotated[str, constraints, AfterValidator(valid_address)]
 
 
 class PhoneInput(InputSpec):
@@ -195,22 +198,31 @@ Input = Annotated[
 """One declared input; ``type`` selects the kind."""
 
 
-def request_model(workflow_type: str, inputs: Sequence[InputSpec]) -> type[BaseModel]:
+def request_model(
+    workflow_type: str, inputs: Sequence[InputSpec], recipients: frozenset[str] = frozenset()
+) -> type[BaseModel]:
     """A pydantic model for a request's inputs: unknown fields refused, optional ones NULL
-    (or their default) when absent."""
+    (or their default) when absent; inputs named in `recipients` (they become an email's
+    `to`) must also be a single address token (`text_rules.one_recipient`)."""
     fields: dict[str, Any] = {}
     for spec in inputs:
+        annotation = spec.annotation()
+        if spec.name in recipients:
+            annotation = Annotated[annotation, AfterValidator(one_recipient)]
         if spec.required:
-            fields[spec.name] = (spec.annotation(), ...)
+            fields[spec.name] = (annotation, ...)
         else:
-            fields[spec.name] = (spec.annotation() | None, getattr(spec, "default", None))
+            fields[spec.name] = (annotation | None, getattr(spec, "default", None))
     config = ConfigDict(extra="forbid", frozen=True)
     return create_model(f"{workflow_type}_inputs", __config__=config, **fields)
 
 
 def validate_request(
-    workflow_type: str, inputs: Sequence[InputSpec], data: Mapping[str, object]
+    workflow_type: str,
+    inputs: Sequence[InputSpec],
+    data: Mapping[str, object],
+    recipients: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
     """Validate a request's raw inputs; raises pydantic.ValidationError naming each field."""
-    model = request_model(workflow_type, inputs)
+    model = request_model(workflow_type, inputs, recipients)
     return dict(model.model_validate(dict(data)).model_dump())
