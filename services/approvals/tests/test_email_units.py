@@ -13,7 +13,8 @@ import pytest
 from cascade.approvals import fmt
 from cascade.approvals.email_jobs import ClaimedEmail
 from cascade.approvals.email_outcomes import EmailAttempt, alert_envelope, finished_values
-from cascade.approvals.smtp import SmtpNotConfigured, classify
+from cascade.approvals.email_worker import unsendable
+from cascade.approvals.smtp import Outgoing, SmtpNotConfigured, classify
 from cascade.approvals.web import TEMPLATES
 from cascade.shared.leased_jobs import JobStep
 from cascade.shared.payloads import WorkflowAlert
@@ -113,3 +114,25 @@ def test_each_status_says_where_the_email_is() -> None:
     assert 'action="/proposals/7/resend"' in failed
     assert 'value="tok"' in failed
     assert "resend" not in status_html("sent")
+
+
+@pytest.mark.parametrize(
+    ("to", "subject", "refused"),
+    [
+        ("ops@acme.example", "Welcome to Acme", None),
+        ("a@acme.example, attacker@evil.example", "Welcome", "recipient"),
+        ("not-an-email", "Welcome", "recipient"),
+        ("ops@acme.example\r\nBcc: attacker@evil.example", "Welcome", "recipient"),
+        ("ops@acme.example", "Welcome\r\nBcc: attacker@evil.example", "subject"),
+    ],
+)
+def test_the_sender_refuses_what_no_edge_should_have_let_through(
+    to: str, subject: str, refused: str | None
+) -> None:
+    mail = Outgoing(to=to, subject=subject, body="Hello\r\nthere", message_id="<m@x>")
+    problem = unsendable(mail)
+    if refused is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert problem.startswith(f"{refused} refused before sending")

@@ -43,6 +43,7 @@ from cascade.shared.leased_jobs import (
 from cascade.shared.outbox import stage
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime
 from cascade.shared.settings import Settings
+from cascade.shared.text_rules import address_problem, control_character_problem
 from cascade.shared.topics import Topic, topic_name
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ class EmailJobs:
         if mail is None:
             error = "the stored payload no longer matches the approved hash"
             return EmailAttempt(JobStep("failed", error))
+        refused = unsendable(mail)
+        if refused is not None:
+            return EmailAttempt(JobStep("failed", refused))
         try:
             answer = await send(self._ui, mail)
         except Exception as exc:
@@ -133,6 +137,19 @@ class EmailJobs:
             body=str(proposal.payload["body"]),
             message_id=email.message_id,
         )
+
+
+def unsendable(mail: Outgoing) -> str | None:
+    """Why `mail` must never reach SMTP (pure): not exactly one valid recipient, or a header
+    field with control characters. Every edge refuses such values already; this guard also
+    covers drafts staged before those rules, and fails for good (no retry can cure it)."""
+    problem = address_problem(mail.to)
+    if problem is not None:
+        return f"recipient refused before sending: {problem}"
+    problem = control_character_problem(mail.subject)
+    if problem is not None:
+        return f"subject refused before sending: {problem}"
+    return None
 
 
 async def _write(session: AsyncSession, email: ClaimedEmail, values: dict[str, Any]) -> bool:
