@@ -8,6 +8,7 @@ forged events must have left alone.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 import uuid
@@ -107,7 +108,7 @@ def _forged_envelopes(run_id: uuid.UUID, gate: dict[str, Any] | None) -> list[tu
         "completed_at": "2026-01-01T00:00:00Z",
     }
     push = {"push_id": push_id, "record_type": "customer", "external_id": f"forged-{run_id}"}
-    made = [
+    made: list[tuple[Topic, dict[str, Any]]] = [
         (Topic.PROPOSAL_APPROVED, decision),
         (Topic.PROPOSAL_APPROVED, email),
         (Topic.PROPOSAL_REJECTED, decision),
@@ -144,7 +145,7 @@ async def publish_forged(
 Fault = Callable[[FaultStack], Awaitable[None]]
 
 
-async def _kill_restart(stack: FaultStack, name: str) -> None:
+async def _kill_restart(stack: FaultStack, *, name: str) -> None:
     await stack.kill9(name)
     await asyncio.sleep(1.0)
     await stack.restart(name)
@@ -189,7 +190,7 @@ async def _crash(stack: FaultStack) -> None:
 def soak_faults() -> dict[str, Fault]:
     """Every fault kind the soak draws from, by name (the names are the report's keys)."""
     faults: dict[str, Fault] = {
-        f"kill9_{name}": (lambda s, n=name: _kill_restart(s, n))
+        f"kill9_{name}": functools.partial(_kill_restart, name=name)
         for name in ("intake", "runner", "approvals", "ns_pusher", "verifier")
     }
     faults.update(

@@ -67,7 +67,7 @@ async def run_scenario(
         await before(sc)
     approver = asyncio.create_task(sc.load.approve_forever())
     try:
-        work = [sc.load.submit_many(runs, rate)]
+        work: list[Awaitable[None]] = [sc.load.submit_many(runs, rate)]
         if during is not None:
             work.append(during(sc))
         await asyncio.gather(*work)

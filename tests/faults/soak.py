@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import random
 import sys
@@ -44,7 +45,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _inject_forever(sc: Scenario, log: FaultLog, every: float, rng: random.Random) -> None:
+async def _scale_out(stack: FaultStack, *, name: str) -> None:
+    await stack.start_extra(name)
+
+
+async def _inject_until(
+    sc: Scenario, log: FaultLog, every: float, rng: random.Random, stop: asyncio.Event
+) -> None:
     """Draw a fault every ~`every` seconds; each kind comes up in turn before any repeats,
     so even a short soak sees every kind."""
     kinds = {
@@ -54,8 +61,11 @@ async def _inject_forever(sc: Scenario, log: FaultLog, every: float, rng: random
         **{f"scale_out_{n}": None for n in SCALE_OUT},
     }
     bag: list[str] = []
-    while True:
-        await asyncio.sleep(rng.uniform(0.5 * every, 1.5 * every))
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rng.uniform(0.5 * every, 1.5 * every))
+        if stop.is_set():
+            return  # a fault is never cut short: each one restores what it broke
         if not bag:
             bag = list(kinds)
             rng.shuffle(bag)
@@ -71,7 +81,7 @@ async def _inject_forever(sc: Scenario, log: FaultLog, every: float, rng: random
         elif name.startswith("scale_out_"):
             service = name.removeprefix("scale_out_")
             if not any(p.name == service for p in sc.stack.extras):
-                await log.run(sc.stack, name, lambda s, n=service: s.start_extra(n))
+                await log.run(sc.stack, name, functools.partial(_scale_out, name=service))
         else:
             fault = kinds[name]
             assert fault is not None
@@ -93,14 +103,14 @@ async def soak(args: argparse.Namespace) -> Report:
         for i in range(args.decoys):
             await sc.load.submit(1_000_000 + i, decoy=True)
         approver = asyncio.create_task(sc.load.approve_forever())
-        injector = asyncio.create_task(_inject_forever(sc, log, args.fault_every, rng))
+        stop = asyncio.Event()
+        injector = asyncio.create_task(_inject_until(sc, log, args.fault_every, rng, stop))
         started = time.monotonic()
         try:
             await sc.load.submit_many(args.runs, args.rate)
         finally:
-            injector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await injector
+            stop.set()
+            await injector
             approver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await approver

@@ -17,6 +17,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase
+from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
 from tests.faults.collect import _connect
@@ -53,6 +54,9 @@ def _fuzz(
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     problems: list[str] = []
     for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            problems.append(f"{service}: an operation's schema is invalid: {result}")
+            continue
         operation = result.ok()
         if operation.path in SKIP_PATHS:
             continue
