@@ -54,7 +54,7 @@ async def test_poison_records_are_dead_lettered_and_jam_nothing(fault_stack: Fau
         sc.injected += await publish_poison(sc.stack)
         sc.faults["poison_batch"] += 1
 
-    report = await run_scenario(fault_stack, runs=4, rate=2.0, before=poison, drain_within=90)
+    report = await run_scenario(fault_stack, runs=4, rate=2.0, before=poison, drain_within=45)
     assert report.ok, failure_text(fault_stack, report)
     assert report.counts["runs_completed"] == 4
 
@@ -67,7 +67,7 @@ async def test_forged_events_change_nothing(fault_stack: FaultStack) -> None:
         sc.faults["forged_batch"] += 1
 
     report = await run_scenario(
-        fault_stack, runs=3, rate=2.0, before=forge, decoys=2, drain_within=90
+        fault_stack, runs=3, rate=2.0, before=forge, decoys=2, drain_within=45
     )
     assert report.ok, failure_text(fault_stack, report)
 
@@ -83,7 +83,7 @@ async def test_smtp_outage_sends_every_approved_email_once(fault_stack: FaultSta
         sc.stack.smtp_up()
 
     report = await run_scenario(
-        fault_stack, runs=4, rate=2.0, before=outage, during=back_later, drain_within=90
+        fault_stack, runs=4, rate=2.0, before=outage, during=back_later, drain_within=120
     )
     assert report.ok, failure_text(fault_stack, report)
     assert report.counts["emails_sent"] == 4

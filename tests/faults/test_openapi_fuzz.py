@@ -53,6 +53,7 @@ def _fuzz(
     base = stack.url(service)
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     problems: list[str] = []
+    calls: list[str] = []
     for result in schema.get_all_operations():
         if not isinstance(result, Ok):
             problems.append(f"{service}: an operation's schema is invalid: {result}")
@@ -70,9 +71,11 @@ def _fuzz(
                 phases=[Phase.generate],
                 suppress_health_check=list(HealthCheck),
             )
-            def one(case: Any, label: str = operation.label) -> None:
+            def one(case: Any) -> None:
+                label = case.operation.label
                 before = state()
                 response = case.call(base_url=base, headers=headers, timeout=15)
+                calls.append(label)
                 code = response.status_code
                 if code >= 500:
                     problems.append(f"{label}: {code} for {case.as_curl_command()[:300]}")
@@ -83,6 +86,10 @@ def _fuzz(
                 one()
             except hypothesis.errors.Unsatisfiable:
                 continue  # no negative case exists for an operation without parameters
+    operations = {label for label in calls}
+    print(f"{service}: {len(calls)} fuzzed requests over {len(operations)} operations")
+    if not calls:
+        problems.append(f"{service}: the fuzzer sent nothing")
     return problems
 
 
