@@ -37,7 +37,7 @@ test-fast: bootstrap
 # The fault suite on its own PostgreSQL (55533) and Kafka (19292/19293), profile `faults`:
 # the fast subset (also part of `make test`), the long scenarios, and the soak.
 test-faults: bootstrap
-	.venv/bin/pytest -m faults tests/faults
+	.venv/bin/pytest tests/faults
 
 test-faults-long: bootstrap
 	.venv/bin/pytest -m "faults or faults_long" tests/faults

@@ -16,7 +16,7 @@ from tests.faults.harness import FaultStack
 from tests.faults.injectors import publish_forged, publish_poison
 from tests.faults.scenario import Scenario, failure_text, run_scenario
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 async def test_runner_killed_mid_load_loses_and_duplicates_nothing(

@@ -19,7 +19,7 @@ from tests.faults.harness import FaultStack
 from tests.faults.injectors import CONSUMED, publish_forged, publish_poison
 from tests.faults.scenario import Scenario, failure_text, run_scenario
 
-pytestmark = [pytest.mark.faults_long, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.faults_long, pytest.mark.timeout(900)]
 RUNS, RATE = 12, 2.0
 
 

@@ -23,7 +23,7 @@ from schemathesis.generation import GenerationMode
 from tests.faults.collect import _connect
 from tests.faults.harness import ADMIN_TOKEN, FaultStack
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.timeout(900)]
 
 EXAMPLES = 25
 #: Never fuzzed: an endless server-sent event stream.
@@ -86,7 +86,7 @@ def _fuzz(
                 one()
             except hypothesis.errors.Unsatisfiable:
                 continue  # no negative case exists for an operation without parameters
-    operations = {label for label in calls}
+    operations = set(calls)
     print(f"{service}: {len(calls)} fuzzed requests over {len(operations)} operations")
     if not calls:
         problems.append(f"{service}: the fuzzer sent nothing")
