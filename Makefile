@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak
+.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -46,3 +46,7 @@ N ?= 2000
 RATE ?= 4
 soak: bootstrap
 	$(PY) scripts/soak.py --runs $(N) --rate $(RATE)
+
+# Stop the fault profile's PostgreSQL and Kafka (the devstack CLI knows only dev and test).
+faults-down:
+	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('faults')"

@@ -115,8 +115,25 @@ async def test_second_instance_mid_load_rebalances(fault_stack: FaultStack, serv
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 1 (poison pill jams a partition)")
-@pytest.mark.parametrize("topic", [str(t) for t in CONSUMED])
+JAMMED = (Topic.INTAKE_REQUESTED, Topic.WORKFLOW_REQUESTED)  # where defect 1 was seen
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        pytest.param(
+            str(t),
+            marks=[
+                pytest.mark.xfail(
+                    strict=True, reason="issue 10 defect 1 (poison pill jams a partition)"
+                )
+            ]
+            if t in JAMMED
+            else [],
+        )
+        for t in CONSUMED
+    ],
+)
 async def test_poison_on_each_topic(fault_stack: FaultStack, topic: str) -> None:
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack, (Topic(topic),))
