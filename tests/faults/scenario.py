@@ -30,7 +30,8 @@ class Scenario:
     faults: Counter[str] = field(default_factory=Counter)
 
 
-async def _awaiting(stack: FaultStack, run_ids: set[str]) -> bool:
+async def awaiting(stack: FaultStack, run_ids: set[str]) -> bool:
+    """Do all of `run_ids` wait for Mike?"""
     conn = await _connect(stack)
     try:
         rows = await conn.fetch(
@@ -60,7 +61,7 @@ async def run_scenario(
     if decoys:
 
         async def decoys_waiting() -> bool:
-            return await _awaiting(stack, sc.load.decoys)
+            return await awaiting(stack, sc.load.decoys)
 
         await eventually(decoys_waiting, within=90)
     if before is not None:

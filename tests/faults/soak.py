@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from cascade.devstack.waiting import eventually
 from tests.faults.checker import Report
 from tests.faults.collect import drain, new_run_ids
 from tests.faults.harness import FaultStack
 from tests.faults.injectors import FaultLog, publish_forged, publish_poison, soak_faults
-from tests.faults.scenario import Scenario
+from tests.faults.scenario import Scenario, awaiting
 
 SCALE_OUT = ("runner", "ns_pusher")
 
@@ -114,6 +115,11 @@ async def soak(args: argparse.Namespace) -> Report:
     try:
         for i in range(args.decoys):
             await sc.load.submit(1_000_000 + i, decoy=True)
+
+        async def decoys_waiting() -> bool:
+            return await awaiting(stack, sc.load.decoys)
+
+        await eventually(decoys_waiting, within=120)
         approver = asyncio.create_task(sc.load.approve_forever())
         stop = asyncio.Event()
         skip = frozenset(k for k in args.skip.split(",") if k)
