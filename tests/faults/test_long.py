@@ -9,14 +9,17 @@ poison records on each topic and forged push results while a real push is in fli
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from cascade.shared.topics import Topic
+from cascade.devstack.kafka_inspect import produce_raw
+from cascade.shared.envelope import new_envelope
+from cascade.shared.topics import Topic, topic_name
+from tests.faults.checker import Injected
+from tests.faults.collect import _connect
 from tests.faults.harness import FaultStack
-from tests.faults.injectors import CONSUMED, publish_forged, publish_poison
+from tests.faults.injectors import CONSUMED, publish_poison
 from tests.faults.scenario import Scenario, failure_text, run_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults_long, pytest.mark.timeout(900)]
@@ -148,12 +151,39 @@ async def test_forged_push_result_while_the_real_push_is_in_flight(
     fault_stack: FaultStack,
 ) -> None:
     async def forge_in_flight(sc: Scenario) -> None:
-        # NetSuite hangs, so pushes stay in flight while the forged results arrive.
-        await sc.stack.netsuite_fault("hang", 20, hang_s=8.0)
-        await asyncio.sleep(6)
-        runs = sorted({a.run_id for a in sc.load.answers if a.run_id is not None})
-        forged = await publish_forged(sc.stack, runs, (Topic.NS_PUSH_RESULT,))
-        # They name real runs: what must hold is no FORGED id and one record per run.
-        sc.injected += [dataclasses.replace(i, run_id=None) for i in forged]
+        # NetSuite hangs, so pushes stay in flight while results naming them are forged
+        # (the real push id and external id: all an attacker on the topic can read).
+        await sc.stack.netsuite_fault("hang", 30, hang_s=8.0)
+        await asyncio.sleep(8)
+        conn = await _connect(sc.stack)
+        try:
+            pushes = await conn.fetch(
+                "SELECT id, run_id, record_type, external_id FROM ns_pending_pushes"
+                " WHERE status <> 'applied'"
+            )
+        finally:
+            await conn.close()
+        assert sc.stack.settings is not None
+        physical = topic_name(sc.stack.settings.topic_prefix, Topic.NS_PUSH_RESULT)
+        for push in pushes:
+            data = {
+                "push_id": push["id"],
+                "record_type": push["record_type"],
+                "external_id": push["external_id"],
+                "status": "applied",
+                "netsuite_id": "FORGED-999",
+                "attempts": 1,
+            }
+            run_id = push["run_id"]
+            envelope = new_envelope(
+                str(Topic.NS_PUSH_RESULT), "ns-pusher", run_id, data, key_suffix="forged"
+            )
+            payload = envelope.to_bytes()
+            await produce_raw(sc.stack.settings.kafka_bootstrap, physical, payload, str(run_id))
+            # They name real runs: what must hold is no FORGED id and one record per run.
+            sc.injected.append(
+                Injected("forged_ns.push.result", str(Topic.NS_PUSH_RESULT), payload)
+            )
+        assert pushes, "no push was in flight to forge a result for"
 
     await _assert_clean(fault_stack, after(0, "forged_in_flight", forge_in_flight))
