@@ -39,8 +39,12 @@ def after(
     return during
 
 
-async def _assert_clean(stack: FaultStack, during: Callable[[Scenario], Awaitable[None]]) -> None:
-    report = await run_scenario(stack, runs=RUNS, rate=RATE, during=during, drain_within=240)
+async def _assert_clean(
+    stack: FaultStack, during: Callable[[Scenario], Awaitable[None]], drain_within: float = 240
+) -> None:
+    report = await run_scenario(
+        stack, runs=RUNS, rate=RATE, during=during, drain_within=drain_within
+    )
     assert report.ok, failure_text(stack, report)
     assert report.counts["runs_completed"] == RUNS
 
@@ -141,7 +145,7 @@ async def test_poison_on_each_topic(fault_stack: FaultStack, topic: str) -> None
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack, (Topic(topic),))
 
-    await _assert_clean(fault_stack, after(1, "poison", poison))
+    await _assert_clean(fault_stack, after(1, "poison", poison), drain_within=90)
 
 
 # Not an xfail: on today's code this scenario passes (no FORGED id, one record per run), so it
