@@ -122,7 +122,7 @@ async def test_second_instance_mid_load_rebalances(fault_stack: FaultStack, serv
     )
 
 
-JAMMED = (Topic.INTAKE_REQUESTED, Topic.WORKFLOW_REQUESTED)  # where defect 1 was seen
+JAMMED = (Topic.INTAKE_REQUESTED, Topic.WORKFLOW_REQUESTED, Topic.PROPOSAL_APPROVED)  # seen jammed
 
 
 @pytest.mark.parametrize(
