@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bootstrap up down status lint typecheck test test-fast
+.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -33,3 +33,20 @@ test: lint typecheck
 # Unit tests only: no broker, no database.
 test-fast: bootstrap
 	.venv/bin/pytest -m "not integration and not e2e"
+
+# The fault suite on its own PostgreSQL (55533) and Kafka (19292/19293), profile `faults`:
+# the fast subset (also part of `make test`), the long scenarios, and the soak.
+test-faults: bootstrap
+	.venv/bin/pytest tests/faults
+
+test-faults-long: bootstrap
+	.venv/bin/pytest -m "faults or faults_long" tests/faults
+
+N ?= 2000
+RATE ?= 4
+soak: bootstrap
+	$(PY) scripts/soak.py --runs $(N) --rate $(RATE)
+
+# Stop the fault profile's PostgreSQL and Kafka (the devstack CLI knows only dev and test).
+faults-down:
+	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('faults')"
