@@ -63,16 +63,14 @@ async def _connect(stack: FaultStack) -> asyncpg.Connection:
 
 
 async def _email_sends(conn: asyncpg.Connection) -> list[EmailSendRow]:
-    # The durable email job may add a status column: read it when it is there.
-    has_status = await conn.fetchval(
-        "SELECT count(*) FROM information_schema.columns"
-        " WHERE table_name = 'email_sends' AND column_name = 'status'"
+    # `email_sends` holds what the SMTP server accepted; a durable email job that failed for
+    # good (visible on the page, with an alert and a Resend) is in `email_jobs`.
+    sent = await conn.fetch("SELECT proposal_id, message_id FROM email_sends")
+    failed = await conn.fetch(
+        "SELECT proposal_id, message_id FROM email_jobs WHERE status = 'failed'"
     )
-    cols = "proposal_id, message_id" + (", status" if has_status else "")
-    rows = await conn.fetch(f"SELECT {cols} FROM email_sends")
-    return [
-        EmailSendRow(r["proposal_id"], r["message_id"] or "", r["status"] if has_status else None)
-        for r in rows
+    return [EmailSendRow(r["proposal_id"], r["message_id"] or "", "sent") for r in sent] + [
+        EmailSendRow(r["proposal_id"], r["message_id"] or "", "failed") for r in failed
     ]
 
 
@@ -208,6 +206,8 @@ async def _quiet(stack: FaultStack, load: LoadClient) -> bool:
             "SELECT count(*) FROM proposed_actions p WHERE p.status = 'approved'"
             " AND p.action_type = 'propose_email_to_customer'"
             " AND NOT EXISTS (SELECT 1 FROM email_sends s WHERE s.proposal_id = p.id)"
+            " AND NOT EXISTS (SELECT 1 FROM email_jobs j"
+            " WHERE j.proposal_id = p.id AND j.status = 'failed')"
         )
     finally:
         await conn.close()

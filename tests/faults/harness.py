@@ -151,6 +151,13 @@ class FaultStack:
                 "CASCADE_SMTP_PORT": str(self.sink.port),
                 "CASCADE_SMTP_FROM": "cascade@faults.example",
                 "CASCADE_SMTP_TIMEOUT_S": "5",
+                # Minutes become seconds: an SMTP outage of a scenario is ridden out in its
+                # drain, every attempt still a durable job row.
+                "CASCADE_EMAIL_MAX_ATTEMPTS": "30",
+                "CASCADE_EMAIL_BACKOFF_BASE_S": "0.5",
+                "CASCADE_EMAIL_BACKOFF_MAX_S": "4",
+                "CASCADE_EMAIL_POLL_MS": "100",
+                "CASCADE_EMAIL_LEASE_S": "15",
             },
             "ns_pusher": {
                 **netsuite,

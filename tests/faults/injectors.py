@@ -173,10 +173,15 @@ CRASH_POINTS = {
             for step in ("write_d1", "write_ns", "assign_programs", "welcome_email")
             for when in ("before", "after")
         ),
+        "runner_mid_fanout",
     ),
     "ns_pusher": ("ns_pusher_after_claim", "ns_pusher_after_netsuite", "relay_after_publish"),
     "verifier": ("verifier_after_claim", "verifier_after_check"),
-    "approvals": ("approvals_email_after_commit", "relay_after_publish"),
+    "approvals": (
+        "approvals_email_after_commit",
+        "email_after_smtp_accept",
+        "relay_after_publish",
+    ),
     "intake": ("relay_after_publish",),
 }
 

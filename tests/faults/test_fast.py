@@ -48,7 +48,6 @@ async def test_netsuite_500_burst_is_retried_to_one_record_per_run(
     assert report.counts["netsuite_records"] == 6
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 1 (poison pill jams a partition)")
 async def test_poison_records_are_dead_lettered_and_jam_nothing(fault_stack: FaultStack) -> None:
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack)
@@ -59,7 +58,6 @@ async def test_poison_records_are_dead_lettered_and_jam_nothing(fault_stack: Fau
     assert report.counts["runs_completed"] == 4
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 2 (a forged proposal.approved fails a run)")
 async def test_forged_events_change_nothing(fault_stack: FaultStack) -> None:
     async def forge(sc: Scenario) -> None:
         targets = sorted(sc.load.decoys) + new_run_ids(1)
@@ -72,7 +70,6 @@ async def test_forged_events_change_nothing(fault_stack: FaultStack) -> None:
     assert report.ok, failure_text(fault_stack, report)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 5 (approved emails lost on SMTP outage)")
 async def test_smtp_outage_sends_every_approved_email_once(fault_stack: FaultStack) -> None:
     async def outage(sc: Scenario) -> None:
         sc.stack.smtp_down()

@@ -73,6 +73,8 @@ CRASH_POINTS = [
     ("verifier", "verifier_after_claim"),
     ("verifier", "verifier_after_check"),
     ("approvals", "approvals_email_after_commit"),
+    ("approvals", "email_after_smtp_accept"),
+    ("runner", "runner_mid_fanout"),
 ]
 
 
@@ -122,25 +124,7 @@ async def test_second_instance_mid_load_rebalances(fault_stack: FaultStack, serv
     )
 
 
-JAMMED = (Topic.INTAKE_REQUESTED, Topic.WORKFLOW_REQUESTED, Topic.PROPOSAL_APPROVED)  # seen jammed
-
-
-@pytest.mark.parametrize(
-    "topic",
-    [
-        pytest.param(
-            str(t),
-            marks=[
-                pytest.mark.xfail(
-                    strict=True, reason="issue 10 defect 1 (poison pill jams a partition)"
-                )
-            ]
-            if t in JAMMED
-            else [],
-        )
-        for t in CONSUMED
-    ],
-)
+@pytest.mark.parametrize("topic", [str(t) for t in CONSUMED])
 async def test_poison_on_each_topic(fault_stack: FaultStack, topic: str) -> None:
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack, (Topic(topic),))

@@ -119,6 +119,7 @@ class FakeKind:
     jobs: list[int]
     lost: set[int] = field(default_factory=set)
     steps: list[str] = field(default_factory=list)
+    outage: int = 0
 
     async def claim(self) -> int | None:
         return self.jobs.pop(0) if self.jobs else None
@@ -129,6 +130,9 @@ class FakeKind:
 
     async def record(self, job: int, result: str) -> bool:
         self.steps.append(f"record {result}")
+        if self.outage:
+            self.outage -= 1
+            raise ConnectionRefusedError("the database is restarting")
         return job not in self.lost
 
     def describe(self, job: int) -> str:
@@ -149,3 +153,16 @@ async def test_the_worker_stops_when_told() -> None:
     stop.set()
     await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run(stop)
     assert kind.jobs == [1], "a stopped worker claims nothing"
+
+
+async def test_a_known_outcome_is_recorded_through_a_short_database_outage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    # The back-off between tries is the shared rule's; the test only counts the tries.
+    monkeypatch.setattr("cascade.shared.leased_jobs.worker.asyncio.sleep", no_wait)
+    kind = FakeKind([1], outage=2)
+    assert await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run_once() is True
+    assert kind.steps == ["attempt 1"] + ["record result 1"] * 3, "attempted once, never again"

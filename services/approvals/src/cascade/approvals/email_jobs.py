@@ -45,6 +45,7 @@ class ClaimedEmail:
     round: int
     lease_until: datetime
     exhausted: bool
+    retaken: bool = False
 
     def __str__(self) -> str:
         return f"email of proposal {self.proposal_id} ({self.message_id}, attempt {self.attempt})"
@@ -85,6 +86,7 @@ async def claim_email(
         round=round_no,
         lease_until=claim.lease_until,
         exhausted=claim.exhausted,
+        retaken=claim.retaken,
     )
 
 

@@ -27,6 +27,13 @@ LEASE_LOST_ERROR = (
     "email is unknown; a Resend carries the same Message-ID"
 )
 
+UNKNOWN_OUTCOME_ERROR = (
+    "the sender stopped during a send and nothing recorded the SMTP server's answer, so "
+    "whether the email went out is unknown; it is not sent again on its own (that could "
+    "send it twice): check the recipient's mailbox for its Message-ID and Resend if it did "
+    "not arrive"
+)
+
 
 def email_schedule(settings: Settings) -> RetrySchedule:
     """Attempts and back-off of approved emails (minutes by default)."""

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_email
 from cascade.approvals.email_outcomes import (
     LEASE_LOST_ERROR,
+    UNKNOWN_OUTCOME_ERROR,
     EmailAttempt,
     alert_envelope,
     email_schedule,
@@ -87,6 +88,10 @@ class EmailJobs:
         """One SMTP transaction; any failure becomes the schedule's next step."""
         if email.exhausted:
             return EmailAttempt(exhausted_step(email.attempt, LEASE_LOST_ERROR))
+        if email.retaken:
+            # SMTP has no idempotency key: after an unrecorded attempt, sending again could
+            # deliver twice. Failing visibly (alert, Resend on the page) hands it to Mike.
+            return EmailAttempt(JobStep("failed", UNKNOWN_OUTCOME_ERROR))
         mail = await self._outgoing(email)
         if mail is None:
             error = "the stored payload no longer matches the approved hash"

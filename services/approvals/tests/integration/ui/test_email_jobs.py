@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.devstack.service_process import free_port
 from cascade.devstack.waiting import eventually
 from cascade.devstack.wire import wait_topic_events
-from cascade.shared.db.models import DeadLetter, EmailSend
+from cascade.shared.db.models import DeadLetter, EmailJob, EmailSend
 from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.topics import Topic
 
@@ -215,7 +215,7 @@ async def test_two_senders_send_each_email_once(
     )
 
 
-async def test_a_crash_between_250_and_the_commit_sends_at_most_once_more(
+async def test_a_crash_between_250_and_the_commit_never_sends_twice_and_fails_visibly(
     harness: Callable[..., Any], smtp_port: int, make_inbox: Callable[[], Any]
 ) -> None:
     mailbox = make_inbox()
@@ -229,13 +229,23 @@ async def test_a_crash_between_250_and_the_commit_sends_at_most_once_more(
         assert await count(crashing.factory, EmailSend) == 0, "nothing recorded it"
         restarted = harness(mailbox)
 
-        async def recorded() -> bool:
-            return await count(restarted.factory, EmailSend) == 1
+        async def failed_visibly() -> bool:
+            async with restarted.factory() as session:
+                job = await session.scalar(
+                    select(EmailJob).where(EmailJob.proposal_id == seeded.proposal_id)
+                )
+            return job is not None and job.status == "failed"
 
-        await eventually(recorded, within=60)
+        await eventually(failed_visibly, within=60)
+        alerts = await wait_topic_events(restarted.settings, Topic.WORKFLOW_ALERT, 1)
     finally:
         server.stop()
+    async with restarted.factory() as session:
+        job = await session.scalar(
+            select(EmailJob).where(EmailJob.proposal_id == seeded.proposal_id)
+        )
+    assert job is not None
+    assert "unknown" in (job.last_error or "")
+    assert [WorkflowAlert.model_validate(a.data).reason for a in alerts] == ["email_send_failed"]
     expected = f"<cascade-proposal-{seeded.proposal_id}-v1@cascade.example>"
-    ids = message_ids(mailbox.messages)
-    assert 1 <= len(ids) <= 2, ids
-    assert set(ids) == {expected}
+    assert message_ids(mailbox.messages) == [expected], "sent once, never again on its own"

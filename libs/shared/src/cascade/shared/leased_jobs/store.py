@@ -52,13 +52,16 @@ class JobTable:
 @dataclass(frozen=True)
 class Claim:
     """A row this worker holds until `lease_until`; `attempts` already counts this attempt
-    unless `exhausted` (retaken after the round's last allowed attempt was cut off)."""
+    unless `exhausted` (retaken after the round's last allowed attempt was cut off);
+    `retaken` when the previous owner's lease ran out with nothing recorded, so the outcome
+    of its attempt is unknown."""
 
     job_id: int
     attempts: int
     lease_until: datetime
     exhausted: bool
     row: Mapping[str, Any]
+    retaken: bool = False
 
 
 def _quoted(words: tuple[str, ...]) -> str:
@@ -76,7 +79,8 @@ def claim_statement(table: JobTable) -> TextClause:
 WITH due AS (
     SELECT id,
            status = '{table.running}' AND :cap > 0
-               AND attempts % GREATEST(:cap, 1) = 0 AS exhausted
+               AND attempts % GREATEST(:cap, 1) = 0 AS exhausted,
+           status = '{table.running}' AS retaken
     FROM {table.name}
     WHERE (status IN ({_quoted(table.waiting)}) AND {due} <= now())
        OR (status = '{table.running}' AND {lease} <= now())
@@ -90,7 +94,7 @@ SET status = '{table.running}',
     {lease} = now() + make_interval(secs => :lease_s){touch}
 FROM due
 WHERE j.id = due.id
-RETURNING j.id, j.attempts, j.{lease} AS lease_until, due.exhausted{returned}
+RETURNING j.id, j.attempts, j.{lease} AS lease_until, due.exhausted, due.retaken{returned}
 """)
 
 
@@ -113,6 +117,7 @@ async def claim_due(
         lease_until=values["lease_until"],
         exhausted=values["exhausted"],
         row=dict(values),
+        retaken=values["retaken"],
     )
 
 

@@ -12,11 +12,15 @@ import logging
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
 from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
+
+RECORD_TRIES = 10
+"""Tries to write a known outcome: about 35 s of back-off, inside every kind's lease."""
 
 JobT = TypeVar("JobT")
 ResultT = TypeVar("ResultT")
@@ -90,10 +94,31 @@ class LeasedWorker(Generic[JobT, ResultT]):
         self._crash(self._pace.after_claim)
         result = await self._kind.attempt(job)
         self._crash(self._pace.after_attempt)
-        if not await self._kind.record(job, result):
+        if not await self._record(job, result):
             what = self._kind.describe(job)
             log.warning("%s: %s: lease lost, outcome left to its new owner", self._pace.name, what)
         return True
+
+    async def _record(self, job: JobT, result: ResultT) -> bool:
+        # The outcome is known here and lost with this frame: an outage of the database at
+        # this moment (a restart takes seconds) must not hand the job to a new owner that
+        # repeats the effect, so writing it is retried for a while. Past that, the lease runs
+        # out and the fence keeps a late write from landing on the new owner's claim.
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                return await self._kind.record(job, result)
+            except Exception:
+                if attempt == RECORD_TRIES:
+                    raise
+                log.warning(
+                    "%s: %s: recording the outcome failed (try %d), retrying",
+                    self._pace.name,
+                    self._kind.describe(job),
+                    attempt,
+                    exc_info=attempt == 1,
+                )
+                await asyncio.sleep(backoff_window_s(attempt, 0.5, 5.0))
+        return False  # unreachable: the last try returns or raises
 
     async def drain(self) -> int:
         """Work due jobs until none is left; how many were worked."""
