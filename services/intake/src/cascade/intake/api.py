@@ -6,12 +6,35 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from cascade.intake.handlers import IdempotencyConflict, accept_run
-from cascade.intake.validation import FieldError, InputValidator, parse_run_request
+from cascade.intake.validation import FieldError, InputValidator, RunRequest, parse_run_request
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
 from cascade.shared.runtime import ServiceRuntime
 
 MAX_IDEMPOTENCY_KEY = 200
+
+RUN_REQUEST_OPENAPI: dict[str, object] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": RunRequest.model_json_schema()}},
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+        }
+    ],
+    "responses": {
+        "200": {"description": "the same Idempotency-Key again: the run it started"},
+        "400": {"description": "a bad Idempotency-Key header"},
+        "408": {"description": "the body did not arrive in time"},
+        "413": {"description": "the body is too large"},
+        "422": {"description": "errors: [{field, message}]"},
+        "503": {"description": "the database is unreachable; see Retry-After"},
+    },
+}
 
 
 def errors_body(errors: list[FieldError]) -> dict[str, object]:
@@ -37,7 +60,9 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
     limit = runtime.settings.intake_max_body_bytes
     timeout_s = runtime.settings.http_body_timeout_s
 
-    @router.post("/v1/runs", status_code=202)
+    # The body is read raw (bounded size, depth and time) rather than bound by FastAPI, so
+    # the schema is stated here for the OpenAPI document: clients and fuzzers can reach it.
+    @router.post("/v1/runs", status_code=202, openapi_extra=RUN_REQUEST_OPENAPI)
     async def create_run(request: Request) -> JSONResponse:
         key = request.headers.get("idempotency-key")
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
