@@ -19,7 +19,7 @@ from cascade.shared.consumer import Handler
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.payloads import VerifyResultEvent
+from cascade.shared.payloads import VerifyResultEvent, WorkflowEnded
 from cascade.verifier.recording import stage_result
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handl
     """The handler of `workflow.completed` and `workflow.partial`."""
 
     async def on_run_ended(envelope: Envelope, uow: UnitOfWork) -> None:
+        # Only the run id is used, but a record whose data is not a run's end is not one:
+        # the ValidationError dead-letters it at once (the consumer's rule for schema errors).
+        WorkflowEnded.model_validate(envelope.data)
         rows = (
             await uow.session.scalars(
                 select(VerifyResult)
