@@ -21,6 +21,7 @@ from cascade.shared.leased_jobs import (
     round_and_attempt,
 )
 from cascade.shared.leased_jobs.store import claim_statement, requeue_statement
+from cascade.shared.leased_jobs.worker import RECORD_TRIES
 
 SCHEDULE = RetrySchedule(max_attempts=3, base_s=1.5, max_s=30.0)
 
@@ -166,3 +167,17 @@ async def test_a_known_outcome_is_recorded_through_a_short_database_outage(
     kind = FakeKind([1], outage=2)
     assert await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run_once() is True
     assert kind.steps == ["attempt 1"] + ["record result 1"] * 3, "attempted once, never again"
+
+
+async def test_a_longer_outage_gives_the_round_back_to_the_poll_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr("cascade.shared.leased_jobs.worker.asyncio.sleep", no_wait)
+    kind = FakeKind([1], outage=RECORD_TRIES)
+    with pytest.raises(ConnectionRefusedError, match="restarting"):
+        await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run_once()
+    assert kind.steps.count("record result 1") == RECORD_TRIES
+    assert kind.steps.count("attempt 1") == 1

@@ -104,12 +104,10 @@ class LeasedWorker(Generic[JobT, ResultT]):
         # this moment (a restart takes seconds) must not hand the job to a new owner that
         # repeats the effect, so writing it is retried for a while. Past that, the lease runs
         # out and the fence keeps a late write from landing on the new owner's claim.
-        for attempt in range(1, RECORD_TRIES + 1):
+        for attempt in range(1, RECORD_TRIES):
             try:
                 return await self._kind.record(job, result)
             except Exception:
-                if attempt == RECORD_TRIES:
-                    raise
                 log.warning(
                     "%s: %s: recording the outcome failed (try %d), retrying",
                     self._pace.name,
@@ -118,7 +116,8 @@ class LeasedWorker(Generic[JobT, ResultT]):
                     exc_info=attempt == 1,
                 )
                 await asyncio.sleep(backoff_window_s(attempt, 0.5, 5.0))
-        return False  # unreachable: the last try returns or raises
+        # The last try raises to the poll loop, which logs the round as failed.
+        return await self._kind.record(job, result)
 
     async def drain(self) -> int:
         """Work due jobs until none is left; how many were worked."""
