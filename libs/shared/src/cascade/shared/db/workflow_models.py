@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
@@ -30,6 +30,15 @@ class WorkflowRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
+    # The business subject, rendered by the runner from the contract's `presentation`:
+    # what lists show instead of a UUID, the keys that make two pending runs twins, and
+    # the lower-case text the search box matches.
+    title: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    twin_keys: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    search_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_workflow_runs_twin_keys", "twin_keys", postgresql_using="gin"),)
 
 
 class IntakeRequest(Base):
