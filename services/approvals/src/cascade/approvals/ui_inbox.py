@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from cascade.approvals import fmt
 from cascade.approvals.bodies import OneLine
+from cascade.approvals.proposal_view import queue_notice
 from cascade.approvals.queries import Page
 from cascade.approvals.ui_queries import (
     InboxFilter,
@@ -82,6 +83,7 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             workflow_type=workflow_type or "",
             order=order, offset=offset, page_size=PAGE_SIZE, latest=latest,
             live=status == "pending" and order == "newest" and offset == 0,
+            notice=queue_notice(request.query_params.get("done")),
         )  # fmt: skip
 
     @router.get("/audit")
