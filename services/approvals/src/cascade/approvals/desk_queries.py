@@ -11,11 +11,9 @@ from datetime import datetime
 from sqlalchemy import Text, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cascade.approvals.proposal_view import REMINDER_REASON
+from cascade.approvals.proposal_view import EXTERNAL_ID_PREFIX, REMINDER_REASON
 from cascade.shared.db.models import Customer, EventRecord, ProposedAction, WorkflowRun
 from cascade.shared.normalize import normalize_company_name, normalize_email
-
-EXTERNAL_ID_PREFIX = "cascade-customer-"
 
 
 @dataclass(frozen=True)
@@ -89,8 +87,10 @@ async def collisions(
         conditions.append(func.lower(Customer.email) == normalize_email(email))
     if not conditions:
         return []
+    company = WorkflowRun.inputs["company_name"].astext
     rows = await session.execute(
-        select(Customer, ProposedAction.id, WorkflowRun.title)
+        # Runs from before `title` existed are named by their company input.
+        select(Customer, ProposedAction.id, func.coalesce(WorkflowRun.title, company))
         .outerjoin(
             ProposedAction,
             (ProposedAction.action_type == action_type)

@@ -22,6 +22,7 @@ from cascade.approvals.proposal_view import (
     Presentation,
     Rule,
     blocked_at_approval,
+    creator_run,
     failed_rules,
     presentation,
     shown_rules,
@@ -108,6 +109,11 @@ class ProposalPage:
         """The preconditions table; passed rules show no failure text."""
         return shown_rules(self.proposal.payload.get("preconditions") or [])
 
+    @staticmethod
+    def creator(customer: Customer) -> str | None:
+        """The run that created an existing customer, for a link beside it."""
+        return creator_run(customer.created_by_run_id, customer.external_id)
+
     def compared(self) -> list[tuple[str, Any, list[Any]]]:
         """(label, the new value, each duplicate candidate's value) for the comparison."""
         return [
@@ -163,6 +169,9 @@ async def load_page(
     if ids:
         rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
         page.duplicates = list(rows.all())
+    if not page.duplicates:
+        # Blocked at approval: the customers it collided with are the duplicates to compare.
+        page.duplicates = [c.customer for c in page.collisions]
     page.reflexions = await prior_reflexions(session, proposal.run_id, *subject_of(inputs))
     page.email = await email_job(session, proposal_id)
     return page

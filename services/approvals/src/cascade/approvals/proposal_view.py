@@ -15,6 +15,9 @@ from cascade.shared.contract import Contract
 REMINDER_REASON = "approval_overdue"
 # What the runner writes into `workflow_runs.error` when its re-check at approval blocks.
 BLOCKED_AT_APPROVAL = "blocked at approval by precondition "
+# The external id contracts give the customers a run creates (new_customer.yaml), which
+# names the run: `cascade-customer-<run id>`.
+EXTERNAL_ID_PREFIX = "cascade-customer-"
 # `?done=` of the inbox after "Approve & next" / "Reject & next" decided the last one.
 QUEUE_EMPTY = "queue-empty"
 
@@ -195,7 +198,7 @@ def _fallback(payload: Mapping[str, Any], contract: Contract | None) -> Presenta
     return Presentation(
         title=_text(inputs.get("company_name")) or None,
         sentence=None,
-        summary=[(k, _text(v)) for k, v in sorted(inputs.items()) if v not in (None, "")],
+        summary=_input_pairs(inputs, contract),
         changes=[],
         plumbing=_records(payload.get("what_changes")),
         warnings=[
@@ -205,6 +208,17 @@ def _fallback(payload: Mapping[str, Any], contract: Contract | None) -> Presenta
         queries=[Query(name, sql.get(name), {}, rows) for name, rows in sorted(context.items())],
         from_runner=False,
     )
+
+
+def _input_pairs(inputs: Mapping[str, Any], contract: Contract | None) -> list[tuple[str, str]]:
+    """The submitted inputs as (label, value), in the contract's order, without the empty."""
+    order = [i.name for i in contract.inputs] if contract else []
+    names = [n for n in order if n in inputs] + sorted(n for n in inputs if n not in order)
+    return [
+        (n.replace("_", " ").capitalize(), _text(inputs[n]))
+        for n in names
+        if inputs[n] not in (None, "")
+    ]
 
 
 def _rule_message(name: Any, contract: Contract | None) -> str:
@@ -234,6 +248,15 @@ def blocked_at_approval(error: str | None, contract: Contract | None) -> list[Ru
         return None
     names = [n.strip() for n in error.removeprefix(BLOCKED_AT_APPROVAL).split(",") if n.strip()]
     return [Rule(n, _rule_message(n, contract)) for n in names]
+
+
+def creator_run(created_by_run_id: object, external_id: str | None) -> str | None:
+    """The run that created a customer, as a string for a link, when it is known."""
+    if created_by_run_id is not None:
+        return str(created_by_run_id)
+    if external_id and external_id.startswith(EXTERNAL_ID_PREFIX):
+        return external_id.removeprefix(EXTERNAL_ID_PREFIX) or None
+    return None
 
 
 def shown_rules(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, bool, str]]:
