@@ -324,3 +324,26 @@ async def test_overdue_against_the_approval_window_with_the_reminder(ui: Any) ->
     assert 'id="overdue"' not in in_time
     assert "Reminder sent" not in in_time
     assert "Time left: 59m" in in_time or "Time left: 1h 00m" in in_time
+
+
+async def test_rejected_and_expired_say_who_when_and_why(ui: Any) -> None:
+    rejected = await ui.seed(presented("Refused Ltd"))
+    expired = await ui.seed(presented("Slow Ltd"))
+    now = datetime.now(UTC)
+    await set_proposal(
+        ui, rejected.proposal_id, status="rejected", decided_by="mike", decided_at=now,
+        decision_reason="sales withdrew the request",
+    )  # fmt: skip
+    await set_proposal(ui, expired.proposal_id, status="expired", decided_at=now)
+    reason = f"proposal {expired.proposal_id} expired unapproved"
+    await set_run(ui, expired.run_id, status="expired", error=reason)
+    async with ui.client() as client:
+        await ui.login(client)
+        no = (await client.get(f"/proposals/{rejected.proposal_id}")).text
+        late = (await client.get(f"/proposals/{expired.proposal_id}")).text
+    assert "Rejected by mike" in no
+    assert "sales withdrew the request" in no
+    assert 'id="approve-form"' not in no
+    assert "Expired without a decision" in late
+    assert reason in late
+    assert 'id="approve-form"' not in late
