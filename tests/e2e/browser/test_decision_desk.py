@@ -98,6 +98,7 @@ async def test_mike_decides_from_the_top_block(
                 # j / k walk the pending queue without touching the mouse.
                 await page.keyboard.press("j")
                 await expect(page).to_have_url(f"{stack.ui}/proposals/{second}")
+                await page.wait_for_load_state("load")  # decide.js listens again
                 await page.keyboard.press("k")
                 await expect(page).to_have_url(f"{stack.ui}/proposals/{first}")
             else:
@@ -115,6 +116,7 @@ async def test_mike_decides_from_the_top_block(
             await expect(page.locator("#decision h1")).to_contain_text(second_name)
 
             if size == "desktop":
+                await page.wait_for_load_state("load")
                 await page.keyboard.press("a")  # the confirm dialog is accepted
             else:
                 await page.click("#approve")

@@ -59,6 +59,7 @@ async def test_mike_approves_rejects_and_sends_an_email(
     await page.screenshot(path=artifacts / "inbox.png", full_page=True)
 
     await row.locator("a").click()
+    await page.click("#payload-section summary")  # folded under the decision block
     await expect(page.locator("#payload-hash")).to_be_visible()
     await expect(page.locator("#inputs")).to_contain_text("Browser Approve Ltd")
     await page.screenshot(path=artifacts / "proposal.png", full_page=True)
