@@ -109,8 +109,12 @@ def test_preconditions(shown: dict[str, Any]) -> None:
     rules = by(shown["contract"]["preconditions"], "name")
     assert rules["no_duplicate"]["rule"] == "existing_by_name IS NULL AND existing_by_email IS NULL"
     assert rules["no_duplicate"]["severity"] == "block"
-    assert rules["valid_email"]["rule"] == "contact_email LIKE '%@%'"
+    # The same test as NetSuite's (tools/netsuite-sim validation.py), so the warning says
+    # what will happen downstream.
+    assert rules["valid_email"]["rule"] == "contact_email LIKE '%_@_%._%'"
     assert rules["valid_email"]["severity"] == "warn"
+    assert "400 INVALID_CONTENT" in rules["valid_email"]["downstream"]
+    assert rules["valid_email"]["message"]
 
 
 def test_hitl_gate(shown: dict[str, Any]) -> None:

@@ -38,7 +38,16 @@ class WorkflowRun(Base):
     twin_keys: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     search_text: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_workflow_runs_twin_keys", "twin_keys", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_workflow_runs_twin_keys", "twin_keys", postgresql_using="gin"),
+        # Trigram index (pg_trgm, migration 0007) for `search_text ILIKE '%...%'`.
+        Index(
+            "ix_workflow_runs_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
 
 
 class IntakeRequest(Base):

@@ -28,9 +28,22 @@ def upgrade() -> None:
     op.create_index(
         "ix_workflow_runs_twin_keys", "workflow_runs", ["twin_keys"], postgresql_using="gin"
     )
+    # The runs list searches `search_text ILIKE '%acme%'`; a trigram GIN index answers that
+    # without scanning every run (a leading wildcard defeats a b-tree). pg_trgm ships with
+    # PostgreSQL and is a trusted extension since 13: the database owner may create it.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        "ix_workflow_runs_search_text_trgm",
+        "workflow_runs",
+        ["search_text"],
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    )
 
 
 def downgrade() -> None:
+    # pg_trgm stays: other objects may use it, and it changes nothing by itself.
+    op.drop_index("ix_workflow_runs_search_text_trgm", table_name="workflow_runs")
     op.drop_index("ix_workflow_runs_twin_keys", table_name="workflow_runs")
     for column in ("search_text", "twin_keys", "summary", "title"):
         op.drop_column("workflow_runs", column)
