@@ -45,7 +45,11 @@ def compute_derived(derived: Sequence[Derived], values: Mapping[str, object]) ->
     result: dict[str, object] = {}
     for spec in derived:
         if spec.template is not None:
-            value: object = render_text(spec.template, scope)
+            try:
+                value: object = render_text(spec.template, scope)
+            except KeyError as exc:
+                # e.g. {{ run_id }} when the caller passed no runtime values
+                raise KeyError(f"derived value {spec.name!r}: {exc.args[0]}") from None
         else:
             assert spec.function is not None  # the model allows one or the other
             _, function = FUNCTIONS[spec.function]
