@@ -77,9 +77,9 @@ async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: R
     """After a step changed: release dependents, skip the unreachable, finish when all ended."""
     await uow.session.flush()
     rows = await step_rows(uow, run.run_id)
-    settled = settle({k: r.status for k, r in rows.items()}, needs_map(contract.fan_out))
-    now = deps.clock()
     needs = needs_map(contract.fan_out)
+    settled = settle({k: r.status for k, r in rows.items()}, needs)
+    now = deps.clock()
     for step_id, status in settled.items():
         row = rows[step_id]
         if row.status != status:
