@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import httpx
+from pydantic import SecretStr
+
 from cascade.approvals import fmt
+from cascade.approvals.app import create_app
+from cascade.approvals.headers import SECURITY_HEADERS
 from cascade.approvals.list_params import Pager, search_filters, search_of
 from cascade.approvals.ui_queries import like_pattern
 from cascade.approvals.warning_badges import WarningBadge, humanised, warning_badges
+from cascade.shared.settings import Settings
 
 
 def test_time_tag_is_utc_machine_readable_and_escaped() -> None:
@@ -61,3 +67,33 @@ def test_pager_keeps_the_filters() -> None:
     assert Pager(filters, 50, 3).previous == "?status=pending&q=acme&since=2026-01-02"
     assert Pager(filters, 50, 3).next is None
     assert search_of("   ", None, None).text is None
+
+
+async def test_a_browser_gets_a_500_page_without_details_and_with_headers() -> None:
+    app = create_app(Settings(admin_token=SecretStr("unit-admin-token")))
+
+    async def broken() -> None:
+        raise RuntimeError("a bug with a secret detail")
+
+    app.add_api_route("/broken", broken)
+    app.add_api_route("/v1/broken", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://approvals") as client:
+        page = await client.get("/broken", headers={"Accept": "text/html"})
+        api = await client.get("/v1/broken", headers={"Accept": "text/html"})
+        plain = await client.get("/broken")
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in page.text
+    assert "secret detail" not in page.text
+    assert "Traceback" not in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self';")
+    for name in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cache-Control"):
+        assert page.headers[name] == SECURITY_HEADERS[name]
+    for response in (api, plain):
+        assert response.status_code == 500
+        assert response.json()["error"] == "internal_error"
+        assert (
+            response.headers["content-security-policy"]
+            == "default-src 'none'; frame-ancestors 'none'"
+        )

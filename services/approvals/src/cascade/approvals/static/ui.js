@@ -82,6 +82,7 @@ function liveInbox(table) {
       const count = document.getElementById(id);
       if (count) count.textContent = String(Number(count.textContent) + 1);
     });
+    document.title = document.title.replace(/\((\d+)\)/, (_, n) => "(" + (Number(n) + 1) + ")");
     const empty = document.getElementById("empty");
     if (empty) empty.remove();
   });
