@@ -5,28 +5,50 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cascade.approvals import fmt
 from cascade.approvals.api_runs import RunStatus
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import contract_svg
+from cascade.approvals.list_params import (
+    PAGE_SIZE,
+    Day,
+    Offset,
+    Pager,
+    SearchText,
+    search_filters,
+    search_of,
+)
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
-from cascade.approvals.queries import Page, RunBundle, list_runs, run_bundle
+from cascade.approvals.queries import Page, RunBundle, run_bundle
 from cascade.approvals.ui_proposal import svg_response
+from cascade.approvals.ui_queries import RunFilter, nav_counts, run_list
 from cascade.approvals.web import Ui, current_user, form_of, render, see_other
 from cascade.shared.contract import Contract
+from cascade.shared.db.models import WorkflowRun
 
-PAGE_SIZE = 50
 TERMINAL = {"completed", "partial", "failed", "blocked", "rejected", "expired"}
 
 
 def step_statuses(bundle: RunBundle) -> dict[str, str]:
     """Each fan-out step's status, to colour its box in the graph."""
     return {s.step_id: s.status for s in bundle.steps}
+
+
+def run_row(run: WorkflowRun, contracts: Mapping[str, Contract]) -> dict[str, object]:
+    """One line of the run list: the business subject first, the run id beside it."""
+    contract = contracts.get(run.workflow_type)
+    workflow = contract.title if contract is not None else run.workflow_type
+    return {
+        "run": run,
+        "title": run.title or f"{workflow} · run {run.run_id}",
+        "workflow": workflow,
+        "summary": fmt.summary_pairs(run.summary),
+    }
 
 
 def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
@@ -37,14 +59,23 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     async def list_page(
         request: Request,
         status: RunStatus | Literal[""] = "",
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        q: SearchText = None,
+        since: Day = None,
+        until: Day = None,
+        offset: Offset = 0,
     ) -> Response:
         user = await current_user(ui, request)
+        search = search_of(q, since, until)
         async with ui.uow() as uow:
-            rows = await list_runs(uow.session, status or None, None, Page(PAGE_SIZE, offset))
+            rows = await run_list(
+                uow.session, RunFilter(status or None, search), Page(PAGE_SIZE, offset)
+            )
+            nav = await nav_counts(uow.session)
+            filters = {"status": status, **search_filters(search)}
             return render(
-                "runs.html", user=user, rows=rows, fmt=fmt, now=datetime.now(UTC),
-                status=status, offset=offset, page_size=PAGE_SIZE,
+                "runs.html", user=user, nav=nav, current="runs", fmt=fmt, now=datetime.now(UTC),
+                rows=[run_row(r, contracts) for r in rows], filters=filters,
+                narrowed=any(filters.values()), pager=Pager(filters, offset, len(rows)),
             )  # fmt: skip
 
     @router.get("/runs/{run_id}")
