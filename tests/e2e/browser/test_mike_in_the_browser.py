@@ -59,10 +59,11 @@ async def test_mike_approves_rejects_and_sends_an_email(
     await page.screenshot(path=artifacts / "inbox.png", full_page=True)
 
     await row.locator("a.subject").click()
+    await page.click("#payload-section summary")  # folded under the decision block
     await expect(page.locator("#payload-hash")).to_be_visible()
     await expect(page.locator("#inputs")).to_contain_text("Browser Approve Ltd")
     await page.screenshot(path=artifacts / "proposal.png", full_page=True)
-    await page.click("#approve-form button")
+    await page.click("#approve")
     await expect(page.locator("#status")).to_have_text("approved")
 
     await page.goto(f"{stack.ui}/runs/{run_id}")
@@ -77,7 +78,7 @@ async def test_mike_approves_rejects_and_sends_an_email(
     await expect(page.locator("[role=status]")).to_contain_text("edited")
     await expect(page.locator("#email-body")).to_contain_text("welcome aboard")
     await page.screenshot(path=artifacts / "email.png", full_page=True)
-    await page.click("#approve-form button")
+    await page.click("#approve")
     await expect(page.locator("#status")).to_have_text("approved")
     message = await _arrived(stack, "Welcome to Cascade, Browser Approve")
     assert "welcome aboard" in message.get_payload()
@@ -94,7 +95,7 @@ async def _reject_another(page: Page, stack: Any) -> None:
     await expect(row).to_be_visible(timeout=60_000)
     await row.locator("a.subject").click()
     await page.fill("#reason", "duplicate of an existing account")
-    await page.click("#reject-form button")
+    await page.click("#reject")
     await expect(page.locator("#status")).to_have_text("rejected")
     await page.goto(f"{stack.ui}/runs/{run_id}")
     await expect(page.locator("#run-status")).to_have_text("rejected", timeout=60_000)

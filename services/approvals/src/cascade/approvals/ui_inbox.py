@@ -24,6 +24,7 @@ from cascade.approvals.list_params import (
     search_filters,
     search_of,
 )
+from cascade.approvals.proposal_view import queue_notice
 from cascade.approvals.queries import Page
 from cascade.approvals.twins import Twin, twins_for
 from cascade.approvals.ui_queries import (
@@ -119,6 +120,7 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             types=sorted(contracts), filters=filters, narrowed=narrowed or status != "pending",
             pager=Pager(filters, offset, len(rows)), latest=latest,
             live=status == "pending" and order == "newest" and offset == 0 and not narrowed,
+            notice=queue_notice(request.query_params.get("done")),
         )  # fmt: skip
 
     @router.get("/audit")

@@ -13,12 +13,14 @@ from fastapi.responses import Response
 
 from cascade.approvals import fmt
 from cascade.approvals.decisions import (
+    Decided,
     Decision,
     DecisionConflict,
     DecisionRequest,
     ProposalNotFound,
     decide,
 )
+from cascade.approvals.desk_queries import oldest_pending
 from cascade.approvals.edits import (
     EditRequest,
     NotEditable,
@@ -29,6 +31,7 @@ from cascade.approvals.email_jobs import ResendRefused, ResendRequest, resend
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import SVG_CSP, contract_svg
 from cascade.approvals.proposal_page import load_page
+from cascade.approvals.proposal_view import QUEUE_EMPTY
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.web import Ui, current_user, form_of, render, see_other
 from cascade.shared.contract import Contract
@@ -39,6 +42,7 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 MAX_VERSION = 2**31 - 1
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_REASON = 2000
+NOTICES = ("approved", "rejected", "edited", "resent")
 
 
 def reviewed_version(form: dict[str, str]) -> tuple[int, str]:
@@ -59,6 +63,7 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         conflict: str | None = None, error: str | None = None,
     ) -> Response:  # fmt: skip
         notice = request.query_params.get("done")
+        decided = request.query_params.get("decided", "")
         # Rendered inside the unit of work: its rollback on exit expires the rows.
         async with ui.uow() as uow:
             data = await load_page(uow.session, proposal_id, contracts)
@@ -67,7 +72,8 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             return render(
                 "proposal.html", status, user=user, p=data.proposal, page=data, fmt=fmt,
                 now=datetime.now(UTC), conflict=conflict, error=error,
-                notice=notice if notice in ("approved", "rejected", "edited", "resent") else None,
+                notice=notice if notice in NOTICES else None,
+                decided=int(decided) if decided.isdigit() and len(decided) < 19 else None,
             )  # fmt: skip
 
     @router.get("/proposals/{proposal_id}")
@@ -76,11 +82,14 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
 
     async def decide_form(request: Request, proposal_id: int, decision: Decision) -> Response:
         user, form = await form_of(ui, request)
-        reason = form.get("reason", "").strip()
+        # Approve takes an optional comment, reject a required reason: both are the decision's
+        # reason, stored on the proposal and in its audit row.
+        said = "comment" if decision == "approved" else "reason"
+        reason = form.get(said, "").strip()
         if decision == "rejected" and not reason:
             return await page(request, user, proposal_id, 422, error="A reason is required.")
         if problem := control_character_problem(reason, multiline=True):
-            return await page(request, user, proposal_id, 422, error=f"The reason {problem}.")
+            return await page(request, user, proposal_id, 422, error=f"The {said} {problem}.")
         try:
             ask = DecisionRequest(
                 proposal_id, decision, *reviewed_version(form), user.actor, user.remote_addr,
@@ -90,7 +99,7 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             return await page(request, user, proposal_id, 422, error="The form was incomplete.")
         try:
             async with ui.uow() as uow:
-                await decide(uow, ask, ui.runtime.settings.topic_prefix)
+                done = await decide(uow, ask, ui.runtime.settings.topic_prefix)
         except ProposalNotFound:
             raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None
         except DecisionConflict as refused:
@@ -98,7 +107,18 @@ def proposal_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             return await page(request, user, proposal_id, 409, conflict=refused.message)
         log.info("ui %s of %d v%d by %s from %s", decision, proposal_id, ask.version,
                  user.actor, user.remote_addr)  # fmt: skip
+        if form.get("then") == "next":
+            return await next_in_queue(done)
         return see_other(f"/proposals/{proposal_id}?done={decision}")
+
+    async def next_in_queue(done: Decided) -> Response:
+        """ "& next": the proposal waiting longest, or the inbox once none is left."""
+        async with ui.uow() as uow:
+            following = await oldest_pending(uow.session, other_than=done.proposal_id)
+        query = f"done={done.status}&decided={done.proposal_id}"
+        if following is None:
+            return see_other(f"/?done={QUEUE_EMPTY}&decided={done.proposal_id}")
+        return see_other(f"/proposals/{following}?{query}")
 
     @router.post("/proposals/{proposal_id}/approve")
     async def approve(request: Request, proposal_id: ProposalId) -> Response:
