@@ -28,6 +28,7 @@ typecheck: bootstrap
 test: lint typecheck
 	@$(PY) -m cascade.devstack infra up --profile test
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-axe.sh
 	.venv/bin/pytest
 
 # Unit tests only: no broker, no database.
