@@ -1,5 +1,6 @@
-"""The accessibility checker itself fails on a page that is deliberately bad, and passes a
-good one; both are served with the pages' CSP, so injecting axe under that CSP is proven."""
+"""The checks themselves: the accessibility checker fails on a page that is deliberately bad
+and passes a good one (both served with the pages' CSP, so injecting axe under that CSP is
+proven), and the overflow measure sees a page wider than the phone."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.e2e.browser.axe import describe, rule_ids, serious_violations
+from tests.e2e.browser.sizes import overflow, sized
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,7 +23,15 @@ PAGES = {
 <h1>Bad page</h1><p class="faint">Hard to read</p><form><input id="x" type="text"></form>
 <img src="/pixel.png"></main></body></html>""",
     "/bad.css": ".faint { color: #cccccc; background: #ffffff; }",
-    "/good": """<!doctype html><html lang="en"><head><title>Good</title></head><body><main>
+    "/wide": """<!doctype html><html lang="en"><head><title>Wide</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/wide.css"></head><body><main><h1>Wide</h1>
+<p class="wide">a 700 px wide paragraph</p></main></body></html>""",
+    "/wide.css": "body { margin: 0; } .wide { width: 700px; }",
+    "/no-viewport-meta": """<!doctype html><html lang="en"><head><title>Old</title></head>
+<body><main><h1>Old</h1></main></body></html>""",
+    "/good": """<!doctype html><html lang="en"><head><title>Good</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
 <h1>Good page</h1><p>Easy to read</p>
 <form><label for="x">Company</label><input id="x" type="text"></form></main></body></html>""",
 }
@@ -84,3 +94,17 @@ async def test_a_good_page_has_no_serious_violation(browser: Browser, site: str)
     assert await serious_violations(page) == []
     await page.reload()  # axe is injected again on a new document
     assert describe(await serious_violations(page)) == "no serious or critical axe violation"
+
+
+async def test_overflow_sees_a_page_wider_than_the_phone(browser: Browser, site: str) -> None:
+    async with sized(browser, "phone") as page:
+        await page.goto(f"{site}/wide")
+        # The phone zooms out to show it all, so innerWidth grows with the page (the old
+        # `scrollWidth - innerWidth` said 0 here)...
+        assert await page.evaluate("() => window.innerWidth") == 700
+        # ...but the screen does not.
+        assert await overflow(page) == 700 - 390
+        await page.goto(f"{site}/no-viewport-meta")
+        assert await overflow(page) == 980 - 390  # laid out at a desktop width
+        await page.goto(f"{site}/good")
+        assert await overflow(page) == 0
