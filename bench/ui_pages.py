@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import secrets
 import statistics
@@ -317,7 +318,9 @@ async def load(url: str, rows: Rows) -> None:
 
 # The queries behind the lists (as ui_queries / queries build them) and the likely search.
 EXPLAIN = {
-    "inbox first page": """SELECT p.id FROM proposed_actions p JOIN workflow_runs r
+    "inbox first page": """SELECT p.id, r.workflow_type,
+        coalesce(jsonb_array_length(p.payload -> 'warnings'), 0)
+        FROM proposed_actions p JOIN workflow_runs r
         ON r.run_id = p.run_id WHERE p.status = 'pending'
         ORDER BY p.created_at DESC, p.id DESC LIMIT 50""",
     "runs first page": """SELECT run_id FROM workflow_runs
@@ -326,6 +329,17 @@ EXPLAIN = {
         ORDER BY requested_at DESC LIMIT 50""",
     "search runs": """SELECT run_id FROM workflow_runs WHERE search_text LIKE '%initech 42%'
         ORDER BY requested_at DESC LIMIT 50""",
+    # cascade.approvals.twins.twins_for, for the inbox's first page of pending proposals.
+    "twins of a page": """SELECT mine.id, other.id FROM proposed_actions mine
+        JOIN workflow_runs my_run ON my_run.run_id = mine.run_id
+        JOIN proposed_actions other ON other.status = 'pending'
+          AND other.action_type = mine.action_type AND other.run_id <> mine.run_id
+        JOIN workflow_runs other_run ON other_run.run_id = other.run_id
+        WHERE mine.id IN (SELECT id FROM proposed_actions WHERE status = 'pending'
+                          ORDER BY created_at DESC, id DESC LIMIT 50)
+          AND mine.status = 'pending' AND my_run.twin_keys IS NOT NULL
+          AND other_run.twin_keys && my_run.twin_keys
+        ORDER BY mine.id, other.id""",
 }
 
 
@@ -433,7 +447,8 @@ async def main(proposals: int, runs: int, repeat: int, show_plans: bool) -> None
     pending = sum(1 for p in rows.proposals if p[4] == "pending")
     print(f"\n{len(rows.runs)} runs, {len(rows.proposals)} proposals ({pending} pending), "
           f"{len(rows.steps)} steps; generated and loaded in {seeded_s:.0f} s; "
-          f"{repeat} requests per page after one warm-up; 404 = page not built yet\n")  # fmt: skip
+          f"{repeat} requests per page after one warm-up; 404 = page not built yet; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")  # fmt: skip
     print(table(results))
 
 
