@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from markupsafe import Markup
 
 
 def span(seconds: float) -> str:
@@ -47,3 +49,13 @@ def when(value: datetime | None) -> str:
 def pretty(value: Any) -> str:
     """JSON indented for a <pre>, keys sorted like the hashed form."""
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """`<time datetime="ISO-UTC" title="... UTC">`: UTC in the page, local time by ui.js."""
+    if value is None:
+        return Markup("—")
+    utc = value.astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+    iso = utc.isoformat().replace("+00:00", "Z")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, shown, shown)

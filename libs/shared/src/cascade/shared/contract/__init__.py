@@ -13,7 +13,7 @@ from .changes import Change, what_changes
 from .derive import compute_derived
 from .durations import Duration, format_duration, parse_duration
 from .errors import ContractError, Issue, RuleEvaluationError, RuleSyntaxError
-from .graph import render_svg
+from .graph import NodeState, render_svg
 from .inputs import request_model, validate_request
 from .loader import contract_path, load_contract, load_contracts, parse_contract
 from .models import RUNTIME_NAMES, AnyCheck, AnyPost, AnyStep, Contract
@@ -71,6 +71,7 @@ __all__ = [
     "Issue",
     "LogRunPost",
     "NetSuitePushStep",
+    "NodeState",
     "PostPlan",
     "Precondition",
     "PreconditionOutcome",
