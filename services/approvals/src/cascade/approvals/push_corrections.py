@@ -101,17 +101,19 @@ def corrected_body(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The push body with Mike's values, and each field that changed (pure);
     CorrectionInvalid when a value is not acceptable or nothing changed."""
-    allowed = {f.name for f in editable_fields(push)}
+    fields = editable_fields(push)
+    allowed = {f.name for f in fields}
+    values = {name: value.strip() for name, value in values.items()}
     errors = {n: p for n, v in values.items() if n in allowed and (p := value_problem(n, v))}
     if errors:
         raise CorrectionInvalid(errors)
     body, changes = dict(push.payload), []
     for name in sorted(allowed):
-        if name in values and values[name].strip() != str(body.get(name) or ""):
-            changes.append({"field": name, "before": body.get(name), "after": values[name].strip()})
-            body[name] = values[name].strip()
+        if name in values and values[name] != str(body.get(name) or ""):
+            changes.append({"field": name, "before": body.get(name), "after": values[name]})
+            body[name] = values[name]
     if not changes:
-        first = next(iter(sorted(allowed)), "value")
+        first = fields[0].name if fields else "value"
         raise CorrectionInvalid(
             {first: "Change at least one value; this is what NetSuite refused."}
         )
