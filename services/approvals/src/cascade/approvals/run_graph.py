@@ -56,10 +56,14 @@ def node_states(b: RunBundle, contract: Contract) -> dict[str, NodeState]:
             states[f"context:{q.name}"] = NodeState("pending")
     states.update(_rules(b, contract))
     states["hitl"] = _gate(b, contract)
+    applied = {str(n.id) for n in b.pushes if n.status == "applied"}
     for s in b.steps:
         error = f"; last error: {s.last_error}" if s.last_error else ""
         status = _STEP.get(s.status, "pending")
-        states[f"step:{s.step_id}"] = NodeState(status, f"{s.attempts} attempt(s){error}")
+        fixed = s.status == "failed" and str((s.output or {}).get("push_id")) in applied
+        # The run keeps its history (the step failed); the node also says it was put right.
+        note = "push corrected, now applied" if fixed else ""
+        states[f"step:{s.step_id}"] = NodeState(status, f"{s.attempts} attempt(s){error}", note)
     for step in contract.fan_out:
         states.setdefault(f"step:{step.id}", NodeState("pending"))
     ended = any(

@@ -69,7 +69,10 @@ def _run_facts(b: RunBundle) -> Iterator[Entry]:
     yield Entry(r.requested_at, "Submitted", f"from {r.source}" if r.source else "")
     if r.context is not None:
         names = ", ".join(sorted(r.context)) or "none"
-        yield Entry(r.started_at or r.requested_at, "Context loaded", f"queries: {names}", "ok")
+        # Loaded before the gate proposal is staged (the run's started_at is the fan-out's).
+        staged = [p.created_at for p in b.proposals if p.created_at is not None]
+        loaded = min(staged, default=r.started_at or r.requested_at)
+        yield Entry(loaded, "Context loaded", f"queries: {names}", "ok")
     if b.run_log is not None:
         tone: Tone = "ok" if b.run_log.status == "completed" else "fail"
         yield Entry(b.run_log.completed_at, f"Run ended {b.run_log.status}", r.error or "", tone)
@@ -106,11 +109,11 @@ def _audit_facts(
     for a in audit:
         title = _AUDIT_TITLES.get(a.decision, a.decision.replace("_", " ").capitalize())
         p = proposals.get(a.proposal_id)
-        what = f" {_proposal_kind(p).lower()} #{a.proposal_id}" if p is not None else ""
+        what = f"{_proposal_kind(p).lower() if p is not None else 'proposal'} #{a.proposal_id}"
         tones: dict[str, Tone] = {"approved": "ok", "rejected": "fail", APPLIED: "ok"}
         tone = tones.get(a.decision, "info")
         comment = f": “{a.reason}”" if a.reason else ""
-        detail = f"{title.split()[0].lower()}{what} by {a.actor}, version {a.version}{comment}"
+        detail = f"{what} by {a.actor}, version {a.version}{comment}"
         yield Entry(a.created_at, title, detail, tone, f"/proposals/{a.proposal_id}")
 
 
@@ -195,8 +198,8 @@ def _event_facts(b: RunBundle) -> Iterator[Entry]:
         if e.type.startswith(COMPLETION_PREFIX):
             status = str(data.get("status") or e.type.removeprefix(COMPLETION_PREFIX))
             tone: Tone = "ok" if status == "completed" else "fail"
-            reason = str(data.get("reason") or "")
-            yield Entry(e.created_at, f"Completion event: {status}", reason, tone)
+            # The reason is the run's error, told once by "Run ended".
+            yield Entry(e.created_at, f"Completion event: {status}", e.type, tone)
 
 
 def _dead_letter_facts(letters: Sequence[DeadLetter]) -> Iterator[Entry]:

@@ -25,7 +25,7 @@ STATES: dict[Status, tuple[str, str, str]] = {
     "failed": ("✗ failed", "#fed7d7", "#c53030"),
     "warned": ("! warned", "#fefcbf", "#b7791f"),
     "running": ("… running", "#feebc8", "#dd6b20"),
-    "waiting": ("⏸ waiting", "#e9d8fd", "#6b46c1"),
+    "waiting": ("◐ waiting", "#e9d8fd", "#6b46c1"),
     "pending": ("○ not yet", "#edf2f7", "#718096"),
     "skipped": ("– skipped", "#f7fafc", "#a0aec0"),
 }
