@@ -174,6 +174,10 @@ def test_a_corrected_and_applied_push_is_shown_as_fixed() -> None:
     [fixed] = run_problems(b)
     assert fixed.resolved
     assert "corrected (proposal #20) and applied" in fixed.sentence
+    contract = load_contracts(REPO / "contracts")["new_customer"]
+    write_ns = node_states(b, contract)["step:write_ns"]
+    assert write_ns.status == "failed", "the run keeps its history"
+    assert write_ns.note == "push corrected, now applied"
     titles = [e.title for e in run_timeline(b)]
     assert "Push correction staged" in titles
     assert "NetSuite confirmed push #7" in titles
