@@ -131,6 +131,8 @@ async def correct_and_re_push(page: Page, stack: Any, artifacts: Path, size: Siz
     await expect(page.locator("#run-problems")).to_contain_text("was corrected")
     await expect(page.locator("#timeline")).to_contain_text("Correction applied to the push")
     await expect(page.locator("#timeline")).to_contain_text("NetSuite confirmed push")
+    completion = page.locator("#timeline li", has_text="Completion event")
+    await expect(completion).to_have_count(1)  # the run keeps its one completion event
     await expect(page.locator("#graph-legend")).to_be_visible()
     await graph_loaded(page)
     if size == "phone":
