@@ -14,7 +14,7 @@ from .derive import compute_derived
 from .display import MISSING, display_value, display_values
 from .durations import Duration, format_duration, parse_duration
 from .errors import ContractError, Issue, RuleEvaluationError, RuleSyntaxError
-from .graph import render_svg
+from .graph import NodeState, render_svg
 from .inputs import request_model, validate_request
 from .loader import contract_path, load_contract, load_contracts, parse_contract
 from .models import RUNTIME_NAMES, AnyCheck, AnyPost, AnyStep, Contract
@@ -76,6 +76,7 @@ __all__ = [
     "Issue",
     "LogRunPost",
     "NetSuitePushStep",
+    "NodeState",
     "PostPlan",
     "Precondition",
     "PreconditionOutcome",
