@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down
+.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -28,6 +28,7 @@ typecheck: bootstrap
 test: lint typecheck
 	@$(PY) -m cascade.devstack infra up --profile test
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-axe.sh
 	.venv/bin/pytest
 
 # Unit tests only: no broker, no database.
@@ -46,6 +47,11 @@ N ?= 2000
 RATE ?= 4
 soak: bootstrap
 	$(PY) scripts/soak.py --runs $(N) --rate $(RATE)
+
+# Mike's pages over HTTP with 10,000 proposals and 100,000 runs (test profile's PostgreSQL and
+# Kafka, a database of its own): prints median and p95 per page, asserts nothing.
+bench: bootstrap
+	$(PY) bench/ui_pages.py
 
 # Stop the fault profile's PostgreSQL and Kafka (the devstack CLI knows only dev and test).
 faults-down:

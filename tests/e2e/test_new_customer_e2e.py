@@ -136,3 +136,60 @@ async def test_new_customer_from_intake_to_verified(
     assert len({e.idempotency_key for e in results}) == len(run["verify_results"])
     records = (await api(stack["sim"], "GET", "/_sim/records/customer")).json()
     assert len(records["items"]) == 1, "exactly one customer in NetSuite"
+
+
+async def test_an_address_netsuite_refuses_is_warned_and_no_welcome_email_is_drafted(
+    settings: Settings, session_factory: Factory, start_service: StartService, tmp_path: Path
+) -> None:
+    sim = start_simulator(start_service, tmp_path / "netsuite")
+    netsuite = client_env(sim)
+    intake = start_service("intake")
+    start_service("runner")
+    approvals = start_service("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN})
+    start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN})
+    inputs = {**INPUTS, "company_name": "Refused Ltd", "contact_email": "not-an-email"}
+    created = await api(
+        intake, "POST", "/v1/runs", json={"workflow_type": "new_customer", "inputs": inputs}
+    )
+    assert created.status_code == 202, created.text
+    run_id = created.json()["run_id"]
+
+    proposals: list[dict[str, Any]] = []
+
+    async def proposed() -> bool:
+        listed = await api(
+            approvals, "GET", "/v1/proposals", params={"run_id": run_id, "status": "pending"}
+        )
+        proposals[:] = listed.json()["items"] if listed.status_code == 200 else []
+        return len(proposals) == 1
+
+    await eventually(proposed, within=60)
+    detail = (await api(approvals, "GET", f"/v1/proposals/{proposals[0]['id']}")).json()
+    # Before approval, the warning says what NetSuite will do with the address.
+    [warning] = detail["payload"]["presentation"]["warnings"]
+    assert warning["name"] == "valid_email"
+    assert "400 INVALID_CONTENT" in warning["downstream"]
+    approved = await api(
+        approvals,
+        "POST",
+        f"/v1/proposals/{detail['id']}/approve",
+        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
+    )
+    assert approved.status_code == 200, approved.text
+
+    run: dict[str, Any] = {}
+
+    async def ended() -> bool:
+        run.update((await api(approvals, "GET", f"/v1/runs/{run_id}")).json())
+        return run.get("status") == "partial"
+
+    await eventually(ended, within=120)
+    assert run["error"].startswith("write_ns: NetSuite refused the customer: HTTP 400")
+    assert "INVALID_CONTENT" in run["error"]
+    assert "welcome_email: skipped because write_ns failed" in run["error"]
+    assert await count_rows(session_factory, Customer) == 1, "the mirror row stays"
+    async with session_factory() as session:
+        drafts = await session.scalars(
+            select(ProposedAction).where(ProposedAction.action_type == "propose_email_to_customer")
+        )
+        assert drafts.all() == [], "no welcome email to a customer NetSuite refused"

@@ -15,7 +15,12 @@ from tests.faults.harness import FaultStack
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the long scenarios unless the marker expression asks for them."""
+    """Keep the fault suite on one xdist worker (it kills and pauses its own servers, which
+    a second worker would be using); skip the long scenarios unless asked for."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("faults"))
     if "faults_long" in (config.getoption("markexpr", "") or ""):
         return
     skip = pytest.mark.skip(reason="long fault scenario: run with -m faults_long")

@@ -21,7 +21,7 @@ from cascade.approvals.ui_login import _set_cookie, safe_next
 from cascade.approvals.ui_settings import UiSettings
 from cascade.approvals.web import Ui
 from cascade.shared.canonical import sha256_of
-from cascade.shared.contract import load_contracts
+from cascade.shared.contract import NodeState, load_contracts
 from cascade.shared.db.models import ProposedAction
 from cascade.shared.payloads import ProposalDecision
 
@@ -62,12 +62,18 @@ def test_passwords_hash_and_verify_and_blank_means_closed() -> None:
     assert configured_hash(None) is None
 
 
-def test_graph_colours_steps_by_status_and_ignores_odd_ids() -> None:
+def test_graph_labels_nodes_by_state_and_escapes_details() -> None:
     contract = load_contracts(REPO / "contracts")["new_customer"]
-    svg = contract_svg(contract, {"write_d1": "done", "write_ns": "failed", "x</style>": "done"})
-    assert '[data-node="step:write_d1"] rect{fill:#c6f6d5' in svg
-    assert '[data-node="step:write_ns"] rect{fill:#fed7d7' in svg
-    assert "x</style>" not in svg
+    states = {
+        "step:write_d1": NodeState("done"),
+        "step:write_ns": NodeState("failed", "</title><script>x</script>"),
+    }
+    svg = contract_svg(contract, states)
+    assert 'class="node step st-failed"' in svg
+    assert "✗ failed" in svg
+    assert "✓ done" in svg
+    assert 'data-legend="run"' in svg
+    assert "<script>" not in svg
 
 
 def test_candidates_come_from_existing_queries_only() -> None:

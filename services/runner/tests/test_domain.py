@@ -35,13 +35,15 @@ def contract() -> Contract:
 
 
 def scope(contract: Contract, run_id: uuid.UUID, **context: object) -> dict[str, object]:
-    values = prepare_values(contract, INPUTS) | runtime_values(run_id, "new_customer", NOW)
+    values = prepare_values(contract, INPUTS, runtime_values(run_id, "new_customer", NOW))
     base = {
-        "existing_by_name": (),
-        "existing_by_email": (),
+        "existing_by_name": [],
+        "existing_by_email": [],
         "default_terms": 3,
         "requested_terms": None,
-        "default_programs": ({"id": 1, "name": "Welcome kit"},),
+        "terms_id": 3,
+        "terms_name": "Net 30",
+        "default_programs": [{"id": 1, "name": "Welcome kit"}],
     }
     return values | base | context
 

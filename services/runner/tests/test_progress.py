@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from cascade.runner.narrative import narrative, summary
-from cascade.runner.progress import run_outcome, settle
+from cascade.runner.progress import run_outcome, settle, skip_reason
+from cascade.runner.push_results import push_failure
 from cascade.runner.retry import is_permanent, next_attempt_at
 from cascade.shared.contract import RetryPolicy
 
@@ -81,3 +82,23 @@ def test_summary_and_narrative_tell_what_happened() -> None:
     text = narrative("new_customer", "Acme", "partial", steps, "write_ns: HTTP 500")
     assert "Run of new_customer for Acme ended partial." in text
     assert "write_ns: failed after 3 attempt(s); last error: HTTP 500" in text
+
+
+def test_a_skipped_step_says_which_need_failed() -> None:
+    statuses = {"write_d1": "done", "write_ns": "failed", "email": "skipped"}
+    assert skip_reason(statuses, ("write_d1", "write_ns")) == "skipped because write_ns failed"
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            "HTTP 400 Bad Request: INVALID_CONTENT: bad email (at email)",
+            "NetSuite refused the customer: HTTP 400 Bad Request: INVALID_CONTENT: bad email",
+        ),
+        ("HTTP 503: down", "NetSuite did not confirm the customer: HTTP 503: down"),
+        (None, "NetSuite did not confirm the customer: no error recorded"),
+    ],
+)
+def test_a_failed_push_in_plain_words(error: str | None, said: str) -> None:
+    assert push_failure("customer", error).startswith(said)

@@ -72,7 +72,19 @@ class Stack:
 
 
 @pytest.fixture
-def services(start_service: StartService, mailbox: tuple[Mailbox, int], tmp_path: Path) -> Stack:
+def approvals_env() -> dict[str, str]:
+    """More settings for the approvals process; a test module overrides this fixture (e.g. a
+    short email retry schedule for an SMTP outage)."""
+    return {}
+
+
+@pytest.fixture
+def services(
+    start_service: StartService,
+    mailbox: tuple[Mailbox, int],
+    approvals_env: dict[str, str],
+    tmp_path: Path,
+) -> Stack:
     """NetSuite simulator, intake, runner, ns-pusher and approvals with its UI."""
     sim = start_service(
         "netsuite_sim",
@@ -87,6 +99,7 @@ def services(start_service: StartService, mailbox: tuple[Mailbox, int], tmp_path
         "CASCADE_SMTP_HOST": "127.0.0.1",
         "CASCADE_SMTP_PORT": str(smtp_port),
         "CASCADE_SMTP_FROM": "mike@cascade.example",
+        **approvals_env,
     }
     start_service("runner")
     start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN})

@@ -37,12 +37,19 @@ async def sized(browser: Browser, size: Size) -> AsyncIterator[Page]:
 
 
 async def overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
+    """How many CSS pixels the page is wider than the screen it is judged at (0 when it fits).
+
+    Measured against the configured viewport, not `window.innerWidth`: a mobile browser zooms
+    out to fit content wider than the screen, and `innerWidth` then grows with the content
+    (a 706 px wide page on a 390 px phone reports innerWidth 706, overflow 0); without a
+    viewport meta the layout is 980 px wide. The screen does not grow.
+    """
+    screen = page.viewport_size
+    assert screen is not None, "sized() always sets a viewport"
     width = await page.evaluate(
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-        " - window.innerWidth"
     )
-    return max(0, int(width))
+    return max(0, int(width) - screen["width"])
 
 
 async def shoot(page: Page, artifacts: Path, name: str, size: Size) -> Path:

@@ -54,11 +54,11 @@ async def test_mike_approves_rejects_and_sends_an_email(
     assert (session["httpOnly"], session["secure"], session["sameSite"]) == (True, True, "Strict")
 
     run_id = await submit(stack, "Browser Approve Ltd")
-    row = page.locator("#inbox tbody tr", has_text=run_id)
+    row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
     await expect(row).to_be_visible(timeout=60_000)  # arrived by SSE, no reload
     await page.screenshot(path=artifacts / "inbox.png", full_page=True)
 
-    await row.locator("a").click()
+    await row.locator("a.subject").click()
     await page.click("#payload-section summary")  # folded under the decision block
     await expect(page.locator("#payload-hash")).to_be_visible()
     await expect(page.locator("#inputs")).to_contain_text("Browser Approve Ltd")
@@ -91,9 +91,9 @@ async def test_mike_approves_rejects_and_sends_an_email(
 async def _reject_another(page: Page, stack: Any) -> None:
     run_id = await submit(stack, "Browser Reject Ltd")
     await page.goto(f"{stack.ui}/")
-    row = page.locator("#inbox tbody tr", has_text=run_id)
+    row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
     await expect(row).to_be_visible(timeout=60_000)
-    await row.locator("a").click()
+    await row.locator("a.subject").click()
     await page.fill("#reason", "duplicate of an existing account")
     await page.click("#reject")
     await expect(page.locator("#status")).to_have_text("rejected")

@@ -114,7 +114,7 @@ CASES: list[tuple[str, Callable[[Doc], None], str]] = [
     (
         "extra field in a step",
         _put(("fan_out", 2, "cc"), "boss@example.com"),
-        "fan_out[2].cc: unexpected field 'cc'; expected only: id, needs, description, kind",
+        "fan_out[2].cc: unexpected field 'cc'; expected only: id, needs, description, says, kind",
     ),
     (
         "extra field at the top",

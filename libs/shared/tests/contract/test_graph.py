@@ -55,7 +55,7 @@ def test_every_element_is_a_node(new_customer: Contract) -> None:
 def test_needs_are_edges(new_customer: Contract) -> None:
     root = _parse(render_svg(new_customer))
     edges = {p.attrib["data-edge"] for p in root.iter(f"{SVG}path") if "data-edge" in p.attrib}
-    assert edges == {"write_d1->write_ns", "write_d1->assign_programs"}
+    assert edges == {"write_d1->write_ns", "write_d1->assign_programs", "write_ns->welcome_email"}
 
 
 def test_nodes_do_not_overlap(new_customer: Contract) -> None:
@@ -104,3 +104,32 @@ def test_write_new_customer_flow_artifact(new_customer: Contract) -> None:
              "--window-size=1300,1100", path.as_uri()],
             check=False, capture_output=True, timeout=60,
         )  # fmt: skip
+
+
+def test_run_states_label_every_node_with_a_legend(new_customer: Contract) -> None:
+    from cascade.shared.contract import NodeState
+
+    states = {"hitl": NodeState("done", "approved by mike", "approved by mike 09:02 UTC"),
+              "step:write_ns": NodeState("failed", 'NetSuite said <no> & "why"')}  # fmt: skip
+    svg = render_svg(new_customer, states)
+    root = _parse(svg)
+    nodes = _nodes(root)
+    assert "st-failed" in nodes["step:write_ns"].attrib["class"]
+    assert "✗ failed" in "".join(nodes["step:write_ns"].itertext())
+    assert "✓ done · approved by mike 09:02 UTC" in "".join(nodes["hitl"].itertext())
+    tooltip = nodes["step:write_ns"].find(f"{SVG}title")
+    assert tooltip is not None
+    assert 'NetSuite said <no> & "why"' in (tooltip.text or "")
+    legend = [g for g in root.iter(f"{SVG}g") if g.attrib.get("data-legend") == "run"]
+    assert legend
+    assert "○ not yet" in "".join(legend[0].itertext())
+    assert "{{" not in svg
+    assert "‹contact_email›" in svg
+
+
+def test_node_text_wraps_instead_of_being_cut(new_customer: Contract) -> None:
+    rule = _nodes(_parse(render_svg(new_customer)))["rule:no_duplicate"]
+    shown = " ".join(t.text or "" for t in rule.iter(f"{SVG}text"))
+    assert "existing_by_name IS NULL AND" in shown
+    assert "existing_by_email IS NULL" in shown
+    assert "…" not in shown

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from cascade.shared.contract import load_contract, load_contracts
+from cascade.shared.contract import NetSuitePushStep, load_contract, load_contracts
 from cascade.shared.contract.cli import main
+from cascade.shared.contract.scopes import Scopes
+from cascade.shared.contract.templates import tree_names
 
 SEED_INPUTS = [
     ("company_name", True),
@@ -109,8 +111,12 @@ def test_preconditions(shown: dict[str, Any]) -> None:
     rules = by(shown["contract"]["preconditions"], "name")
     assert rules["no_duplicate"]["rule"] == "existing_by_name IS NULL AND existing_by_email IS NULL"
     assert rules["no_duplicate"]["severity"] == "block"
-    assert rules["valid_email"]["rule"] == "contact_email LIKE '%@%'"
+    # The same test as NetSuite's (tools/netsuite-sim validation.py), so the warning says
+    # what will happen downstream.
+    assert rules["valid_email"]["rule"] == "contact_email LIKE '%_@_%._%'"
     assert rules["valid_email"]["severity"] == "warn"
+    assert "400 INVALID_CONTENT" in rules["valid_email"]["downstream"]
+    assert rules["valid_email"]["message"]
 
 
 def test_hitl_gate(shown: dict[str, Any]) -> None:
@@ -225,3 +231,31 @@ def test_price_changed_is_below_the_gate(contracts_dir: Path) -> None:
     assert not contract.requires_approval
     assert [step.kind for step in contract.fan_out] == ["db_write"]
     assert contract.post_plan().event.topics() == ["workflow.completed", "workflow.failed"]
+
+
+def test_presentation_and_business_rows(shown: dict[str, Any]) -> None:
+    presentation = shown["contract"]["presentation"]
+    assert presentation["title"] == "{{ company_name }}"
+    labels = [part["label"] for part in presentation["summary"]]
+    assert labels == ["Email", "Tier", "Credit limit", "Terms", "Sales rep"]
+    assert presentation["twin_keys"] == ["company_name_normalized", "contact_email_normalized"]
+    steps = by(shown["contract"]["fan_out"], "id")
+    assert all(step["says"] for step in steps.values())
+    # The welcome email waits for NetSuite to have the customer.
+    assert steps["welcome_email"]["needs"] == ["write_ns"]
+
+
+def test_the_netsuite_body_needs_nothing_written_first(contracts_dir: Path) -> None:
+    # The body Mike approves is exact: every name in it is known before approval.
+    contract = load_contract(contracts_dir / "new_customer.yaml")
+    step = contract.step("write_ns")
+    assert isinstance(step, NetSuitePushStep)
+    scopes = Scopes.of(contract)
+    known = scopes.before_context | scopes.scalars
+    assert tree_names(dict(step.fields)) | tree_names(step.external_id) <= known
+
+
+def test_price_changed_has_a_presentation(contracts_dir: Path) -> None:
+    contract = load_contract(contracts_dir / "price_changed.yaml")
+    assert contract.presentation is not None
+    assert "{{ item_id }}" in contract.presentation.title

@@ -29,6 +29,7 @@ from cascade.shared.contract import (
 )
 
 RUN_ID = "0b6f4c52-2f7e-4a55-9d0c-6f3a3d1c2b10"
+RUNTIME = runtime_values(RUN_ID, "new_customer", datetime(2025, 1, 2, tzinfo=UTC))
 REQUEST = {
     "company_name": "  Acme, Inc. ",
     "contact_email": "Jane@Acme.example",
@@ -44,7 +45,7 @@ def contract(contracts_dir: Path) -> Contract:
 @pytest.fixture
 def values(contract: Contract) -> dict[str, Any]:
     started = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-    return {**runtime_values(RUN_ID, "new_customer", started), **prepare_values(contract, REQUEST)}
+    return prepare_values(contract, REQUEST, runtime_values(RUN_ID, "new_customer", started))
 
 
 def _context(contract: Contract, rows: dict[str, list[dict[str, Any]]]) -> dict[str, object]:
@@ -58,6 +59,8 @@ def test_prepare_values_validates_and_derives(values: dict[str, Any]) -> None:
     assert values["shipping_address_effective"] == "1 Main St, Springfield"
     assert values["pricing_tier"] == "standard"
     assert values["credit_limit"] is None
+    # A template derived value is known before approval (the NetSuite body is exact).
+    assert values["customer_external_id"] == f"cascade-customer-{RUN_ID}"
 
 
 @pytest.mark.parametrize(
@@ -77,12 +80,12 @@ def test_requests_are_validated_against_the_inputs(
     contract: Contract, change: dict[str, object], field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        prepare_values(contract, {**REQUEST, **change})
+        prepare_values(contract, {**REQUEST, **change}, RUNTIME)
     assert [e["loc"][0] for e in caught.value.errors()] == [field]
 
 
 def test_credit_limit_is_an_exact_decimal(contract: Contract) -> None:
-    values = prepare_values(contract, {**REQUEST, "credit_limit": "2500.10"})
+    values = prepare_values(contract, {**REQUEST, "credit_limit": "2500.10"}, RUNTIME)
     assert values["credit_limit"] == Decimal("2500.10")
 
 
@@ -155,12 +158,7 @@ def test_bind_takes_exactly_the_statement_parameters(
 def test_render_netsuite_payload(contract: Contract, values: dict[str, Any]) -> None:
     step = contract.step("write_ns")
     assert isinstance(step, NetSuitePushStep)
-    outputs = {
-        "customer_id": 42,
-        "terms_id": 4,
-        "customer_external_id": f"cascade-customer-{RUN_ID}",
-    }
-    external_id, body = netsuite_payload(step, {**values, **outputs})
+    external_id, body = netsuite_payload(step, {**values, "customer_id": 42, "terms_id": 4})
     assert external_id == f"cascade-customer-{RUN_ID}"
     assert isinstance(body, dict)
     assert body["companyName"] == "Acme, Inc."
@@ -184,10 +182,12 @@ def test_render_email_and_references(contract: Contract, values: dict[str, Any])
 
 def test_ready_steps_follow_needs(contract: Contract) -> None:
     needs = needs_map(contract.fan_out)
-    assert ready_steps(needs, done=[]) == ["write_d1", "welcome_email"]
-    assert ready_steps(needs, done=["write_d1"], started=["welcome_email"]) == [
-        "write_ns",
-        "assign_programs",
+    assert ready_steps(needs, done=[]) == ["write_d1"]
+    assert ready_steps(needs, done=["write_d1"]) == ["write_ns", "assign_programs"]
+    # The welcome email waits for NetSuite to have the customer.
+    assert ready_steps(needs, done=["write_d1", "assign_programs"], started=["write_ns"]) == []
+    assert ready_steps(needs, done=["write_d1", "write_ns"], started=["assign_programs"]) == [
+        "welcome_email"
     ]
 
 

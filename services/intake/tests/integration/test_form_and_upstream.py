@@ -53,7 +53,7 @@ async def test_form_renders_validates_and_submits_once(
             "/", data={k: v for k, v in FORM.items() if k != "billing_address"}
         )
         assert missing.status_code == 422
-        assert "Field required" in missing.text
+        assert "Enter the billing address." in missing.text
         assert await outbox_count(session_factory) == 0
 
         hostile = {**FORM, "company_name": "<script>alert(1)</script>", "idempotency_key": key[1]}
@@ -114,3 +114,42 @@ async def test_upstream_topic_accepts_valid_and_dead_letters_invalid(
         letter = (await session.scalars(select(DeadLetter))).one()
     assert letter.attempts == 1
     assert "inputs.company_name" in letter.error
+
+
+async def test_form_errors_are_plain_linked_to_their_fields_and_amounts_take_commas(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    start_service: StartService,
+) -> None:
+    intake = start_service("intake")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake.port}") as client:
+        refused = await client.post(
+            "/", data={**FORM, "contact_phone": "12", "credit_limit": "12,00.50"}
+        )
+        script = await client.get("/static/form.js")
+        accepted = await client.post("/", data={**FORM, "credit_limit": "12,000.50"})
+    assert refused.status_code == 422
+    page = refused.text
+    assert "String should match pattern" not in page
+    assert 'id="error-summary"' in page
+    assert '<a href="#f-contact_phone">Contact phone: Enter a phone number of 5–32' in page
+    assert re.search(
+        r'<input id="f-contact_phone"[^>]* type="tel"[^>]* aria-describedby="e-contact_phone"'
+        r' aria-invalid="true">',
+        page,
+    ), page
+    assert '<p class="error" id="e-credit_limit">' in page
+    assert "commas only between groups of three digits" in page
+    assert 'value="12,00.50"' in page, "what was typed is kept"
+    assert 'inputmode="decimal"' in page
+    assert 'type="email"' in page
+    assert "<script>" not in page
+    assert "<style>" not in page
+    assert '<script src="/static/form.js" defer></script>' in page
+    assert refused.headers["content-security-policy"].startswith("default-src 'self';")
+    assert refused.headers["x-frame-options"] == "DENY"
+    assert "aria-invalid" in script.text
+    assert accepted.status_code == 202, accepted.text
+    async with session_factory() as session:
+        [row] = (await session.scalars(select(OutboxMessage))).all()
+    assert Envelope.from_bytes(row.payload).data["inputs"]["credit_limit"] == "12000.50"

@@ -52,8 +52,8 @@ async def duplicate_verdict(
             ),
             {"c": name, "n": normalize_company_name(name), "e": email},
         )
-    values = prepare_values(contract, new) | runtime_values(
-        uuid.uuid4(), "new_customer", datetime.now(UTC)
+    values = prepare_values(
+        contract, new, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
     context = await ContextReader(factory, 2000).load(contract, values)
     outcomes = {o.name: o for o in evaluate_preconditions(contract, values | context)}
@@ -106,8 +106,8 @@ async def test_a_slow_context_query_hits_the_statement_timeout(session_factory: 
         "WHERE name = 'Net 30'",
         "WHERE name = 'Net 30' AND pg_sleep(2) IS NOT NULL",
     )
-    values = prepare_values(slow, NEW) | runtime_values(
-        uuid.uuid4(), "new_customer", datetime.now(UTC)
+    values = prepare_values(
+        slow, NEW, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
     with pytest.raises(DBAPIError, match="statement timeout"):
         await ContextReader(session_factory, 200).load(slow, values)
@@ -122,8 +122,8 @@ async def test_a_context_query_with_a_side_effect_is_stopped(session_factory: Fa
         "      SELECT nextval('customers_id_seq') AS id\n      FROM payment_terms\n"
         "      WHERE name = 'Net 30'",
     )
-    values = prepare_values(writing, NEW) | runtime_values(
-        uuid.uuid4(), "new_customer", datetime.now(UTC)
+    values = prepare_values(
+        writing, NEW, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
     with pytest.raises(DBAPIError, match="read-only transaction"):
         await ContextReader(session_factory, 2000).load(writing, values)

@@ -149,6 +149,10 @@ async def test_runner_killed_mid_fanout_does_everything_once(
 
     await eventually(programs_assigned, within=60)
     assert await count_rows(session_factory, Customer) == 1
+    # The welcome email is drafted once NetSuite has the customer.
+    await answer_push(session_factory, settings, push, applied=True)
+    await wait_status(session_factory, run_id, "completed")
+    await one_terminal_event(settings, run_id, "workflow.completed")
     async with session_factory() as session:
         drafts = (
             await session.scalars(
@@ -158,9 +162,6 @@ async def test_runner_killed_mid_fanout_does_everything_once(
             )
         ).all()
     assert len(drafts) == 1
-    await answer_push(session_factory, settings, push, applied=True)
-    await wait_status(session_factory, run_id, "completed")
-    await one_terminal_event(settings, run_id, "workflow.completed")
 
 
 async def test_a_contract_below_the_gate_runs_straight_through(

@@ -13,8 +13,10 @@ from cascade.approvals.api_runs import runs_router
 from cascade.approvals.auth import admin_dependency
 from cascade.approvals.email_sending import email_enqueuer
 from cascade.approvals.email_worker import email_pollers
+from cascade.approvals.error_pages import error_page
 from cascade.approvals.errors import install_error_handlers
 from cascade.approvals.headers import SecurityHeaders
+from cascade.approvals.ui_blocked import blocked_router
 from cascade.approvals.ui_inbox import inbox_router
 from cascade.approvals.ui_login import login_router
 from cascade.approvals.ui_proposal import proposal_router
@@ -44,7 +46,7 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     runtime.add_background(email_pollers(runtime, ui.settings))
     app = create_service_app(runtime, "Cascade approvals")
     app.add_middleware(SecurityHeaders)
-    install_error_handlers(app, settings.http_retry_after_s)
+    install_error_handlers(app, settings.http_retry_after_s, error_page)
     app.add_exception_handler(LoginRequired, _login_required)
     require_admin = admin_dependency(settings.admin_token, settings.admin_name)
     app.include_router(proposals_router(runtime, require_admin))
@@ -52,6 +54,7 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     contracts = load_contracts(settings.contracts_dir)
     app.include_router(login_router(ui, settings.admin_name))
     app.include_router(inbox_router(ui, contracts))
+    app.include_router(blocked_router(ui, contracts))
     app.include_router(proposal_router(ui, contracts))
     app.include_router(run_pages_router(ui, contracts))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

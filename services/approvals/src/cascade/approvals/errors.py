@@ -1,14 +1,15 @@
-"""The one error shape of the approvals API: `{"error": code, "message": text, ...}`."""
+"""The one error shape of the approvals API: `{"error": code, "message": text, ...}`; browsers
+asking for a page get the same refusal as an HTML page instead (`error_pages`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from cascade.approvals.bodies import FieldError, field_errors
@@ -60,35 +61,66 @@ def outage_body(message: str) -> dict[str, object]:
     return {"error": "database_unavailable", "message": message}
 
 
-def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
-    """Answer every refusal, every database outage (503) and every bug in the API's shape."""
+ErrorPage = Callable[[Request, int, str], Response]
+"""An HTML page for a browser's failed request: (request, HTTP status, what went wrong)."""
+
+
+def wants_page(request: Request) -> bool:
+    """Whether a failed request came from a browser showing a page (it accepts HTML and is
+    not the JSON API, the event stream, an image or a static file): it gets an HTML error
+    page; everything else keeps the API's JSON error shape."""
+    path = request.url.path
+    machine = path.startswith(("/v1/", "/static/")) or path in ("/events", "/healthz")
+    if machine or path.endswith(".svg"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, retry_after_s: int, page: ErrorPage | None = None) -> None:
+    """Answer every refusal, every database outage (503) and every bug in the API's shape;
+    with `page`, a browser's page request gets an HTML page instead (`wants_page`)."""
     install_outage_handler(app, retry_after_s, outage_body)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    # Runs outside the middleware stack, so it adds the security headers itself.
-    app.add_exception_handler(Exception, _internal_error)
 
+    def html(request: Request, status: int, message: str) -> Response | None:
+        return page(request, status, message) if page is not None and wants_page(request) else None
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    body = {"error": exc.code, "message": exc.message, **exc.extra}
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        shown = html(request, exc.status, exc.message)
+        if shown is not None:
+            shown.headers.update(exc.headers)
+            return shown
+        body = {"error": exc.code, "message": exc.message, **exc.extra}
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(exc.errors())
+        shown = html(request, 422, "; ".join(f"{e.field}: {e.message}" for e in errors))
+        return shown or await api_error(request, invalid(errors))
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return await _api_error(request, invalid(field_errors(exc.errors())))
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Unknown paths and wrong methods, raised by the router before any route runs.
+        assert isinstance(exc, HTTPException)
+        shown = html(request, exc.status_code, str(exc.detail))
+        if shown is not None:
+            return shown
+        body = {"error": f"http_{exc.status_code}", "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # Runs outside the middleware stack, so it adds the security headers itself (a
+        # page keeps its own CSP, which lets it load the stylesheet).
+        shown = html(request, 500, "internal error")
+        if shown is not None:
+            for name, value in SECURITY_HEADERS.items():
+                shown.headers.setdefault(name, value)
+            return shown
+        body = {"error": "internal_error", "message": "internal error; see the service log"}
+        return JSONResponse(body, status_code=500, headers=SECURITY_HEADERS)
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Unknown paths and wrong methods, raised by the router before any route runs.
-    assert isinstance(exc, HTTPException)
-    body = {"error": f"http_{exc.status_code}", "message": str(exc.detail)}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-
-
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"error": "internal_error", "message": "internal error; see the service log"}
-    return JSONResponse(body, status_code=500, headers=SECURITY_HEADERS)
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, internal_error)

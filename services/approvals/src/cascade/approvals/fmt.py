@@ -1,10 +1,12 @@
-"""Pure formatting for the pages: ages, time left, durations, pretty JSON."""
+"""Pure formatting for the pages: ages, time left, durations, `<time>` tags, pretty JSON."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from markupsafe import Markup
 
 
 def span(seconds: float) -> str:
@@ -41,9 +43,34 @@ def duration(start: datetime | None, end: datetime | None, now: datetime) -> str
 
 def when(value: datetime | None) -> str:
     """A timestamp to the second, UTC."""
-    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "—" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def pretty(value: Any) -> str:
     """JSON indented for a <pre>, keys sorted like the hashed form."""
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A `<time>` element: the machine-readable UTC instant, UTC text that `ui.js` turns into
+    the viewer's local time, and the UTC text kept on hover."""
+    if value is None:
+        return Markup("—")
+    shown = when(value.astimezone(UTC))
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso_utc(value), shown, shown)
+
+
+def iso_utc(value: datetime) -> str:
+    """An instant as ISO 8601 in UTC to the second, `2026-12-01T13:31:34Z`."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def summary_pairs(summary: object) -> list[dict[str, str]]:
+    """A run's summary as {label, value} pairs (pure); odd entries and empty values are left
+    out, so a run written before summaries existed shows none."""
+    pairs = summary if isinstance(summary, list) else []
+    return [
+        {"label": str(p["label"]), "value": str(p["value"])}
+        for p in pairs
+        if isinstance(p, dict) and p.get("label") and p.get("value") not in (None, "")
+    ]

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import (
     ApprovalAudit,
+    DeadLetter,
     EmailJob,
+    EmailSend,
     EventRecord,
     NsPendingPush,
     ProposedAction,
@@ -56,6 +58,9 @@ class RunBundle:
     run_log: WorkflowRunLog | None
     reflexion: ReflexionEntry | None
     emails: Sequence[EmailJob] = ()
+    audit: Sequence[ApprovalAudit] = ()
+    dead_letters: Sequence[DeadLetter] = ()
+    sends: Sequence[EmailSend] = ()
 
 
 async def list_proposals(
@@ -142,6 +147,18 @@ async def run_bundle(session: AsyncSession, run_id: uuid.UUID) -> RunBundle | No
         ),
         emails=await _all(
             session, select(EmailJob).where(EmailJob.run_id == run_id).order_by(EmailJob.id)
+        ),
+        audit=await _all(
+            session,
+            select(ApprovalAudit).where(ApprovalAudit.run_id == run_id).order_by(ApprovalAudit.id),
+        ),
+        # Every message of a run is keyed by its run id (outbox.stage), so is its dead letter.
+        dead_letters=await _all(
+            session,
+            select(DeadLetter).where(DeadLetter.key == str(run_id)).order_by(DeadLetter.id),
+        ),
+        sends=await _all(
+            session, select(EmailSend).where(EmailSend.run_id == run_id).order_by(EmailSend.id)
         ),
     )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from cascade.approvals.queries import RunBundle
+from cascade.approvals.run_problems import run_problems
+from cascade.approvals.timeline import run_timeline
 from cascade.approvals.views import Json, iso, run_item, uid
 from cascade.shared.db.models import (
     EmailJob,
@@ -16,7 +18,8 @@ from cascade.shared.db.models import (
 
 
 def run_detail(b: RunBundle) -> Json:
-    """A run with its steps, proposals, events, NetSuite pushes, checks, log and narrative."""
+    """A run with its steps, proposals, events, NetSuite pushes, checks, log and narrative,
+    what failed and why, and its one history (the run page's `#run-problems`, `#timeline`)."""
     return {
         **run_item(b.run),
         "contract_version": b.run.contract_version,
@@ -35,6 +38,20 @@ def run_detail(b: RunBundle) -> Json:
         "emails": [email_row(e) for e in b.emails],
         "run_log": run_log_row(b.run_log),
         "reflexion": reflexion_row(b.reflexion),
+        "problems": [
+            {
+                "sentence": p.sentence,
+                "action": p.action,
+                "push_id": p.push_id,
+                "correctable": p.correctable,
+                "resolved": p.resolved,
+            }
+            for p in run_problems(b)
+        ],
+        "timeline": [
+            {"at": iso(e.at), "title": e.title, "detail": e.detail, "tone": e.tone}
+            for e in run_timeline(b)
+        ],
     }
 
 

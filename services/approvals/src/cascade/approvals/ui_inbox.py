@@ -5,54 +5,85 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.approvals import fmt
 from cascade.approvals.bodies import OneLine
+from cascade.approvals.list_params import (
+    PAGE_SIZE,
+    Day,
+    Offset,
+    Pager,
+    SearchText,
+    search_filters,
+    search_of,
+)
 from cascade.approvals.proposal_view import queue_notice
 from cascade.approvals.queries import Page
+from cascade.approvals.twins import Twin, twins_for
 from cascade.approvals.ui_queries import (
     InboxFilter,
     InboxRow,
     audit_page,
     inbox,
     max_proposal_id,
+    nav_counts,
     newer_pending,
-    pending_count,
 )
+from cascade.approvals.warning_badges import warning_badges
 from cascade.approvals.web import Ui, current_user, render
 from cascade.shared.contract import Contract
 
-PAGE_SIZE = 50
 # An SSE stream ends after this long; the browser reconnects (and the session is checked
 # again), so a logout or an expired session also ends the live feed.
 STREAM_LIFETIME_S = 60.0
 StatusFilter = Literal["pending", "approved", "rejected", "expired", "all"]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-def row_view(row: InboxRow, contracts: Mapping[str, Contract], now: datetime) -> dict[str, object]:
+def row_view(
+    row: InboxRow, contracts: Mapping[str, Contract], now: datetime, twins: Sequence[Twin] = ()
+) -> dict[str, object]:
     """One inbox line as the template and the SSE feed show it."""
     contract = contracts.get(row.workflow_type)
+    badges = warning_badges(row.warnings, row.preconditions, row.presented_warnings)
     return {
         "id": row.id,
         "url": f"/proposals/{row.id}",
+        "run_id": str(row.run_id),
+        "title": row.title or row.entity_ref,
+        "workflow": contract.title if contract is not None else row.workflow_type,
         "workflow_type": row.workflow_type,
         "action_type": row.action_type,
         "entity_ref": row.entity_ref,
+        "summary": fmt.summary_pairs(row.summary),
+        "warnings": [{"name": b.name, "message": b.message} for b in badges],
+        "twins": [
+            {"id": t.proposal_id, "label": t.label, "url": f"/proposals/{t.proposal_id}"}
+            for t in twins
+        ],
         "status": row.status,
         "version": row.version,
-        "warnings": row.warnings,
         "risk": contract.risk_level if contract is not None else "?",
+        "created_iso": fmt.iso_utc(row.created_at),
         "created": fmt.when(row.created_at),
         "age": fmt.age(row.created_at, now),
         "left": fmt.time_left(row.expires_at, now),
     }
+
+
+async def row_views(
+    session: AsyncSession, rows: Sequence[InboxRow], contracts: Mapping[str, Contract]
+) -> list[dict[str, object]]:
+    """A page of inbox lines, their twins found in one query."""
+    twins = await twins_for(session, [r.id for r in rows])
+    now = datetime.now(UTC)
+    return [row_view(r, contracts, now, twins.get(r.id, ())) for r in rows]
 
 
 def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
@@ -66,23 +97,29 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         status: StatusFilter = "pending",
         workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
         order: Literal["newest", "oldest"] = "newest",
+        q: SearchText = None,
+        since: Day = None,
+        until: Day = None,
         offset: Offset = 0,
     ) -> Response:
         user = await current_user(ui, request)
+        search = search_of(q, since, until)
         where = InboxFilter(
-            None if status == "all" else status, workflow_type or None, order == "oldest"
+            None if status == "all" else status, workflow_type or None, order == "oldest", search
         )
-        now = datetime.now(UTC)
         async with ui.uow() as uow:
             rows = await inbox(uow.session, where, Page(PAGE_SIZE, offset))
-            waiting = await pending_count(uow.session)
+            views = await row_views(uow.session, rows, contracts)
+            nav = await nav_counts(uow.session)
             latest = await max_proposal_id(uow.session)
+        filters = {"status": status, "workflow_type": workflow_type or "", "order": order,
+                   **search_filters(search)}  # fmt: skip
+        narrowed = bool(workflow_type) or any(search_filters(search).values())
         return render(
-            "inbox.html", user=user, rows=[row_view(r, contracts, now) for r in rows],
-            waiting=waiting, types=sorted(contracts), status=status,
-            workflow_type=workflow_type or "",
-            order=order, offset=offset, page_size=PAGE_SIZE, latest=latest,
-            live=status == "pending" and order == "newest" and offset == 0,
+            "inbox.html", user=user, nav=nav, current="inbox", rows=views,
+            types=sorted(contracts), filters=filters, narrowed=narrowed or status != "pending",
+            pager=Pager(filters, offset, len(rows)), latest=latest,
+            live=status == "pending" and order == "newest" and offset == 0 and not narrowed,
             notice=queue_notice(request.query_params.get("done")),
         )  # fmt: skip
 
@@ -90,10 +127,11 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     async def show_audit(request: Request, offset: Offset = 0) -> Response:
         user = await current_user(ui, request)
         async with ui.uow() as uow:
-            rows = list(await audit_page(uow.session, Page(PAGE_SIZE, offset)))
+            rows = await audit_page(uow.session, Page(PAGE_SIZE, offset))
+            nav = await nav_counts(uow.session)
             return render(
-                "audit.html", user=user, rows=rows, when=fmt.when, offset=offset,
-                page_size=PAGE_SIZE,
+                "audit.html", user=user, nav=nav, current="audit", rows=rows, fmt=fmt,
+                pager=Pager({}, offset, len(rows)),
             )  # fmt: skip
 
     @router.get("/events")
@@ -118,11 +156,10 @@ async def _feed(
     while time.monotonic() < ends and not await request.is_disconnected():
         async with ui.uow() as uow:
             rows = await newer_pending(uow.session, after)
-        now = datetime.now(UTC)
-        for row in rows:
-            after = row.id
-            data = json.dumps(row_view(row, contracts, now))
-            yield f"id: {row.id}\nevent: proposal\ndata: {data}\n\n"
-        if not rows:
+            views = await row_views(uow.session, rows, contracts)
+        for view in views:
+            after = int(str(view["id"]))
+            yield f"id: {after}\nevent: proposal\ndata: {json.dumps(view)}\n\n"
+        if not views:
             yield ": idle\n\n"
         await asyncio.sleep(ui.settings.ui_sse_poll_s)

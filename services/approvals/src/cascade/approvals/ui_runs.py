@@ -1,32 +1,67 @@
-"""`/runs` and `/runs/{run_id}`: what each run did, step by step, with the coloured graph."""
+"""`/runs` and `/runs/{run_id}`: what each run did (one history, what failed and why, the
+graph of all six lanes), the push Retry button and Correct and re-push."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cascade.approvals import fmt
 from cascade.approvals.api_runs import RunStatus
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import contract_svg
+from cascade.approvals.list_params import (
+    PAGE_SIZE,
+    Day,
+    Offset,
+    Pager,
+    SearchText,
+    search_filters,
+    search_of,
+)
+from cascade.approvals.push_corrections import (
+    CorrectionInvalid,
+    CorrectionRefused,
+    CorrectionRequest,
+    correctable_problem,
+    editable_fields,
+    pending_correction,
+    propose_correction,
+)
+from cascade.approvals.push_failures import explain
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
-from cascade.approvals.queries import Page, RunBundle, list_runs, run_bundle
+from cascade.approvals.queries import Page, run_bundle
+from cascade.approvals.run_graph import node_states
+from cascade.approvals.run_problems import corrections_of, run_problems
+from cascade.approvals.sessions import SessionUser
+from cascade.approvals.timeline import run_timeline
 from cascade.approvals.ui_proposal import svg_response
+from cascade.approvals.ui_queries import RunFilter, nav_counts, run_list
 from cascade.approvals.web import Ui, current_user, form_of, render, see_other
+from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract
+from cascade.shared.db.models import NsPendingPush, WorkflowRun
 
-PAGE_SIZE = 50
+log = logging.getLogger(__name__)
 TERMINAL = {"completed", "partial", "failed", "blocked", "rejected", "expired"}
 
 
-def step_statuses(bundle: RunBundle) -> dict[str, str]:
-    """Each fan-out step's status, to colour its box in the graph."""
-    return {s.step_id: s.status for s in bundle.steps}
+def run_row(run: WorkflowRun, contracts: Mapping[str, Contract]) -> dict[str, object]:
+    """One line of the run list: the business subject first, the run id beside it."""
+    contract = contracts.get(run.workflow_type)
+    workflow = contract.title if contract is not None else run.workflow_type
+    return {
+        "run": run,
+        "title": run.title or f"{workflow} · run {run.run_id}",
+        "workflow": workflow,
+        "summary": fmt.summary_pairs(run.summary),
+    }
 
 
 def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
@@ -37,14 +72,23 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     async def list_page(
         request: Request,
         status: RunStatus | Literal[""] = "",
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        q: SearchText = None,
+        since: Day = None,
+        until: Day = None,
+        offset: Offset = 0,
     ) -> Response:
         user = await current_user(ui, request)
+        search = search_of(q, since, until)
         async with ui.uow() as uow:
-            rows = await list_runs(uow.session, status or None, None, Page(PAGE_SIZE, offset))
+            rows = await run_list(
+                uow.session, RunFilter(status or None, search), Page(PAGE_SIZE, offset)
+            )
+            nav = await nav_counts(uow.session)
+            filters = {"status": status, **search_filters(search)}
             return render(
-                "runs.html", user=user, rows=rows, fmt=fmt, now=datetime.now(UTC),
-                status=status, offset=offset, page_size=PAGE_SIZE,
+                "runs.html", user=user, nav=nav, current="runs", fmt=fmt, now=datetime.now(UTC),
+                rows=[run_row(r, contracts) for r in rows], filters=filters,
+                narrowed=any(filters.values()), pager=Pager(filters, offset, len(rows)),
             )  # fmt: skip
 
     @router.get("/runs/{run_id}")
@@ -54,9 +98,13 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             bundle = await run_bundle(uow.session, run_id)
             if bundle is None:
                 raise ApiError(404, "not_found", f"no run {run_id}")
+            failures = {n.id: explain(n.record_type, n.last_error) for n in bundle.pushes}
+            corrections = {n.id: corrections_of(bundle, n.id) for n in bundle.pushes}
             return render(
                 "run.html", user=user, b=bundle, fmt=fmt, now=datetime.now(UTC),
                 live=bundle.run.status not in TERMINAL, notice=request.query_params.get("done"),
+                timeline=run_timeline(bundle), problems=run_problems(bundle),
+                failures=failures, corrections=corrections,
             )  # fmt: skip
 
     @router.get("/runs/{run_id}/graph.svg")
@@ -64,11 +112,11 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         await current_user(ui, request)
         async with ui.uow() as uow:
             bundle = await run_bundle(uow.session, run_id)
-            statuses = step_statuses(bundle) if bundle is not None else {}
             contract = contracts.get(bundle.run.workflow_type) if bundle is not None else None
-        if contract is None:
-            raise ApiError(404, "not_found", f"no graph for run {run_id}")
-        return svg_response(contract_svg(contract, statuses))
+            if bundle is None or contract is None:
+                raise ApiError(404, "not_found", f"no graph for run {run_id}")
+            states = node_states(bundle, contract)
+        return svg_response(contract_svg(contract, states))
 
     @router.post("/runs/{run_id}/pushes/{push_id}/retry")
     async def retry(request: Request, run_id: uuid.UUID, push_id: int) -> Response:
@@ -80,5 +128,49 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         except RetryRefused as refused:
             raise ApiError(409, "retry_refused", str(refused)) from None
         return see_other(f"/runs/{run_id}?done=retry")
+
+    async def correction_page(
+        request: Request, user: SessionUser, run_id: uuid.UUID, push_id: int,
+        values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:  # fmt: skip
+        async with ui.uow() as uow:
+            push = await uow.session.get(NsPendingPush, push_id)
+            problem = correctable_problem(push, run_id)
+            if problem is not None:
+                raise ApiError(409, "not_correctable", problem)
+            assert push is not None
+            waiting = await pending_correction(uow, push_id)
+            return render(
+                "push_correction.html", status, user=user, push=push, run_id=run_id, fmt=fmt,
+                failure=explain(push.record_type, push.last_error),
+                fields=editable_fields(push), base_sha256=sha256_of(push.payload),
+                values=values or {}, errors=errors or {}, waiting=waiting,
+            )  # fmt: skip
+
+    @router.get("/runs/{run_id}/pushes/{push_id}/correct")
+    async def correction_form(request: Request, run_id: uuid.UUID, push_id: int) -> Response:
+        user = await current_user(ui, request)
+        return await correction_page(request, user, run_id, push_id)
+
+    @router.post("/runs/{run_id}/pushes/{push_id}/correct")
+    async def correct(request: Request, run_id: uuid.UUID, push_id: int) -> Response:
+        """Mike's corrected values become a new pending proposal; nothing is pushed yet."""
+        user, form = await form_of(ui, request)
+        values = {k.removeprefix("field_"): v for k, v in form.items() if k.startswith("field_")}
+        ask = CorrectionRequest(
+            run_id, push_id, form.get("base_sha256", ""), values, user.actor, user.remote_addr
+        )
+        try:
+            async with ui.uow() as uow:
+                proposal_id = await propose_correction(uow, ask)
+        except CorrectionInvalid as invalid:
+            return await correction_page(
+                request, user, run_id, push_id, values, invalid.errors, status=422
+            )
+        except CorrectionRefused as refused:
+            raise ApiError(409, "not_correctable", str(refused)) from None
+        log.info("ui correction of push %d by %s: proposal %d", push_id, user.actor, proposal_id)
+        return see_other(f"/proposals/{proposal_id}")
 
     return router

@@ -88,6 +88,8 @@ async def current_user(ui: Ui, request: Request) -> SessionUser:
         await uow.commit()
     if user is None:
         raise LoginRequired
+    # The error pages show the signed-in shell (`error_pages`).
+    request.state.user = user
     return user
 
 

@@ -294,7 +294,7 @@ async def test_a_payload_without_presentation_still_renders(ui: Any) -> None:
     assert "<td>Kit</td>" in page
     # The failed warn rule is a named warning with a sentence, not a count.
     assert "valid email" in page
-    assert "does not hold" in page
+    assert "does not look like an address" in page  # the contract's message for the rule
     assert "already exists" not in without_payload(page)
 
 

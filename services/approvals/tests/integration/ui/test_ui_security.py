@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -127,7 +126,10 @@ async def test_idle_and_absolute_timeouts_end_the_session(ui: Any, expire: str) 
         assert (await client.get("/")).status_code == 303
 
 
-async def test_brute_force_is_throttled_but_never_locks_out(ui: Any) -> None:
+async def test_brute_force_is_throttled_but_never_locks_out(slow_throttle_ui: Any) -> None:
+    # The slow throttle's first wait (8 s) outlasts the burst however loaded the machine is,
+    # so the fifth try is blocked for certain; the default 1 s wait could pass mid-burst.
+    ui = slow_throttle_ui
     async with ui.client() as client:
         statuses = [(await ui.login(client, "wrong")).status_code for _ in range(4)]
         blocked = await ui.login(client, "wrong")
@@ -136,11 +138,13 @@ async def test_brute_force_is_throttled_but_never_locks_out(ui: Any) -> None:
         assert blocked.status_code == 429
         assert int(blocked.headers["retry-after"]) >= 1
         assert right_too_soon.status_code == 429
-        started = time.monotonic()
-        while (answer := await ui.login(client)).status_code == 429:
-            assert time.monotonic() - started < 10, "locked out"
-            await asyncio.sleep(0.5)
-    assert answer.status_code == 303
+        # Waiting as long as the server says is enough: the right password then gets in.
+        for _ in range(3):
+            answer = await ui.login(client)
+            if answer.status_code != 429:
+                break
+            await asyncio.sleep(float(answer.headers["retry-after"]))
+    assert answer.status_code == 303, "locked out although the stated wait was honoured"
 
 
 @pytest.mark.parametrize(

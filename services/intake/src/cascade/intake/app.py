@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from cascade.intake.api import intake_router, outage_body
 from cascade.intake.catalog import contract_input_validator
@@ -33,4 +36,5 @@ def create_app(settings: Settings) -> FastAPI:
     install_outage_handler(app, settings.http_retry_after_s, outage_body)
     app.include_router(intake_router(runtime, validate))
     app.include_router(form_router(runtime, contracts, validate))
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cascade.intake.messages import plain_message
 from cascade.intake.validation import FieldError, InputValidator
 from cascade.shared.contract import Contract, EmailDraftStep, validate_request
+from cascade.shared.contract.inputs import InputSpec
 from cascade.shared.contract.templates import template_names
 
 
@@ -28,6 +30,7 @@ def recipient_inputs(contract: Contract) -> frozenset[str]:
 def contract_input_validator(contracts: Mapping[str, Contract]) -> InputValidator:
     """A validator that checks requests against the given contracts' declared inputs."""
     recipients = {name: recipient_inputs(c) for name, c in contracts.items()}
+    specs = {name: {s.name: s for s in c.inputs} for name, c in contracts.items()}
 
     def validate(workflow_type: str, inputs: Mapping[str, Any]) -> list[FieldError]:
         contract = contracts.get(workflow_type)
@@ -37,12 +40,13 @@ def contract_input_validator(contracts: Mapping[str, Contract]) -> InputValidato
         try:
             validate_request(workflow_type, contract.inputs, inputs, recipients[workflow_type])
         except ValidationError as exc:
-            return [_input_error(e) for e in exc.errors()]
+            return [_input_error(specs[workflow_type], e) for e in exc.errors()]
         return []
 
     return validate
 
 
-def _input_error(error: Any) -> FieldError:
+def _input_error(specs: Mapping[str, InputSpec], error: Any) -> FieldError:
     path = ".".join(str(p) for p in ("inputs", *error["loc"]))
-    return FieldError(path, str(error["msg"]))
+    spec = specs.get(str(error["loc"][0])) if error["loc"] else None
+    return FieldError(path, plain_message(spec, error))

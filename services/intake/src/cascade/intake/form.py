@@ -1,7 +1,12 @@
-"""The sales form at `/`: one HTML form per manually triggered contract, same rules as the API."""
+"""The sales form at `/`: one HTML form per manually triggered contract, same rules as the API.
+
+People write amounts as "12,000.50"; the form takes well-formed grouping commas out before
+the shared check (`ungrouped`). The JSON API does not: a machine sends a number or a plain
+decimal string, and a comma there is ambiguous (12,000 is twelve in much of Europe)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,8 +17,18 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cascade.intake.handlers import IdempotencyConflict, accept_run
+from cascade.intake.messages import label
 from cascade.intake.validation import FieldError, InputValidator, check_request
 from cascade.shared.contract import Contract
+from cascade.shared.contract.inputs import (
+    DateInput,
+    DecimalInput,
+    EmailInput,
+    InputSpec,
+    IntegerInput,
+    PhoneInput,
+    StringInput,
+)
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
 from cascade.shared.runtime import ServiceRuntime
@@ -28,6 +43,68 @@ def form_fields(raw: bytes) -> dict[str, str]:
     """A urlencoded body as single values; blank fields are left out (they mean 'absent')."""
     parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=False, strict_parsing=False)
     return {k: v[0].strip() for k, v in parsed.items() if v and v[0].strip()}
+
+
+# Grouping commas are only taken out where they separate groups of three digits.
+GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+BAD_GROUPING = (
+    "Write the amount in digits, e.g. 12000.50 or 12,000.50 (commas only between groups of "
+    "three digits, a point before the cents)."
+)
+# The page loads only intake's own stylesheet and script; nothing may frame it.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def ungrouped(value: str) -> str | None:
+    """An amount without its grouping commas ("12,000.50" -> "12000.50"), the value itself
+    when it has none, or None when its commas are not grouping (pure)."""
+    if "," not in value:
+        return value
+    return value.replace(",", "") if GROUPED.fullmatch(value) else None
+
+
+def amounts_ungrouped(
+    contract: Contract, fields: dict[str, str]
+) -> tuple[dict[str, str], list[FieldError]]:
+    """The form's decimal fields without grouping commas, and a problem for each whose
+    commas are not grouping (those are left out of the inputs)."""
+    inputs, problems = dict(fields), []
+    for spec in contract.inputs:
+        if isinstance(spec, DecimalInput) and spec.name in inputs:
+            plain = ungrouped(inputs[spec.name])
+            if plain is None:
+                del inputs[spec.name]
+                problems.append(FieldError(f"inputs.{spec.name}", BAD_GROUPING))
+            else:
+                inputs[spec.name] = plain
+    return inputs, problems
+
+
+def input_attributes(spec: InputSpec) -> dict[str, str]:
+    """The HTML type and keyboard of an input: email, tel, decimal, ... (pure). A plain
+    string named like an email address gets the email keyboard too; the form is sent with
+    `novalidate`, so the server's messages, not the browser's, decide what is refused."""
+    if isinstance(spec, EmailInput) or (
+        isinstance(spec, StringInput) and spec.name.endswith("email")
+    ):
+        return {"type": "email", "autocomplete": "email", "spellcheck": "false"}
+    if isinstance(spec, PhoneInput):
+        return {"type": "tel", "autocomplete": "tel"}
+    if isinstance(spec, DecimalInput):
+        return {"type": "text", "inputmode": "decimal", "autocomplete": "off"}
+    if isinstance(spec, IntegerInput):
+        return {"type": "text", "inputmode": "numeric", "autocomplete": "off"}
+    if isinstance(spec, DateInput):
+        return {"type": "date"}
+    return {"type": "text"}
 
 
 def field_messages(errors: list[FieldError]) -> dict[str, str]:
@@ -49,14 +126,21 @@ def form_router(
     def page(
         name: str, values: dict[str, str], errors: dict[str, str], status: int
     ) -> HTMLResponse:
+        # The summary lists the errors in the order of the fields on the page.
+        order = ["", *(spec.name for spec in contracts[name].inputs)]
+        errors = dict(
+            sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else 0)
+        )
         html = TEMPLATES.get_template("form.html").render(
             contract=contracts[name],
             values=values,
             errors=errors,
             idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
             others=manual if len(manual) > 1 else [],
+            attributes=input_attributes,
+            label=label,
         )
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     @router.get("/", response_class=HTMLResponse)
     async def show(workflow: str | None = None) -> HTMLResponse:
@@ -78,12 +162,14 @@ def form_router(
         key = fields.pop("idempotency_key", None)
         if name not in manual:
             return HTMLResponse("Unknown workflow.", status_code=422)
+        inputs, bad_amounts = amounts_ungrouped(contracts[name], fields)
         run = check_request(
-            {"workflow_type": name, "inputs": dict(fields), "source": "sales_intake_form"},
-            validate,
+            {"workflow_type": name, "inputs": inputs, "source": "sales_intake_form"}, validate
         )
-        if isinstance(run, list):
-            return page(name, {**fields, "idempotency_key": key or ""}, field_messages(run), 422)
+        if bad_amounts or isinstance(run, list):
+            problems = bad_amounts + (run if isinstance(run, list) else [])
+            shown = {**fields, "idempotency_key": key or ""}
+            return page(name, shown, field_messages(problems), 422)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(
@@ -96,6 +182,7 @@ def form_router(
         html = TEMPLATES.get_template("accepted.html").render(
             run_id=accepted.run_id, replayed=accepted.replayed, workflow_type=name
         )
-        return HTMLResponse(html, status_code=200 if accepted.replayed else 202)
+        status = 200 if accepted.replayed else 202
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     return router

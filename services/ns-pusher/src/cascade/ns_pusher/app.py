@@ -9,6 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from cascade.ns_pusher.api import push_admin_router
+from cascade.ns_pusher.corrections import CONSUMER as CORRECTION_CONSUMER
+from cascade.ns_pusher.corrections import correction_approved
 from cascade.ns_pusher.domain import push_schedule
 from cascade.ns_pusher.handlers import mark_push_due
 from cascade.ns_pusher.recording import PushRecorder
@@ -75,6 +77,13 @@ def create_app(settings: Settings) -> FastAPI:
         runtime.consumer_policy(),
     )
     subscribe(runtime.broker, settings, Topic.NS_PUSH_RETRY, retries)
+    corrections = IdempotentConsumer(
+        CORRECTION_CONSUMER,
+        correction_approved(settings.ns_push_max_attempts, settings.topic_prefix),
+        runtime.session_factory,
+        runtime.consumer_policy(),
+    )
+    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections)
     runtime.add_background(pollers(runtime))
     app = create_service_app(runtime, "Cascade ns-pusher")
     admin = push_admin_router(

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from cascade.runner.presentation import proposal_presentation
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
 
@@ -54,7 +55,9 @@ def draft_proposal(
     outcomes: list[PreconditionOutcome],
     now: datetime,
 ) -> ProposalDraft:
-    """The proposal for a run that passed its blocking preconditions."""
+    """The proposal for a run that passed its blocking preconditions. ``values`` are the
+    run's values with its context as stored on the run (what the steps will bind);
+    ``payload["presentation"]`` is what Mike reads first (``proposal_presentation``)."""
     if contract.hitl is None:
         raise ValueError(f"{contract.workflow_type} has no hitl gate")
     payload = to_jsonable(
@@ -67,6 +70,7 @@ def draft_proposal(
             "preconditions": outcome_rows(outcomes),
             "warnings": [o.name for o in outcomes if not o.passed and o.severity == "warn"],
             "what_changes": [vars(c) for c in what_changes(contract)],
+            "presentation": proposal_presentation(contract, values, outcomes),
         }
     )
     return ProposalDraft(

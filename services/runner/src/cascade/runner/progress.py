@@ -51,6 +51,12 @@ def settle(statuses: Mapping[str, str], needs: Mapping[str, Collection[str]]) ->
         current |= changes
 
 
+def skip_reason(statuses: Mapping[str, str], needs: Collection[str]) -> str:
+    """Why a skipped step never ran: the steps it needs that failed or were skipped."""
+    missing = [n for n in sorted(needs) if statuses.get(n) in (FAILED, SKIPPED)]
+    return "skipped because " + " and ".join(f"{n} {statuses[n]}" for n in missing)
+
+
 def run_outcome(statuses: Mapping[str, str]) -> str | None:
     """`completed`, `partial` or `failed` once every step is terminal; None before."""
     if not all(s in TERMINAL for s in statuses.values()):

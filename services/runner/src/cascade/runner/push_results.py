@@ -63,6 +63,15 @@ async def on_push_result(
             await uow.session.execute(text(sql), bind(sql, scope))
         row.status, row.output = DONE, output
     else:
-        row.status, row.last_error = FAILED, push.last_error or "NetSuite push failed"
+        row.status, row.last_error = FAILED, push_failure(push.record_type, push.last_error)
     await advance(uow, run, contract, deps)
     return None
+
+
+def push_failure(record_type: str, error: str | None) -> str:
+    """A failed push in plain words: NetSuite *refused* the record (a 4xx answer, which
+    another attempt will not change), or did not take it (no answer, 5xx, retries spent)."""
+    detail = error or "no error recorded"
+    refused = detail.startswith("HTTP 4") or "rejected the credentials" in detail
+    verb = "refused" if refused else "did not confirm"
+    return f"NetSuite {verb} the {record_type}: {detail}"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cascade.runner.context_reader import ContextReader
 from cascade.runner.finish import Ending, FinishContext, finish_run
-from cascade.runner.progress import initial_status, run_outcome, settle
+from cascade.runner.progress import SKIPPED, initial_status, run_outcome, settle, skip_reason
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
@@ -43,9 +43,8 @@ async def lock_run(uow: UnitOfWork, run_id: uuid.UUID) -> WorkflowRun | None:
 
 def run_values(contract: Contract, run: WorkflowRun) -> dict[str, object]:
     """The names a run binds: validated inputs, derived values, runtime values, context."""
-    values = prepare_values(contract, run.inputs)
-    values |= runtime_values(run.run_id, run.workflow_type, run.requested_at)
-    return values | dict(run.context or {})
+    runtime = runtime_values(run.run_id, run.workflow_type, run.requested_at)
+    return prepare_values(contract, run.inputs, runtime) | dict(run.context or {})
 
 
 async def begin_fanout(
@@ -78,11 +77,15 @@ async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: R
     """After a step changed: release dependents, skip the unreachable, finish when all ended."""
     await uow.session.flush()
     rows = await step_rows(uow, run.run_id)
-    settled = settle({k: r.status for k, r in rows.items()}, needs_map(contract.fan_out))
+    needs = needs_map(contract.fan_out)
+    settled = settle({k: r.status for k, r in rows.items()}, needs)
     now = deps.clock()
     for step_id, status in settled.items():
-        if rows[step_id].status != status:
-            rows[step_id].status, rows[step_id].next_attempt_at = status, now
+        row = rows[step_id]
+        if row.status != status:
+            row.status, row.next_attempt_at = status, now
+            if status == SKIPPED:
+                row.last_error, row.finished_at = skip_reason(settled, needs[step_id]), now
     outcome = run_outcome(settled)
     if outcome is not None and run.status == "running":
         await uow.session.flush()
@@ -93,8 +96,10 @@ async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: R
 
 
 def _failure_reason(rows: Mapping[str, WorkflowRunStep]) -> str | None:
-    failed = [f"{k}: {r.last_error}" for k, r in rows.items() if r.status == "failed"]
-    return "; ".join(failed) or None
+    # Which effect failed and why, then what was not done because of it.
+    ended = [(k, r) for k, r in rows.items() if r.status in ("failed", SKIPPED)]
+    ended.sort(key=lambda item: item[1].status != "failed")
+    return "; ".join(f"{k}: {r.last_error}" for k, r in ended) or None
 
 
 def done_outputs(rows: Iterable[WorkflowRunStep]) -> dict[str, object]:

@@ -18,6 +18,7 @@ from cascade.runner.domain import (
 )
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.runner.subjects import subject_for, write_subject
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions, runtime_values
 from cascade.shared.db.models import ProposedAction, WorkflowRun
@@ -45,6 +46,7 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
     assert run is not None
     if contract is None:
         # Intake checks the type; this is a contract removed while the request was queued.
+        write_subject(run, subject_for(None, request.workflow_type, {}))
         reason = f"unknown workflow type {request.workflow_type!r}"
         finish_unknown_workflow(uow, run, reason, deps.finish_context())
         return None
@@ -56,6 +58,8 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
     else:
         errors = refused
     if errors:
+        # Named by what it was sent with, as far as that goes.
+        write_subject(run, subject_for(contract, run.workflow_type, dict(run.inputs)))
         await _fail_inputs(deps, uow, run, contract, errors)
         return None
     await _decide(deps, uow, run, contract, values)
@@ -111,6 +115,9 @@ async def _decide(
     context = await deps.context.load(contract, values)
     run.context = to_jsonable(context)
     scope = {**values, **context}
+    # What the steps will bind: the context as stored on the run (JSON), not as fetched.
+    stored = {**values, **run.context}
+    write_subject(run, subject_for(contract, run.workflow_type, stored))
     outcomes = evaluate_preconditions(contract, scope)
     blocked = blocking_rules(outcomes)
     now = deps.clock()
@@ -122,7 +129,7 @@ async def _decide(
         prior = await deps.context.prior_reflexions(*subject_of(scope))
         shown_context = {**run.context, "prior_reflexions": prior}
         draft = draft_proposal(
-            contract, run.run_id, run.inputs, scope, shown_context, outcomes, now
+            contract, run.run_id, run.inputs, stored, shown_context, outcomes, now
         )
         uow.session.add(
             ProposedAction(

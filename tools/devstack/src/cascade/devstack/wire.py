@@ -183,16 +183,18 @@ async def answer_push(
     push: NsPendingPush,
     applied: bool,
     netsuite_id: str = "4242",
+    error: str = "HTTP 500 on every attempt",
 ) -> None:
     """Do what ns-pusher does when a push ends: record the outcome on the push row, then
-    publish `ns.push.result` (applied, or failed after the policy) under ns-pusher's key."""
+    publish `ns.push.result` (applied, or failed with `error` after the policy) under
+    ns-pusher's key."""
     status = "applied" if applied else "failed"
-    error = None if applied else "HTTP 500 on every attempt"
+    error_text = None if applied else error
     attempts = 1 if applied else 3
     async with factory() as session, session.begin():
         row = await session.get(NsPendingPush, push.id)
         assert row is not None
-        row.status, row.attempts, row.last_error = status, attempts, error
+        row.status, row.attempts, row.last_error = status, attempts, error_text
         row.netsuite_id = netsuite_id if applied else None
     result = NsPushResult(
         push_id=push.id,
@@ -201,7 +203,7 @@ async def answer_push(
         status=status,
         netsuite_id=netsuite_id if applied else None,
         attempts=attempts,
-        error=error,
+        error=error_text,
     )
     await publish(
         settings,

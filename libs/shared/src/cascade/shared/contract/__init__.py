@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from .changes import Change, what_changes
 from .derive import compute_derived
+from .display import MISSING, display_value, display_values
 from .durations import Duration, format_duration, parse_duration
 from .errors import ContractError, Issue, RuleEvaluationError, RuleSyntaxError
-from .graph import render_svg
+from .graph import NodeState, render_svg
 from .inputs import request_model, validate_request
 from .loader import contract_path, load_contract, load_contracts, parse_contract
 from .models import RUNTIME_NAMES, AnyCheck, AnyPost, AnyStep, Contract
 from .plan import ancestors, find_cycle, levels, needs_map, ready_steps
 from .post import EventPost, LogRunPost, PostPlan, ReflexionPost
+from .presentation import Presentation, SummaryField
+from .preview import business_changes, pending_outputs, rendered_plumbing
 from .rules import Rule, compile_rule, evaluate_rule
 from .runtime import (
     ContextResultError,
@@ -46,12 +49,14 @@ from .sections import (
     Trigger,
 )
 from .show import contract_document, contract_text
-from .sqlinfo import sql_params
+from .sqlinfo import select_names, sql_params
 from .steps import KIND_ALIASES, DbWriteStep, EmailDraftStep, NetSuitePushStep, SqlStatement
+from .subject import Subject, fallback_subject, render_display, run_subject, twin_keys
 
 __all__ = [
     "HITL_RISK_GATE",
     "KIND_ALIASES",
+    "MISSING",
     "RUNTIME_NAMES",
     "AnyCheck",
     "AnyPost",
@@ -71,9 +76,11 @@ __all__ = [
     "Issue",
     "LogRunPost",
     "NetSuitePushStep",
+    "NodeState",
     "PostPlan",
     "Precondition",
     "PreconditionOutcome",
+    "Presentation",
     "ReflexionPost",
     "RetryPolicy",
     "Rule",
@@ -81,20 +88,26 @@ __all__ = [
     "RuleSyntaxError",
     "SqlCheck",
     "SqlStatement",
+    "Subject",
+    "SummaryField",
     "Trigger",
     "ancestors",
     "bind",
+    "business_changes",
     "compile_rule",
     "compute_derived",
     "contract_document",
     "contract_json_schema",
     "contract_path",
     "contract_text",
+    "display_value",
+    "display_values",
     "email_draft",
     "entity_ref",
     "evaluate_preconditions",
     "evaluate_rule",
     "event_key",
+    "fallback_subject",
     "find_cycle",
     "format_duration",
     "levels",
@@ -104,13 +117,19 @@ __all__ = [
     "netsuite_payload",
     "parse_contract",
     "parse_duration",
+    "pending_outputs",
     "prepare_values",
     "ready_steps",
+    "render_display",
     "render_svg",
+    "rendered_plumbing",
     "request_model",
+    "run_subject",
     "runtime_values",
+    "select_names",
     "shape_context_result",
     "sql_params",
+    "twin_keys",
     "validate_request",
     "what_changes",
 ]

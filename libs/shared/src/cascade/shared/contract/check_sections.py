@@ -7,18 +7,25 @@ from collections.abc import Iterator
 from .checks import Path, Problem, check_sql, check_template, names_or_empty, unique_values
 from .derive import FUNCTIONS
 from .errors import RuleSyntaxError
-from .models import Contract
+from .models import RUNTIME_NAMES, Contract
 from .post import EVENT_KEY_NAMES, EventPost, ReflexionPost
 from .rules import compile_rule
 from .scopes import EXPECTED_IN_CONTEXT, EXPECTED_IN_RULES, EXPECTED_IN_VERIFY, Scopes
 from .sections import HITL_RISK_GATE, HttpCheck, SqlCheck
 from .sqlinfo import read_tables, select_width
+from .templates import TemplateSyntaxError, template_names
 
 
 def check_derived(contract: Contract) -> Iterator[Problem]:
-    """Functions get the right number of arguments, each an input or an earlier derived value."""
+    """Functions get the right number of arguments, each an input or an earlier derived value;
+    templates name only inputs, earlier derived values and runtime values."""
     known = {i.name for i in contract.inputs}
     for index, derived in enumerate(contract.derived):
+        if derived.template is not None:
+            yield from _check_derived_template(index, derived.template, frozenset(known))
+            known.add(derived.name)
+            continue
+        assert derived.function is not None
         arity, _ = FUNCTIONS[derived.function]
         if arity is not None and len(derived.args) != arity:
             message = f"{derived.function} takes {arity} argument(s), got {len(derived.args)}"
@@ -28,6 +35,21 @@ def check_derived(contract: Contract) -> Iterator[Problem]:
                 message = f"{arg!r} is not bound; expected an input or an earlier derived value"
                 yield Problem(("derived", index, "args", position), message)
         known.add(derived.name)
+
+
+def _check_derived_template(index: int, template: str, known: frozenset[str]) -> Iterator[Problem]:
+    path: Path = ("derived", index, "template")
+    try:
+        names = template_names(template)
+    except TemplateSyntaxError as error:
+        yield Problem(path, str(error))
+        return
+    for name in sorted(names - known - RUNTIME_NAMES):
+        message = (
+            f"template name {name!r} is not bound; expected an input, an earlier derived value "
+            "or a runtime value (run_id, workflow_type, run_started_at)"
+        )
+        yield Problem(path, message)
 
 
 def check_context(contract: Contract, scopes: Scopes) -> Iterator[Problem]:

@@ -1,7 +1,8 @@
-"""Derived values: whitelisted pure functions of inputs, computed before the context queries.
+"""Derived values: whitelisted pure functions of inputs, or ``{{ name }}`` templates over
+inputs and runtime values, computed before the context queries.
 
 A NULL argument gives NULL for the single-argument functions; ``coalesce`` returns its first
-non-NULL argument, as in SQL.
+non-NULL argument, as in SQL; a template renders NULL as the empty string.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from cascade.shared.normalize import normalize_company_name, normalize_email
 
 from .sections import Derived
+from .templates import render_text
 
 
 def _text(function: Callable[[str], str]) -> Callable[..., object]:
@@ -37,10 +39,20 @@ FUNCTIONS: dict[str, tuple[int | None, Callable[..., object]]] = {
 
 
 def compute_derived(derived: Sequence[Derived], values: Mapping[str, object]) -> dict[str, object]:
-    """Compute every derived value in declaration order (later ones may use earlier ones)."""
+    """Compute every derived value in declaration order (later ones may use earlier ones);
+    ``values`` holds the inputs and, for templates that name them, the runtime values."""
     scope = dict(values)
     result: dict[str, object] = {}
     for spec in derived:
-        _, function = FUNCTIONS[spec.function]
-        result[spec.name] = scope[spec.name] = function(*(scope[arg] for arg in spec.args))
+        if spec.template is not None:
+            try:
+                value: object = render_text(spec.template, scope)
+            except KeyError as exc:
+                # e.g. {{ run_id }} when the caller passed no runtime values
+                raise KeyError(f"derived value {spec.name!r}: {exc.args[0]}") from None
+        else:
+            assert spec.function is not None  # the model allows one or the other
+            _, function = FUNCTIONS[spec.function]
+            value = function(*(scope[arg] for arg in spec.args))
+        result[spec.name] = scope[spec.name] = value
     return result

@@ -12,7 +12,7 @@ from .sections import HttpCheck, SqlCheck
 from .sqlinfo import read_tables, write_effect
 from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep
 
-GUTTER, MARGIN, NODE_W, NODE_H = 190, 24, 244, 76
+GUTTER, MARGIN, NODE_W, NODE_H = 190, 24, 260, 124
 GAP_X, GAP_Y, FANOUT_GAP_X, LANE_PAD, PER_ROW = 20, 14, 56, 20, 4
 LANES = (
     ("trigger", "01 / Trigger"),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .inputs import Identifier, Input
 from .post import EventPost, LogRunPost, PostAction, PostPlan, ReflexionPost, post_plan
+from .presentation import Presentation
 from .sections import (
     ContextQuery,
     Derived,
@@ -62,6 +63,8 @@ class Contract(BaseModel):
     one); omitted kinds use defaults. Resolve with ``post_plan()``; see ``post.py``."""
     verify: list[VerifyCheck] = Field(default_factory=list)
     retry: RetryPolicy
+    presentation: Presentation | None = None
+    """How runs are titled and summarised for people (optional; see ``presentation.py``)."""
 
     @property
     def risk_label(self) -> str:

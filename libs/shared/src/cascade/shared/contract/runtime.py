@@ -53,10 +53,17 @@ def runtime_values(
     return {"run_id": str(run_id), "workflow_type": workflow_type, "run_started_at": run_started_at}
 
 
-def prepare_values(contract: Contract, raw_inputs: Mapping[str, object]) -> dict[str, object]:
-    """Validate a request's inputs (pydantic.ValidationError if invalid) and add derived values."""
+def prepare_values(
+    contract: Contract,
+    raw_inputs: Mapping[str, object],
+    runtime: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """Validate a request's inputs (pydantic.ValidationError if invalid) and add derived values;
+    ``runtime`` (see ``runtime_values``) is needed by derived templates that name run values,
+    and is returned too."""
     inputs = validate_request(contract.workflow_type, contract.inputs, raw_inputs)
-    return {**inputs, **compute_derived(contract.derived, inputs)}
+    scope = {**inputs, **(runtime or {})}
+    return {**scope, **compute_derived(contract.derived, scope)}
 
 
 def bind(sql: str, values: Mapping[str, object]) -> dict[str, object]:

@@ -44,11 +44,25 @@ class Trigger(_Section):
 
 
 class Derived(_Section):
-    """A value computed from inputs by a whitelisted pure function (see ``derive.py``)."""
+    """A value computed before the context queries: a whitelisted pure function of inputs
+    (see ``derive.py``), or a ``{{ name }}`` text template over inputs, earlier derived values
+    and runtime values (e.g. an external id made of the run id, known before approval)."""
 
     name: Identifier
-    function: Literal["normalize_company_name", "normalize_email", "coalesce"]
-    args: list[Identifier] = Field(min_length=1)
+    function: Literal["normalize_company_name", "normalize_email", "coalesce"] | None = None
+    args: list[Identifier] = Field(default_factory=list)
+    template: str | None = Field(default=None, min_length=1)
+    """Text template, instead of ``function`` and ``args``."""
+
+    @model_validator(mode="after")
+    def _function_or_template(self) -> Derived:
+        if (self.function is None) == (self.template is None):
+            raise ValueError("expected either function (with args) or template, not both")
+        if self.function is not None and not self.args:
+            raise ValueError(f"{self.function} needs args: at least one name")
+        if self.template is not None and self.args:
+            raise ValueError("a template derived value takes no args; name values inside it")
+        return self
 
 
 class ContextQuery(_Section):
@@ -73,6 +87,10 @@ class Precondition(_Section):
     rule: str = Field(min_length=1)
     severity: Literal["block", "warn"]
     message: str | None = None
+    """What the approver reads when the rule does not hold."""
+    downstream: str | None = Field(default=None, min_length=1)
+    """What a system further on does with such a value (e.g. NetSuite refuses the address),
+    so a warning that will become a failure is shown as one before approval."""
 
 
 class HitlGate(_Section):

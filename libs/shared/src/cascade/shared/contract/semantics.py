@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .check_presentation import check_presentation
 from .check_sections import (
     check_context,
     check_derived,
@@ -32,6 +33,7 @@ def check_contract(contract: Contract) -> list[Problem]:
         check_fan_out(contract, scopes),
         check_post(contract),
         check_verify(contract, scopes),
+        check_presentation(contract, scopes),
     ]
     return [problem for check in checks for problem in check]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .changes import what_changes
 from .models import Contract
+from .sections import Derived, Precondition
 from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep
 
 
@@ -60,8 +61,12 @@ def _inputs(c: Contract) -> list[str]:
             f"  {i.name:<26} {'required' if i.required else 'optional':<9} {i.type}"
             for i in c.inputs
         ),
-        *(f"  {d.name:<26} derived   {d.function}({', '.join(d.args)})" for d in c.derived),
+        *(f"  {d.name:<26} derived   {_derivation(d)}" for d in c.derived),
     ]
+
+
+def _derivation(d: Derived) -> str:
+    return f"template {d.template}" if d.template else f"{d.function}({', '.join(d.args)})"
 
 
 def _context(c: Contract) -> list[str]:
@@ -69,7 +74,15 @@ def _context(c: Contract) -> list[str]:
 
 
 def _preconditions(c: Contract) -> list[str]:
-    return [f"  [{p.severity}] {p.name}: {p.rule}" for p in c.preconditions]
+    lines = []
+    for p in c.preconditions:
+        lines.append(f"  [{p.severity}] {p.name}: {p.rule}")
+        lines += [f"      {label}: {text}" for label, text in _notes(p) if text]
+    return lines
+
+
+def _notes(p: Precondition) -> list[tuple[str, str | None]]:
+    return [("message", p.message), ("downstream", _flat(p.downstream or ""))]
 
 
 def _verify(c: Contract) -> list[str]:
@@ -108,6 +121,21 @@ def _steps(contract: Contract) -> list[str]:
             lines.append(f"      {step.record_type} by external id {step.external_id}: {fields}")
         elif isinstance(step, EmailDraftStep):
             lines.append(f"      {step.tool} to {step.to}: {step.subject}")
+        if step.says:
+            lines.append(f"      says: {_flat(step.says)}")
+    return lines
+
+
+def _presentation(contract: Contract) -> list[str]:
+    p = contract.presentation
+    if p is None:
+        return ["  none: runs are titled by the workflow's title"]
+    lines = [f"  title: {p.title}"]
+    lines += [f"  {part.label}: {part.value}" for part in p.summary]
+    if p.sentence:
+        lines.append(f"  sentence: {_flat(p.sentence)}")
+    if p.twin_keys:
+        lines.append(f"  twin keys: {', '.join(p.twin_keys)}")
     return lines
 
 
@@ -143,4 +171,5 @@ _SECTIONS: list[tuple[str, Callable[[Contract], list[str]]]] = [
     ("Verify", _verify),
     ("Retry policy", _retry),
     ("What changes when this workflow runs", _changes),
+    ("Presentation (how runs are titled and summarised for the approver)", _presentation),
 ]

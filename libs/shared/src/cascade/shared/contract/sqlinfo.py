@@ -137,3 +137,11 @@ def _table_name(table: exp.Table) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
+
+
+def select_names(sql: str) -> list[str]:
+    """The names of the columns a SELECT returns (aliases win), in order; empty for ``*``."""
+    statement = parse_sql(sql)
+    if not isinstance(statement, exp.Query) or select_width(sql) is None:
+        return []
+    return [column.alias_or_name for column in statement.selects]

@@ -45,6 +45,9 @@ class StepBase(BaseModel):
     id: Identifier
     needs: list[Identifier] = Field(default_factory=list)
     description: str | None = None
+    says: str | None = Field(default=None, min_length=1)
+    """The business row of "what changes", a ``{{ name }}`` template shown to the approver
+    (e.g. ``Add {{ company_name }} to the mirror's customers``)."""
 
     def outputs(self) -> frozenset[str]:
         """Names this step makes available to the steps that need it."""

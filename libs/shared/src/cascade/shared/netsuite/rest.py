@@ -19,6 +19,12 @@ REST_PATH = "/services/rest"
 RECORD_PATH = REST_PATH + "/record/v1"
 
 
+def record_path(record_type: str, ref: str) -> str:
+    """`/services/rest/record/v1/<type>/<ref>`: a record's path below the account's base URL
+    (what a request is shown as before it is sent)."""
+    return f"{RECORD_PATH}/{quote(record_type)}/{quote(ref, safe=':')}"
+
+
 @dataclass(frozen=True)
 class TransportFailure:
     """No answer from NetSuite: the call timed out (`timed_out`) or the connection failed."""
@@ -44,7 +50,7 @@ class SuiteTalkRest:
 
     def record_url(self, record_type: str, ref: str) -> str:
         """`<base>/services/rest/record/v1/<type>/<ref>`, ref an internal id or `eid:<id>`."""
-        return f"{self._base}{RECORD_PATH}/{quote(record_type)}/{quote(ref, safe=':')}"
+        return f"{self._base}{record_path(record_type, ref)}"
 
     def rest_url(self, path: str) -> str:
         """`<base>/services/rest<path>` for a path such as `/record/v1/customer/eid:42`."""

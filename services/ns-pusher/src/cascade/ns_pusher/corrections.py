@@ -1,0 +1,123 @@
+"""`proposal.approved` of a push correction: put Mike's corrected body on the push and push again.
+
+ns-pusher owns pushes, so it applies corrections (the runner owns the run, which stays as it
+ended: one completion event per run). Kafka is no trust boundary: the event is acted on only
+when the proposal row, its audit row and the push row say the same (see
+`cascade.shared.push_corrections.correction_disagreement`). An event they contradict changes
+nothing, releases its idempotency key (a forged copy must not make the real one a duplicate)
+and raises one `workflow.alert`. In one transaction with the inbox claim: the push row gets
+the corrected body and a new round of attempts, the mirror row gets the corrected columns
+(`customers.email`), and an audit row records who approved what.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select, update
+
+from cascade.ns_pusher.jobs import retry_failed
+from cascade.ns_pusher.recording import MIRRORS
+from cascade.shared.consumer import Handler
+from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.inbox import claim, release
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import ProposalDecision, WorkflowAlert
+from cascade.shared.push_corrections import (
+    APPLIED,
+    PushCorrection,
+    correction_disagreement,
+    is_correction,
+    mirror_values,
+    push_problem,
+)
+from cascade.shared.topics import Topic, topic_name
+
+log = logging.getLogger(__name__)
+CONSUMER = "ns_pusher_correction"
+IGNORED_REASON = "event_disagrees_with_database"
+SOURCE = "ns-pusher"
+
+
+def correction_approved(max_attempts: int, topic_prefix: str) -> Handler:
+    """The handler of `proposal.approved` for ns-pusher; other proposals' approvals pass by."""
+
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        decision = ProposalDecision.model_validate(envelope.data)
+        if not is_correction(decision.action_type):
+            return
+        session = uow.session
+        proposal = await session.get(ProposedAction, decision.proposal_id, with_for_update=True)
+        approvals = (
+            await session.scalars(
+                select(ApprovalAudit).where(ApprovalAudit.proposal_id == decision.proposal_id)
+            )
+        ).all()
+        problem = correction_disagreement(envelope.run_id, decision, proposal, list(approvals))
+        if problem is not None:
+            await _ignore(uow, topic_prefix, envelope, problem)
+            return
+        assert proposal is not None
+        correction = PushCorrection.model_validate(proposal.payload)
+        push = await session.get(NsPendingPush, correction.push_id, with_for_update=True)
+        refused = push_problem(correction, envelope.run_id, push)
+        if refused:
+            # A real approval that no longer fits the push (retried meanwhile): say so, once.
+            log.warning("ns-pusher: correction %d not applied: %s", proposal.id, refused)
+            _audit(uow, proposal, f"not applied: {refused}")
+            return
+        assert push is not None
+        push.payload = correction.body
+        await session.flush()
+        await retry_failed(session, push.id, max_attempts)
+        mirrored = mirror_values(push.record_type, correction.changes)
+        table = MIRRORS.get(push.record_type)
+        if mirrored and table is not None:
+            # The mirror says what NetSuite is being told, from the same commit on.
+            await session.execute(
+                update(table).where(table.external_id == push.external_id).values(**mirrored)
+            )
+        fields = ", ".join(c.field for c in correction.changes) or "no field"
+        mirror_note = f"; mirror {', '.join(sorted(mirrored))} updated" if mirrored else ""
+        _audit(uow, proposal, f"push {push.id} re-queued with corrected {fields}{mirror_note}")
+        log.info("ns-pusher: push %d corrected by proposal %d", push.id, proposal.id)
+
+    return handle
+
+
+def _audit(uow: UnitOfWork, proposal: ProposedAction, reason: str) -> None:
+    uow.session.add(
+        ApprovalAudit(
+            proposal_id=proposal.id, run_id=proposal.run_id, decision=APPLIED, actor=SOURCE,
+            payload_sha256=proposal.payload_sha256, version=proposal.version, reason=reason,
+        )
+    )  # fmt: skip
+
+
+async def _ignore(uow: UnitOfWork, topic_prefix: str, envelope: Envelope, problem: str) -> None:
+    """Leave no trace but one alert: the key stays free for the real event."""
+    await release(uow.session, CONSUMER, envelope.idempotency_key)
+    log.warning(
+        "ns-pusher: ignored proposal.approved %s (key %r, source %r) of run %s: %s",
+        envelope.id, envelope.idempotency_key, envelope.source, envelope.run_id, problem,
+    )  # fmt: skip
+    what = f"disagreement:{envelope.id}"
+    if not await claim(uow.session, CONSUMER, what):
+        return
+    _stage_alert(uow, topic_prefix, envelope.run_id, what, problem)
+
+
+def _stage_alert(
+    uow: UnitOfWork, topic_prefix: str, run_id: uuid.UUID, what: str, problem: str
+) -> None:
+    data = WorkflowAlert(
+        severity="warning",
+        reason=IGNORED_REASON,
+        detail=f"ignored proposal.approved: {problem}"[:1000],
+        context={"topic": str(Topic.PROPOSAL_APPROVED), "consumer": CONSUMER},
+    ).model_dump(mode="json")
+    envelope = new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, key_suffix=what)
+    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)
