@@ -158,7 +158,6 @@ async def _blocked_at_approval(page: Page, first: int, first_name: str) -> None:
     await expect(page.locator("#decision")).not_to_contain_text("Done: approved")
 
 
-@pytest.mark.skip(reason="needs wip/subject: the runner writing workflow_runs.twin_keys")
 async def test_twins_are_flagged_on_both(browser: Browser, services: Any, artifacts: Path) -> None:
     stack = services
     for size in SIZES:
