@@ -105,7 +105,9 @@ async def test_a_failed_send_is_visible_and_resend_delivers_it_once(
             assert [m for m in sink.received() if m.message_id == message_id] == []
 
             sink.start()  # the mail server is back
-            await resend.click()
+            # Resend posts and redirects back; reload only once that page has arrived.
+            async with page.expect_navigation():
+                await resend.click()
             await badge_after_reload(page, status, "sent")
             await expect(page.locator(status)).to_contain_text(message_id)
             await expect(page.get_by_role("button", name="Resend")).to_have_count(0)
