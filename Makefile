@@ -24,12 +24,15 @@ lint: bootstrap
 typecheck: bootstrap
 	.venv/bin/mypy libs/shared/src services/*/src tools/devstack/src tools/netsuite-sim/src
 
-# The whole suite on the test profile's own PostgreSQL and Kafka (started if needed).
+# The whole suite on the test profile's own PostgreSQL and Kafka (started if needed), on two
+# workers: most tests wait on a broker or a process, and each has its own database and
+# topics; the fault suite stays on one worker (tests/faults/conftest.py).
+TEST_WORKERS ?= 2
 test: lint typecheck
 	@$(PY) -m cascade.devstack infra up --profile test
 	@scripts/ensure-chromium.sh
 	@scripts/ensure-axe.sh
-	.venv/bin/pytest
+	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Unit tests only: no broker, no database.
 test-fast: bootstrap

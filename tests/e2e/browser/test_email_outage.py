@@ -23,11 +23,6 @@ from tests.faults.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-# Screens too wide for the phone today (the email proposal page, rebuilt by the proposal
-# part), like xfail(strict=True): the scenario still runs to its end; while a listed screen
-# is too wide the test ends xfailed, a listed one that fits fails it ("remove it").
-KNOWN_TOO_WIDE = {"email-failed": "161px too wide", "email-resent": "394px too wide (Message-ID)"}
-
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
@@ -110,7 +105,9 @@ async def test_a_failed_send_is_visible_and_resend_delivers_it_once(
             assert [m for m in sink.received() if m.message_id == message_id] == []
 
             sink.start()  # the mail server is back
-            await resend.click()
+            # Resend posts and redirects back; reload only once that page has arrived.
+            async with page.expect_navigation():
+                await resend.click()
             await badge_after_reload(page, status, "sent")
             await expect(page.locator(status)).to_contain_text(message_id)
             await expect(page.get_by_role("button", name="Resend")).to_have_count(0)
@@ -122,11 +119,7 @@ async def test_a_failed_send_is_visible_and_resend_delivers_it_once(
         assert delivered[0].recipients == (customer(name)["contact_email"],)
     # Two emails, one per size, each delivered once: nothing else reached the server.
     assert len(sink.received()) == 2, sink.received()
-    assert set(too_wide) <= set(KNOWN_TOO_WIDE), f"too wide at phone size: {too_wide}"
-    healed = sorted(set(KNOWN_TOO_WIDE) - set(too_wide))
-    assert not healed, f"these fit now: remove them from KNOWN_TOO_WIDE: {healed}"
-    if too_wide:
-        pytest.xfail(f"wider than the 390px phone (px): {too_wide}")
+    assert not too_wide, f"wider than the 390px phone (px): {too_wide}"
 
 
 async def _measure(page: Page, size: Size, screen: str, too_wide: dict[str, int]) -> None:

@@ -5,10 +5,7 @@ One stack start: realistic data is made through the real system first (intake, t
 approvals API as Mike, the runner, ns-pusher against the NetSuite simulator), then each page
 is visited at 1440x900 and at 390x844.
 
-KNOWN_FAILURES works like `xfail(strict=True)` per page and size (the stack starts once, so
-they cannot be separate tests): while a listed page/size still fails the test ends xfailed
-naming them; a listed one that passes fails the test ("remove it"), and so does any failure
-not listed. The lead removes entries as the rebuilt pages land; empty, the test passes.
+Every failure of every page and size is collected first, so one run names them all.
 """
 
 from __future__ import annotations
@@ -36,35 +33,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 GATE = "workflow_new_customer"
 EMAIL = "propose_email_to_customer"
-BLOCKED_VIEW_MISSING = "the /blocked view is not built yet (lists part); remove when it lands"
-RAW_JSON_404 = "404 is raw JSON: axe document-title, html-has-lang (serious)"
-
-
-def too_wide(pixels: int) -> str:
-    """Why a page fails at phone size (the width measured on the base of issue 11)."""
-    return f"{pixels}px wider than the 390px phone"
-
-
-# (page, size) -> why it fails today. See the module docstring.
-KNOWN_FAILURES: dict[tuple[str, Size], str] = {
-    ("blocked", "desktop"): BLOCKED_VIEW_MISSING,
-    ("blocked", "phone"): BLOCKED_VIEW_MISSING,
-    ("not-found", "desktop"): RAW_JSON_404,
-    ("not-found", "phone"): f"{RAW_JSON_404}; {too_wide(590)} (no viewport meta)",
-    ("not-found-path", "desktop"): RAW_JSON_404,
-    ("not-found-path", "phone"): f"{RAW_JSON_404}; {too_wide(590)} (no viewport meta)",
-    ("inbox", "phone"): too_wide(742),
-    ("inbox-all", "phone"): too_wide(751),
-    ("inbox-approved-oldest", "phone"): too_wide(724),
-    ("inbox-empty", "phone"): too_wide(315),
-    ("run-completed", "phone"): too_wide(292),
-    ("run-partial", "phone"): too_wide(378),
-    ("run-blocked", "phone"): too_wide(156),
-    ("runs", "phone"): too_wide(390),
-    ("audit", "phone"): too_wide(285),
-    ("intake-form", "phone"): f"{too_wide(590)} (intake's form has no viewport meta)",
-    ("intake-form-errors", "phone"): f"{too_wide(590)} (intake's form has no viewport meta)",
-}
 
 
 @dataclass(frozen=True)
@@ -192,13 +160,8 @@ async def test_every_page_at_both_sizes(browser: Browser, services: Any, artifac
             for visit in [*pages(stack, seeded), *intake_pages(stack)]:
                 if problems := await judge(page, visit, size, artifacts):
                     failures[(visit.name, size)] = problems
-    unexpected = {k: v for k, v in failures.items() if k not in KNOWN_FAILURES}
-    healed = sorted(k for k in KNOWN_FAILURES if k not in failures)
     report = "\n".join(
         f"--- {name} at {size}:\n" + "\n".join(problems)
         for (name, size), problems in sorted(failures.items())
     )
-    assert not unexpected, f"pages failing that KNOWN_FAILURES does not list:\n{report}"
-    assert not healed, f"these pass now: remove them from KNOWN_FAILURES: {healed}"
-    if failures:
-        pytest.xfail(f"{len(failures)} known page/size failure(s) remain:\n{report}")
+    assert not failures, f"pages that fail their checks:\n{report}"

@@ -136,3 +136,25 @@ async def test_duplicate_blocks_and_writes_nothing(
     assert event.type == "workflow.failed"
     assert event.data["failed_rules"] == ["no_duplicate"]
     assert await count_rows(session_factory, Customer) == 1, "nothing written"
+
+
+async def test_a_run_staged_before_a_contract_gained_context_queries_still_completes(
+    settings: Settings, session_factory: Factory, start_service: StartService
+) -> None:
+    """A run that waited for approval across an upgrade lacks the context the new contract's
+    steps bind (here `terms_id`, `terms_name`): the context loaded again at approval fills
+    what is missing, and what Mike saw keeps the values he approved."""
+    start_service("runner")
+    run_id = await awaiting_run(settings, session_factory, INPUTS)
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE workflow_runs SET context = context - 'terms_id' - 'terms_name'"
+                " WHERE run_id = :run_id"
+            ),
+            {"run_id": run_id},
+        )
+    await decide_on_wire(session_factory, settings, run_id, approve=True)
+    push = await staged_push(session_factory, run_id)
+    await answer_push(session_factory, settings, push, applied=True)
+    await wait_status(session_factory, run_id, "completed")

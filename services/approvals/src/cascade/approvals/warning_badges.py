@@ -32,8 +32,9 @@ def _text(value: Any) -> str | None:
 
 def warning_badges(names: Any, preconditions: Any, presented: Any) -> list[WarningBadge]:
     """The badges of a proposal's warnings (pure): the runner's presentation when it wrote
-    one, else the payload's warn-rule names with each precondition's message. A rule with a
-    message is named by it; one without by its humanised name."""
+    one, else the payload's warn-rule names with each precondition's message. A rule named
+    for what should hold (`valid_email`) reads as its opposite, "invalid email"; any other
+    is named by its message, else its humanised name."""
     if isinstance(presented, list) and presented:
         items = [w for w in presented if isinstance(w, dict)]
         return [_badge(str(w.get("name") or "warning"), _text(w.get("message"))) for w in items]
@@ -47,6 +48,8 @@ def warning_badges(names: Any, preconditions: Any, presented: Any) -> list[Warni
 
 
 def _badge(rule: str, message: str | None) -> WarningBadge:
-    if message is None:
-        return WarningBadge(humanised(rule), humanised(rule))
+    # A rule named for what should hold reads best as its opposite ("invalid email"), with
+    # its sentence as the tooltip; any other rule is named by its message.
+    if message is None or rule.startswith(tuple(_OPPOSITES)):
+        return WarningBadge(humanised(rule), message or humanised(rule))
     return WarningBadge(message.rstrip("."), message)

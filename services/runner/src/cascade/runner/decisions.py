@@ -10,7 +10,7 @@ from cascade.runner.agreement import Disagreement, decision_disagreement
 from cascade.runner.domain import blocking_rules
 from cascade.runner.finish import Ending, finish_run
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
-from cascade.shared.canonical import sha256_of
+from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
@@ -50,6 +50,9 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
             uow, run, contract, scope, Ending("blocked", reason, blocked), deps.finish_context()
         )
         return None
+    # A run staged under an earlier contract may lack context its steps now bind; the fresh
+    # load fills only what is missing, so every value Mike saw keeps its approved value.
+    run.context = {**to_jsonable(fresh), **(run.context or {})}
     await begin_fanout(uow, run, contract, deps.clock())
     return None
 

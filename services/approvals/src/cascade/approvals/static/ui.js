@@ -120,7 +120,25 @@ function confirmForms() {
   });
 }
 
+// A table wider than its box scrolls inside it; keyboard users reach it with Tab (WCAG
+// 2.1.1). Only boxes that really scroll become tab stops, checked again when a fold opens.
+function scrollRegions() {
+  document.querySelectorAll(".scroll").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      const table = box.querySelector("table");
+      const name = table && (table.getAttribute("aria-label") || table.id);
+      box.setAttribute("aria-label", "Scrollable table" + (name ? ": " + name : ""));
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  scrollRegions();
+  document.querySelectorAll("details").forEach((fold) => {
+    fold.addEventListener("toggle", scrollRegions);
+  });
   localTimes(document);
   const table = document.getElementById("inbox");
   if (table && table.dataset.live === "true") liveInbox(table);
