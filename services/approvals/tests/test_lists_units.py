@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import httpx
 from pydantic import SecretStr
@@ -97,3 +97,14 @@ async def test_a_browser_gets_a_500_page_without_details_and_with_headers() -> N
             response.headers["content-security-policy"]
             == "default-src 'none'; frame-ancestors 'none'"
         )
+
+
+def test_time_left_counts_to_the_approval_window_then_overdue() -> None:
+    created = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    window, expires = timedelta(minutes=60), created + timedelta(hours=24)
+    at = created + timedelta(minutes=48)
+    assert fmt.window_left(created, window, expires, at) == "12m 00s left"
+    later = created + timedelta(minutes=65)
+    assert fmt.window_left(created, window, expires, later) == "overdue by 5m 00s"
+    assert fmt.window_left(created, None, expires, at) == "23h 12m left"
+    assert fmt.window_left(created, None, None, at) == "never"

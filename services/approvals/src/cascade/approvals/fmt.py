@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -24,6 +24,17 @@ def span(seconds: float) -> str:
 def age(created: datetime | None, now: datetime) -> str:
     """How long ago `created` was."""
     return "—" if created is None else span((now - created).total_seconds())
+
+
+def window_left(created: datetime, window: timedelta | None, expires: datetime | None,
+                now: datetime) -> str:  # fmt: skip
+    """What an inbox line says of a pending proposal's time: against the contract's approval
+    window when it declares one (`12m 03s left`, `overdue by 5m 00s`), else until expiry."""
+    if window is None:
+        left = time_left(expires, now)
+        return left if left in ("expired", "never") else f"{left} left"
+    remaining = (created + window - now).total_seconds()
+    return f"{span(remaining)} left" if remaining > 0 else f"overdue by {span(remaining)}"
 
 
 def time_left(expires: datetime | None, now: datetime) -> str:

@@ -52,6 +52,8 @@ def row_view(
     """One inbox line as the template and the SSE feed show it."""
     contract = contracts.get(row.workflow_type)
     badges = warning_badges(row.warnings, row.preconditions, row.presented_warnings)
+    # "Time left" is the contract's approval window (the expiry is a day later).
+    window = contract.hitl.approval_window if contract is not None and contract.hitl else None
     return {
         "id": row.id,
         "url": f"/proposals/{row.id}",
@@ -73,7 +75,10 @@ def row_view(
         "created_iso": fmt.iso_utc(row.created_at),
         "created": fmt.when(row.created_at),
         "age": fmt.age(row.created_at, now),
-        "left": fmt.time_left(row.expires_at, now),
+        "left": fmt.window_left(row.created_at, window, row.expires_at, now),
+        "overdue": window is not None
+        and row.status == "pending"
+        and row.created_at + window <= now,
     }
 
 

@@ -64,7 +64,7 @@ function inboxRow(p) {
   time.title = p.created;
   [subject, cell("Details", pairs), flags, cell("Risk", el("span", "", p.risk)),
    cell("Status", el("span", "badge s-" + p.status, p.status)),
-   cell("Waiting", el("span", "", p.age + " "), el("span", "muted", "(" + p.left + " left)")),
+   cell("Waiting", el("span", "", p.age + " "), el("span", p.overdue ? "badge overdue" : "muted", p.overdue ? p.left : "(" + p.left + ")")),
    cell("Created", time)].forEach((td) => row.appendChild(td));
   localTimes(row);
   return row;
