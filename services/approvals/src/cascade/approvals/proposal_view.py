@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cascade.approvals.warning_badges import humanised
 from cascade.shared.contract import Contract
 
 # A reminder is a `workflow.alert` event of this reason (services/runner reminders.py).
@@ -45,6 +46,11 @@ class NamedWarning:
     name: str
     message: str
     downstream: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The badge, as the lists name it ("invalid email" for `valid_email`)."""
+        return humanised(self.name)
 
 
 @dataclass(frozen=True)
