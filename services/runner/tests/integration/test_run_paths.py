@@ -211,6 +211,7 @@ async def test_an_overdue_proposal_reminds_once(
     await asyncio.sleep(5)  # two more sweeps: a reminder is sent once, not every sweep
     [alert] = await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)
     assert alert.data["reason"] == "approval overdue"
+    assert alert.data["detail"].startswith(f"{INPUTS['company_name']} (proposal ")
     assert await run_status(session_factory, run_id) == "awaiting_approval"
 
 

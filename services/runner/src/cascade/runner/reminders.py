@@ -35,6 +35,7 @@ class ApprovalReminder:
                         ProposedAction.id,
                         ProposedAction.created_at,
                         WorkflowRun.workflow_type,
+                        WorkflowRun.title,
                     )
                     .join(WorkflowRun, WorkflowRun.run_id == ProposedAction.run_id)
                     .where(
@@ -45,9 +46,9 @@ class ApprovalReminder:
             ).all()
         now = self.deps.clock()
         alerted = 0
-        for run_id, proposal_id, created_at, workflow_type in waiting:
+        for run_id, proposal_id, created_at, workflow_type, title in waiting:
             if self._overdue(workflow_type, created_at, now):
-                alerted += await self._alert_once(run_id, proposal_id, created_at)
+                alerted += await self._alert_once(run_id, proposal_id, created_at, title)
         return alerted
 
     def _overdue(self, workflow_type: str, created_at: datetime, now: datetime) -> bool:
@@ -55,9 +56,13 @@ class ApprovalReminder:
         gate = contract.hitl if contract else None
         return gate is not None and created_at + gate.approval_window < now
 
-    async def _alert_once(self, run_id: uuid.UUID, proposal_id: int, since: datetime) -> int:
+    async def _alert_once(
+        self, run_id: uuid.UUID, proposal_id: int, since: datetime, title: str | None
+    ) -> int:
         key = f"workflow.alert:{run_id}:{WHAT}"
-        detail = f"proposal {proposal_id} has waited for a decision since {since.isoformat()}"
+        # The business subject first, so the notification says who waits, not a number.
+        about = f"{title} (proposal {proposal_id})" if title else f"proposal {proposal_id}"
+        detail = f"{about} has waited for a decision since {since.isoformat()}"
         async with UnitOfWork(self.session_factory) as uow:
             # The ledger's unique key is the memory that this reminder was already sent.
             recorded = await uow.session.execute(
