@@ -99,8 +99,11 @@ async def finished(stack: Any, run_id: str, within: float = 120) -> str:
 
 
 async def log_in(page: Page, stack: Any) -> None:
-    """Mike signs in on the login page and lands on the inbox."""
+    """Mike, signed out, opens the inbox, is sent to the login page, signs in and lands on
+    the inbox."""
     await page.goto(f"{stack.ui}/")
+    await expect(page).to_have_url(f"{stack.ui}/login?next=/")
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{stack.ui}/")
     await expect(page.locator("h1")).to_contain_text("Proposals")

@@ -8,18 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from cascade.devstack.waiting import eventually
 
+from .journeys import customer, log_in, proposal_of, submit
 from .sizes import SIZES, VIEWPORTS, Size, overflow, shoot, sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-PASSWORD = "browser-tests-password"
-TOKEN = "browser-tests-token"
 # Two spellings of one company per size: staged together, they collide at approval.
 TWINS: dict[Size, tuple[str, str]] = {
     "desktop": ("Initech LLC", "Initech, Inc."),
@@ -27,38 +25,16 @@ TWINS: dict[Size, tuple[str, str]] = {
 }
 
 
-async def submit(stack: Any, name: str, email: str) -> str:
-    """Sales posts a new customer to intake; returns the run id."""
-    inputs = {"company_name": name, "contact_email": email, "billing_address": "1 Loop Road"}
-    body = {"workflow_type": "new_customer", "inputs": inputs}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.intake.port}") as client:
-        created = await client.post("/v1/runs", json=body, timeout=10)
-    assert created.status_code == 202, created.text
-    return str(created.json()["run_id"])
-
-
-async def proposal_of(stack: Any, run_id: str, action_type: str) -> int:
-    """The id of the run's proposal of `action_type`, once the runner staged it."""
-    found: list[int] = []
-
-    async def staged() -> bool:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.approvals.port}") as c:
-            answer = await c.get(
-                "/v1/proposals", params={"run_id": run_id, "action_type": action_type},
-                headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10,
-            )  # fmt: skip
-        found.extend(p["id"] for p in answer.json()["items"])
-        return bool(found)
-
-    await eventually(staged, within=90)
-    return found[0]
-
-
-async def log_in(page: Page, stack: Any) -> None:
-    await page.goto(f"{stack.ui}/")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_contain_text("Proposals")
+async def stage_twins(stack: Any, size: Size) -> tuple[str, int, int]:
+    """Sales submits both spellings of the size's company (two contact emails); returns the
+    first run's id and both gate proposals' ids once staged."""
+    first_name, second_name = TWINS[size]
+    slug = first_name.split()[0].lower()
+    first_run = await submit(stack, customer(first_name, contact_email=f"ap@{slug}.example"))
+    second_run = await submit(stack, customer(second_name, contact_email=f"billing@{slug}.example"))
+    first = await proposal_of(stack, first_run, "workflow_new_customer")
+    second = await proposal_of(stack, second_run, "workflow_new_customer")
+    return first_run, int(first["id"]), int(second["id"])
 
 
 async def in_viewport(page: Page, selector: str, size: Size) -> bool:
@@ -81,11 +57,7 @@ async def test_mike_decides_from_the_top_block(
     stack = services
     for size in SIZES:
         first_name, second_name = TWINS[size]
-        slug = first_name.split()[0].lower()
-        first_run = await submit(stack, first_name, f"ap@{slug}.example")
-        second_run = await submit(stack, second_name, f"billing@{slug}.example")
-        first = await proposal_of(stack, first_run, "workflow_new_customer")
-        second = await proposal_of(stack, second_run, "workflow_new_customer")
+        first_run, first, second = await stage_twins(stack, size)
         async with sized(browser, size) as page:
             await log_in(page, stack)
             await page.goto(f"{stack.ui}/proposals/{first}")
@@ -131,7 +103,7 @@ async def test_mike_decides_from_the_top_block(
                 f"{first_name} checked with sales"
             )
 
-            email = await proposal_of(stack, first_run, "propose_email_to_customer")
+            email = int((await proposal_of(stack, first_run, "propose_email_to_customer"))["id"])
             await page.goto(f"{stack.ui}/proposals/{email}")
             await expect(page.locator("#email-body")).to_contain_text(first_name)
             if size == "phone":
@@ -162,13 +134,7 @@ async def test_twins_are_flagged_on_both(browser: Browser, services: Any, artifa
     stack = services
     for size in SIZES:
         first_name, second_name = TWINS[size]
-        slug = first_name.split()[0].lower()
-        first = await proposal_of(
-            stack, await submit(stack, first_name, f"ap@{slug}.example"), "workflow_new_customer"
-        )
-        second = await proposal_of(
-            stack, await submit(stack, second_name, f"bill@{slug}.example"), "workflow_new_customer"
-        )
+        _, first, second = await stage_twins(stack, size)
         async with sized(browser, size) as page:
             await log_in(page, stack)
             for this, other, other_name in (

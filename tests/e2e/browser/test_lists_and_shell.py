@@ -9,67 +9,24 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.waiting import eventually
 from cascade.shared.db.models import Customer, ProposedAction, WorkflowRun
-from cascade.shared.normalize import normalize_company_name, normalize_email
+from cascade.shared.normalize import normalize_company_name
+from tests.e2e.browser.journeys import customer, log_in, submit
 from tests.e2e.browser.sizes import SIZES, Size, overflow, shoot, sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-PASSWORD = "browser-tests-password"
 Factory = async_sessionmaker[AsyncSession]
 NEW = [
     ("Initech LLC", "ops@initech.example"),
     ("Initech, Inc.", "not-an-email"),
 ]
-
-
-async def submit(stack: Any, name: str, email: str) -> str:
-    """Sales posts a new customer to intake; returns the run id."""
-    inputs = {"company_name": name, "contact_email": email, "billing_address": "1 Main St",
-              "pricing_tier": "gold", "credit_limit": "50000.00"}  # fmt: skip
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.intake.port}") as client:
-        created = await client.post(
-            "/v1/runs", json={"workflow_type": "new_customer", "inputs": inputs}, timeout=10
-        )
-    assert created.status_code == 202, created.text
-    return str(created.json()["run_id"])
-
-
-async def fill_subjects(factory: Factory) -> None:
-    """Where the runner did not write a run's subject columns (before the runner part of
-    issue 11 lands), write what it would; a run that has them keeps them."""
-    async with factory() as session, session.begin():
-        runs = (await session.scalars(select(WorkflowRun).where(WorkflowRun.title.is_(None)))).all()
-        for run in runs:
-            name, email = str(run.inputs["company_name"]), str(run.inputs["contact_email"])
-            await session.execute(
-                update(WorkflowRun).where(WorkflowRun.run_id == run.run_id).values(
-                    title=name, search_text=f"{name} {email}".lower(),
-                    twin_keys=[normalize_company_name(name), normalize_email(email)],
-                    summary=[{"label": "Email", "value": email},
-                             {"label": "Tier", "value": run.inputs.get("pricing_tier")}],
-                )
-            )  # fmt: skip
-
-
-async def log_in(page: Page, ui: str) -> None:
-    await page.goto(f"{ui}/")
-    await expect(page).to_have_url(f"{ui}/login?next=/")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_contain_text("Proposals")
-
-
-async def fits(page: Page, size: Size) -> None:
-    if size == "phone":
-        assert await overflow(page) == 0, page.url
 
 
 async def test_lists_blocked_view_errors_and_the_intake_form(
@@ -84,9 +41,9 @@ async def test_lists_blocked_view_errors_and_the_intake_form(
         session.add(existing)
         await session.flush()
         existing_id = existing.id
-    blocked_run = await submit(stack, "ACME Corp.", "ap@acme.example")
+    blocked_run = await submit(stack, customer("ACME Corp.", contact_email="ap@acme.example"))
     for name, email in NEW:
-        await submit(stack, name, email)
+        await submit(stack, customer(name, contact_email=email))
 
     async def settled() -> bool:
         async with session_factory() as session:
@@ -99,14 +56,14 @@ async def test_lists_blocked_view_errors_and_the_intake_form(
         return run is not None and run.status == "blocked" and pending == len(NEW)
 
     await eventually(settled, within=90)
-    await fill_subjects(session_factory)
 
     for size in SIZES:
         async with sized(browser, size) as page:
             await page.goto(f"{stack.ui}/login")
             await shoot(page, artifacts, "login", size)
-            await fits(page, size)
-            await log_in(page, stack.ui)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
+            await log_in(page, stack)
 
             inbox = page.locator("#inbox")
             for name, _ in NEW:
@@ -118,19 +75,22 @@ async def test_lists_blocked_view_errors_and_the_intake_form(
             await expect(page.locator("#nav-blocked-count")).to_have_text("1")
             await expect(page.locator("a[aria-current=page]")).to_contain_text("Inbox")
             await shoot(page, artifacts, "inbox", size)
-            await fits(page, size)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
             await page.keyboard.press("j")
             await expect(inbox.locator("tbody tr.current-row a.subject")).to_be_focused()
 
             await page.goto(f"{stack.ui}/runs?q=initech")
             await expect(page.locator("#runs tbody tr")).to_have_count(len(NEW))
             await shoot(page, artifacts, "runs", size)
-            await fits(page, size)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
 
             await page.goto(f"{stack.ui}/audit")
             await expect(page.locator("h1")).to_have_text("Audit trail")
             await shoot(page, artifacts, "audit", size)
-            await fits(page, size)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
 
             await page.click("text=Blocked")
             card = page.locator(f"#blocked article[data-run-id='{blocked_run}']")
@@ -142,7 +102,8 @@ async def test_lists_blocked_view_errors_and_the_intake_form(
             await expect(card.locator("table.compare")).to_contain_text("Acme Corp")
             await expect(card).to_contain_text("A customer with this name or email already exists.")
             await shoot(page, artifacts, "blocked", size)
-            await fits(page, size)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
 
             missing = await page.goto(f"{stack.ui}/proposals/987654321")
             assert missing is not None
@@ -150,7 +111,8 @@ async def test_lists_blocked_view_errors_and_the_intake_form(
             await expect(page.locator("#error-page h1")).to_have_text("Not found")
             await expect(page.locator("#error-page a", has_text="Go to the inbox")).to_be_visible()
             await shoot(page, artifacts, "not-found", size)
-            await fits(page, size)
+            if size == "phone":
+                assert await overflow(page) == 0, page.url
 
             await _intake_form(page, stack, artifacts, size)
 
@@ -160,7 +122,8 @@ async def _intake_form(page: Page, stack: Any, artifacts: Path, size: Size) -> N
     await expect(page.locator("#f-contact_email")).to_have_attribute("type", "email")
     await expect(page.locator("#f-credit_limit")).to_have_attribute("inputmode", "decimal")
     await shoot(page, artifacts, "intake-form", size)
-    await fits(page, size)
+    if size == "phone":
+        assert await overflow(page) == 0, page.url
     await page.fill("#f-company_name", "Hooli")
     await page.fill("#f-contact_email", "hi@hooli.example")
     await page.fill("#f-contact_phone", "12")
@@ -175,7 +138,8 @@ async def _intake_form(page: Page, stack: Any, artifacts: Path, size: Size) -> N
     await expect(phone).to_have_attribute("aria-invalid", "true")
     await expect(phone).to_have_attribute("aria-describedby", "e-contact_phone")
     await shoot(page, artifacts, "intake-errors", size)
-    await fits(page, size)
+    if size == "phone":
+        assert await overflow(page) == 0, page.url
     await page.fill("#f-contact_phone", "+1 (555) 010-0200")
     await page.fill("#f-billing_address", "1 Hooli Way")
     await page.fill("#f-credit_limit", "12,000.50")

@@ -7,41 +7,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e.browser.journeys import customer, log_in, submit
+
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-PASSWORD = "browser-tests-password"
-
-
-def inputs(name: str) -> dict[str, str]:
-    """A new customer as sales submits it."""
-    slug = name.lower().replace(" ", "-")
-    return {
-        "company_name": name,
-        "contact_email": f"hello@{slug}.example",
-        "billing_address": "10 End Road",
-        "pricing_tier": "silver",
-    }
-
-
-async def submit(stack: Any, name: str) -> str:
-    """Sales posts a new customer to intake; returns the run id."""
-    body = {"workflow_type": "new_customer", "inputs": inputs(name)}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.intake.port}") as client:
-        created = await client.post("/v1/runs", json=body, timeout=10)
-    assert created.status_code == 202, created.text
-    return str(created.json()["run_id"])
-
-
-async def log_in(page: Page, stack: Any) -> None:
-    await page.goto(f"{stack.ui}/")
-    await expect(page).to_have_url(f"{stack.ui}/login?next=/")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_contain_text("Proposals")
 
 
 async def test_mike_approves_rejects_and_sends_an_email(
@@ -53,7 +24,7 @@ async def test_mike_approves_rejects_and_sends_an_email(
     session = next(c for c in cookies if c["name"] == "__Host-cascade_session")
     assert (session["httpOnly"], session["secure"], session["sameSite"]) == (True, True, "Strict")
 
-    run_id = await submit(stack, "Browser Approve Ltd")
+    run_id = await submit(stack, customer("Browser Approve Ltd", pricing_tier="silver"))
     row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
     await expect(row).to_be_visible(timeout=60_000)  # arrived by SSE, no reload
     await page.screenshot(path=artifacts / "inbox.png", full_page=True)
@@ -89,7 +60,7 @@ async def test_mike_approves_rejects_and_sends_an_email(
 
 
 async def _reject_another(page: Page, stack: Any) -> None:
-    run_id = await submit(stack, "Browser Reject Ltd")
+    run_id = await submit(stack, customer("Browser Reject Ltd", pricing_tier="silver"))
     await page.goto(f"{stack.ui}/")
     row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
     await expect(row).to_be_visible(timeout=60_000)

@@ -8,37 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from cascade.devstack.waiting import eventually
 
+from .journeys import customer, log_in, submit
 from .sizes import SIZES, Size, overflow, shoot, sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-PASSWORD = "browser-tests-password"
 WAIT_MS = 90_000
-
-
-async def submit(stack: Any, name: str, email: str) -> str:
-    """Sales posts a new customer to intake; returns the run id."""
-    slug = name.lower().replace(" ", "-")
-    inputs = {"company_name": name, "contact_email": email, "billing_address": "1 Side St",
-              "pricing_tier": "silver", "sales_rep": f"rep-{slug}"}  # fmt: skip
-    body = {"workflow_type": "new_customer", "inputs": inputs}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.intake.port}") as client:
-        created = await client.post("/v1/runs", json=body, timeout=10)
-    assert created.status_code == 202, created.text
-    return str(created.json()["run_id"])
-
-
-async def log_in(page: Page, stack: Any) -> None:
-    await page.goto(f"{stack.ui}/login?next=/")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{stack.ui}/")
 
 
 async def reload_until(page: Page, selector: str, text: str) -> None:
@@ -80,7 +60,12 @@ async def test_a_refused_push_is_corrected_and_re_pushed(
 
 async def correct_and_re_push(page: Page, stack: Any, artifacts: Path, size: Size) -> None:
     await log_in(page, stack)
-    run_id = await submit(stack, f"Bad Email {size.title()} Ltd", "not-an-email")
+    run_id = await submit(
+        stack,
+        customer(
+            f"Bad Email {size.title()} Ltd", contact_email="not-an-email", pricing_tier="silver"
+        ),
+    )
     run_url = f"{stack.ui}/runs/{run_id}"
 
     await page.goto(run_url)

@@ -13,17 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cascade.approvals import fmt
-from cascade.approvals.list_params import (
-    PAGE_SIZE,
-    Day,
-    Offset,
-    Pager,
-    SearchText,
-    search_filters,
-    search_of,
-)
+from cascade.approvals.list_params import ListParams
 from cascade.approvals.proposal_page import COMPARED, candidate_ids
-from cascade.approvals.queries import Page
 from cascade.approvals.ui_queries import blocked_runs, customers_by_id, nav_counts
 from cascade.approvals.web import Ui, current_user, render
 from cascade.shared.contract import Contract
@@ -96,26 +87,17 @@ def blocked_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     router = APIRouter()
 
     @router.get("/blocked")
-    async def show_blocked(
-        request: Request,
-        q: SearchText = None,
-        since: Day = None,
-        until: Day = None,
-        offset: Offset = 0,
-    ) -> Response:
+    async def show_blocked(request: Request, asked: ListParams) -> Response:
         user = await current_user(ui, request)
-        search = search_of(q, since, until)
         async with ui.uow() as uow:
-            runs = await blocked_runs(uow.session, search, Page(PAGE_SIZE, offset))
+            runs = await blocked_runs(uow.session, asked.search, asked.page)
             ids = sorted({i for r in runs for i in candidate_ids(r.context or {})})
             customers = await customers_by_id(uow.session, ids)
             nav = await nav_counts(uow.session)
-            filters = search_filters(search)
             return render(
                 "blocked.html", user=user, nav=nav, current="blocked", fmt=fmt,
                 rows=blocked_views(runs, customers, contracts), customer_link=customer_link,
-                filters=filters, narrowed=any(filters.values()),
-                pager=Pager(filters, offset, len(runs)),
+                **asked.listing(len(runs)),
             )  # fmt: skip
 
     return router

@@ -15,15 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.approvals import fmt
 from cascade.approvals.bodies import OneLine
-from cascade.approvals.list_params import (
-    PAGE_SIZE,
-    Day,
-    Offset,
-    Pager,
-    SearchText,
-    search_filters,
-    search_of,
-)
+from cascade.approvals.list_params import PAGE_SIZE, ListParams, Offset, Pager
 from cascade.approvals.proposal_view import queue_notice
 from cascade.approvals.queries import Page
 from cascade.approvals.twins import Twin, twins_for
@@ -99,32 +91,31 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
     @router.get("/inbox")
     async def show_inbox(
         request: Request,
+        asked: ListParams,
         status: StatusFilter = "pending",
         workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
         order: Literal["newest", "oldest"] = "newest",
-        q: SearchText = None,
-        since: Day = None,
-        until: Day = None,
-        offset: Offset = 0,
     ) -> Response:
         user = await current_user(ui, request)
-        search = search_of(q, since, until)
         where = InboxFilter(
-            None if status == "all" else status, workflow_type or None, order == "oldest", search
-        )
+            None if status == "all" else status, workflow_type or None, order == "oldest",
+            asked.search,
+        )  # fmt: skip
         async with ui.uow() as uow:
-            rows = await inbox(uow.session, where, Page(PAGE_SIZE, offset))
+            rows = await inbox(uow.session, where, asked.page)
             views = await row_views(uow.session, rows, contracts)
             nav = await nav_counts(uow.session)
             latest = await max_proposal_id(uow.session)
-        filters = {"status": status, "workflow_type": workflow_type or "", "order": order,
-                   **search_filters(search)}  # fmt: skip
-        narrowed = bool(workflow_type) or any(search_filters(search).values())
+        # status and order always have a value: only a type or a search narrows the queue.
+        narrowed = bool(workflow_type) or asked.searched
+        listing = asked.listing(
+            len(rows), narrowed or status != "pending",
+            status=status, workflow_type=workflow_type or "", order=order,
+        )  # fmt: skip
         return render(
             "inbox.html", user=user, nav=nav, current="inbox", rows=views,
-            types=sorted(contracts), filters=filters, narrowed=narrowed or status != "pending",
-            pager=Pager(filters, offset, len(rows)), latest=latest,
-            live=status == "pending" and order == "newest" and offset == 0 and not narrowed,
+            types=sorted(contracts), latest=latest, **listing,
+            live=status == "pending" and order == "newest" and asked.offset == 0 and not narrowed,
             notice=queue_notice(request.query_params.get("done")),
         )  # fmt: skip
 

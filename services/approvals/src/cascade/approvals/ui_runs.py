@@ -16,15 +16,7 @@ from cascade.approvals import fmt
 from cascade.approvals.api_runs import RunStatus
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import contract_svg
-from cascade.approvals.list_params import (
-    PAGE_SIZE,
-    Day,
-    Offset,
-    Pager,
-    SearchText,
-    search_filters,
-    search_of,
-)
+from cascade.approvals.list_params import ListParams
 from cascade.approvals.push_corrections import (
     CorrectionInvalid,
     CorrectionRefused,
@@ -36,7 +28,7 @@ from cascade.approvals.push_corrections import (
 )
 from cascade.approvals.push_failures import explain
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
-from cascade.approvals.queries import Page, run_bundle
+from cascade.approvals.queries import run_bundle
 from cascade.approvals.run_graph import node_states
 from cascade.approvals.run_problems import corrections_of, run_problems
 from cascade.approvals.sessions import SessionUser
@@ -70,25 +62,16 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
 
     @router.get("/runs")
     async def list_page(
-        request: Request,
-        status: RunStatus | Literal[""] = "",
-        q: SearchText = None,
-        since: Day = None,
-        until: Day = None,
-        offset: Offset = 0,
+        request: Request, asked: ListParams, status: RunStatus | Literal[""] = ""
     ) -> Response:
         user = await current_user(ui, request)
-        search = search_of(q, since, until)
         async with ui.uow() as uow:
-            rows = await run_list(
-                uow.session, RunFilter(status or None, search), Page(PAGE_SIZE, offset)
-            )
+            rows = await run_list(uow.session, RunFilter(status or None, asked.search), asked.page)
             nav = await nav_counts(uow.session)
-            filters = {"status": status, **search_filters(search)}
             return render(
                 "runs.html", user=user, nav=nav, current="runs", fmt=fmt, now=datetime.now(UTC),
-                rows=[run_row(r, contracts) for r in rows], filters=filters,
-                narrowed=any(filters.values()), pager=Pager(filters, offset, len(rows)),
+                rows=[run_row(r, contracts) for r in rows],
+                **asked.listing(len(rows), status=status),
             )  # fmt: skip
 
     @router.get("/runs/{run_id}")
