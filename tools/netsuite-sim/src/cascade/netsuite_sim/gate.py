@@ -78,10 +78,23 @@ class Gate:
             return
         call = Call(time.time(), scope["method"], scope["path"])
         scope[CALL_SCOPE_KEY] = call
+        logged = False
+
+        async def log_then_finish(message: Message) -> None:
+            # The call is logged before its last byte leaves: a client that saw the answer
+            # finds the call in the log even if the simulator is killed right after.
+            nonlocal logged
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and not logged:
+                self.state.store.log(call.entry())
+                logged = True
+            await send(message)
+
         try:
-            await self._admit(call, scope, receive, send)
+            await self._admit(call, scope, receive, log_then_finish)
         finally:
-            self.state.store.log(call.entry())
+            if not logged:  # no answer finished: a hang the client gave up on, a drop
+                self.state.store.log(call.entry())
 
     async def _admit(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
         if self.state.in_flight >= self.state.concurrency_limit:
