@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -105,9 +106,15 @@ def test_every_cascade_name_the_repository_uses_is_known() -> None:
     known = known_variables()
     unknown: dict[str, str] = {}
     suffixes = {".py", ".yml", ".yaml", ".toml", ".md", ".sh", ".cfg", ".ini", ".env"}
-    for path in REPO.rglob("*"):
-        rel = path.relative_to(REPO)
-        if rel.parts[0] in {".venv", ".git", ".cascade", ".cache"} or not path.is_file():
+    # The repository's own files, as git sees them: walking the tree would also enter the
+    # test brokers' data under .cascade/, where other workers delete topics mid-walk.
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, check=True, text=True,
+    ).stdout.split("\0")  # fmt: skip
+    for rel in map(Path, filter(None, listed)):
+        path = REPO / rel
+        if not path.is_file():
             continue
         if path.suffix not in suffixes and path.name not in {"Makefile", "Dockerfile"}:
             continue
