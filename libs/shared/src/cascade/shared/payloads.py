@@ -53,6 +53,16 @@ class WorkflowAlert(_Payload):
     context: dict[str, Any] = Field(default_factory=dict)
 
 
+class ProposalStaged(_Payload):
+    """runner → subscribers: a proposal waits for the admin's decision (notifications, the
+    benchmark's approver); informational, deciding still goes through the approvals API."""
+
+    proposal_id: int
+    action_type: str
+    approver: str
+    expires_at: datetime | None = None
+
+
 class ProposalDecision(_Payload):
     """approvals → runner: the admin approved or rejected a proposal, bound to its hash."""
 

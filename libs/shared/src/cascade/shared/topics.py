@@ -10,6 +10,7 @@ class Topic(StrEnum):
 
     INTAKE_REQUESTED = "intake.requested"
     WORKFLOW_REQUESTED = "workflow.requested"
+    PROPOSAL_STAGED = "proposal.staged"
     PROPOSAL_APPROVED = "proposal.approved"
     PROPOSAL_REJECTED = "proposal.rejected"
     NS_PUSH = "ns.push"

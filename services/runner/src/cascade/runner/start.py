@@ -18,10 +18,11 @@ from cascade.runner.domain import (
 )
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.runner.staging import stage_proposal
 from cascade.runner.subjects import subject_for, write_subject
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions, runtime_values
-from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.models import WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import WorkflowRequested
@@ -131,19 +132,7 @@ async def _decide(
         draft = draft_proposal(
             contract, run.run_id, run.inputs, stored, shown_context, outcomes, now
         )
-        uow.session.add(
-            ProposedAction(
-                run_id=run.run_id,
-                action_type=draft.action_type,
-                entity_ref=draft.entity_ref,
-                approver=draft.approver,
-                status="pending",
-                payload=draft.payload,
-                payload_sha256=draft.payload_sha256,
-                version=1,
-                expires_at=draft.expires_at,
-            )
-        )
+        await stage_proposal(uow, run, draft, deps.topic_prefix)
         run.status, run.updated_at = "awaiting_approval", now
     else:
         await begin_fanout(uow, run, contract, now)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from cascade.shared.settings import Settings
+from cascade.shared.wakeup import install_commit_wakeups
 
 
 def build_engine(settings: Settings, application_name: str) -> AsyncEngine:
@@ -25,5 +26,7 @@ def build_engine(settings: Settings, application_name: str) -> AsyncEngine:
 
 
 def build_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
+    """Sessions that keep loaded objects usable after commit, and ring the wake-ups
+    `ring_after_commit` attached to them."""
+    install_commit_wakeups()
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,48 @@
+"""Stage the HITL proposal of a run, and announce it on `proposal.staged`."""
+
+from __future__ import annotations
+
+from cascade.runner.domain import ProposalDraft
+from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import new_envelope
+from cascade.shared.outbox import stage
+from cascade.shared.payloads import ProposalStaged
+from cascade.shared.topics import Topic, topic_name
+
+SOURCE = "cascade.runner"
+
+
+async def stage_proposal(
+    uow: UnitOfWork, run: WorkflowRun, draft: ProposalDraft, topic_prefix: str
+) -> int:
+    """Insert the pending proposal and its `proposal.staged` event in the run's transaction;
+    returns the proposal id. The event only tells: deciding needs Mike and the approvals API."""
+    proposal = ProposedAction(
+        run_id=run.run_id,
+        action_type=draft.action_type,
+        entity_ref=draft.entity_ref,
+        approver=draft.approver,
+        status="pending",
+        payload=draft.payload,
+        payload_sha256=draft.payload_sha256,
+        version=1,
+        expires_at=draft.expires_at,
+    )
+    uow.session.add(proposal)
+    await uow.session.flush()
+    data = ProposalStaged(
+        proposal_id=proposal.id,
+        action_type=draft.action_type,
+        approver=draft.approver,
+        expires_at=draft.expires_at,
+    )
+    envelope = new_envelope(
+        Topic.PROPOSAL_STAGED,
+        SOURCE,
+        run.run_id,
+        data.model_dump(mode="json"),
+        key_suffix=str(proposal.id),
+    )
+    stage(uow.session, topic_name(topic_prefix, Topic.PROPOSAL_STAGED), envelope)
+    return proposal.id
