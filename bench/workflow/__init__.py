@@ -1,0 +1,1 @@
+"""The workflow benchmark: Cascade and its peers on the same new-customer workflow."""
