@@ -18,17 +18,16 @@ class RunInputs:
     """One run's inputs (`new_customer`): unique per run so no run blocks on a duplicate."""
 
     index: int
-    company_name: str
-    email: str
-    credit_limit: str = "5000.00"
-    programs: tuple[str, ...] = ()
+    tag: str
 
     def as_dict(self) -> dict[str, Any]:
-        """The inputs as the contract names them."""
+        """The inputs as contracts/new_customer.yaml names them."""
         return {
-            "company_name": self.company_name,
-            "email": self.email,
-            "credit_limit": self.credit_limit,
+            "company_name": f"Bench {self.tag} {self.index:06d}",
+            "contact_email": f"c{self.index}@b{self.tag}.example",
+            "billing_address": f"{self.index} Bench Road",
+            "pricing_tier": "silver",
+            "credit_limit": "1000.00",
         }
 
 
