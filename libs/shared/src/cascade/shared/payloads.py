@@ -60,6 +60,8 @@ class ProposalStaged(_Payload):
     proposal_id: int
     action_type: str
     approver: str
+    version: int
+    payload_sha256: str
     expires_at: datetime | None = None
 
 

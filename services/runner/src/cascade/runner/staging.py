@@ -35,6 +35,8 @@ async def stage_proposal(
         proposal_id=proposal.id,
         action_type=draft.action_type,
         approver=draft.approver,
+        version=proposal.version,
+        payload_sha256=draft.payload_sha256,
         expires_at=draft.expires_at,
     )
     envelope = new_envelope(
