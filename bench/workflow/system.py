@@ -39,6 +39,8 @@ class Counters:
     kafka_records: int = 0
     #: CPU seconds (user + system) per process name, summed over that name's processes.
     cpu_s: dict[str, float] = field(default_factory=dict)
+    #: Commits of the whole PostgreSQL server (every database), where the system knows it.
+    pg_commits_server: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ their own, `faults`, on ports apart from `dev`/`test` (PG 55533, Kafka 19292/192
 suite kills, pauses and restarts them, so it must never share the ones other tests use. The
 ports are passed to `ensure_postgres` / `ensure_kafka` directly rather than through
 `CASCADE_DEVSTACK_*_PORT`, so the services' environment carries no extra `CASCADE_*` name.
-Each stack gets a fresh database and a fresh topic prefix on those servers.
+Each stack gets a fresh database and a fresh topic prefix on those servers. The workflow
+benchmark (bench/workflow) runs the same stack on servers of its own (`Servers`, profile
+`bench`), with the product's default settings.
 """
 
 from __future__ import annotations
@@ -37,18 +39,35 @@ from cascade.shared.settings import Settings
 from cascade.shared.topics import all_topic_names
 from tests.faults.smtp_sink import SmtpSink
 
-PROFILE = "faults"
-PG_PORT = 55533
-KAFKA_PORT = 19292
-KAFKA_CONTROLLER_PORT = 19293
 ADMIN_TOKEN = "faults-admin-token"
 SERVICES = ("intake", "runner", "approvals", "ns_pusher", "verifier")
 
 
-def ensure_servers() -> tuple[str, str]:
-    """Start (or reuse) the fault profile's PostgreSQL and Kafka; (admin URL, bootstrap)."""
-    url = postgres.ensure_postgres(PROFILE, PG_PORT)
-    bootstrap = kafka.ensure_kafka(PROFILE, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+@dataclass(frozen=True)
+class Servers:
+    """A devstack profile of its own and its ports (the fault suite's, or the benchmark's)."""
+
+    profile: str
+    pg_port: int
+    kafka_port: int
+    kafka_controller_port: int
+
+
+FAULTS = Servers("faults", 55533, 19292, 19293)
+#: What the fault scenarios tune: fewer redeliveries, quicker relay (the bench keeps defaults).
+FAULT_SETTINGS: dict[str, Any] = {
+    "max_delivery_attempts": 3,
+    "redelivery_backoff_ms": 100,
+    "outbox_poll_ms": 50,
+}
+
+
+def ensure_servers(servers: Servers = FAULTS) -> tuple[str, str]:
+    """Start (or reuse) the profile's PostgreSQL and Kafka; (admin URL, bootstrap)."""
+    url = postgres.ensure_postgres(servers.profile, servers.pg_port)
+    bootstrap = kafka.ensure_kafka(
+        servers.profile, servers.kafka_port, servers.kafka_controller_port
+    )
     return url, bootstrap
 
 
@@ -70,6 +89,11 @@ class FaultStack:
     service_env: dict[str, str] = field(default_factory=dict)
     settings: Settings | None = None
     sink: SmtpSink | None = None
+    servers: Servers = FAULTS
+    #: Partitions of every topic (the bench gives each replica its own).
+    partitions: int = 3
+    #: Settings beyond the stack's own names and places.
+    settings_overrides: dict[str, Any] = field(default_factory=lambda: dict(FAULT_SETTINGS))
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
     extras: list[ServiceProcess] = field(default_factory=list)
     _admin_url: str = ""
@@ -78,7 +102,7 @@ class FaultStack:
 
     async def start(self) -> None:
         """Servers, database, topics, SMTP sink, simulator and the five services."""
-        self._admin_url, bootstrap = await asyncio.to_thread(ensure_servers)
+        self._admin_url, bootstrap = await asyncio.to_thread(ensure_servers, self.servers)
         database = f"f_{self.tag}"
         admin = await asyncpg.connect(_dsn(self._admin_url, "postgres"))
         try:
@@ -93,11 +117,11 @@ class FaultStack:
             topic_prefix=f"f{self.tag}.",
             consumer_group_prefix=f"fg{self.tag}",
             contracts_dir=repo_root() / "contracts",
-            max_delivery_attempts=3,
-            redelivery_backoff_ms=100,
-            outbox_poll_ms=50,
+            **self.settings_overrides,
         )
-        await acreate_topics(bootstrap, all_topic_names(self.settings.topic_prefix))
+        await acreate_topics(
+            bootstrap, all_topic_names(self.settings.topic_prefix), self.partitions
+        )
         self.sink = SmtpSink(free_port())
         self.sink.start()
         sim = self._process("netsuite_sim", {
@@ -121,7 +145,7 @@ class FaultStack:
         self.resume_kafka()
         if self.settings is None:
             return
-        await asyncio.to_thread(ensure_servers)
+        await asyncio.to_thread(ensure_servers, self.servers)
         try:
             await delete_topics(
                 self.settings.kafka_bootstrap, all_topic_names(self.settings.topic_prefix)
@@ -241,13 +265,20 @@ class FaultStack:
     # --- servers --------------------------------------------------------------------------
 
     def _kafka_pid(self) -> int | None:
-        return procs.running_pid(kafka.kafka_dir(PROFILE) / "kafka.pid")
+        return procs.running_pid(kafka.kafka_dir(self.servers.profile) / "kafka.pid")
+
+    def server_pids(self) -> dict[str, int | None]:
+        """The broker's JVM and the PostgreSQL postmaster (None when not running)."""
+        return {
+            "kafka": self._kafka_pid(),
+            "postgres": postgres.postmaster_pid(self.servers.profile),
+        }
 
     async def kill_kafka(self, down_s: float = 5.0) -> None:
         """kill -9 the broker, keep it down `down_s`, start it again (same data)."""
-        await asyncio.to_thread(kafka.kill_kafka, PROFILE)
+        await asyncio.to_thread(kafka.kill_kafka, self.servers.profile)
         await asyncio.sleep(down_s)
-        await asyncio.to_thread(ensure_servers)
+        await asyncio.to_thread(ensure_servers, self.servers)
 
     async def pause_kafka(self, paused_s: float = 15.0) -> None:
         """SIGSTOP the broker past the consumers' session timeout (10 s), then SIGCONT."""
@@ -268,15 +299,17 @@ class FaultStack:
 
     async def restart_postgres(self) -> None:
         """`pg_ctl restart -m immediate`: a crash and recovery of the database server."""
-        await asyncio.to_thread(postgres.restart_postgres, PROFILE, "immediate")
+        await asyncio.to_thread(postgres.restart_postgres, self.servers.profile, "immediate")
 
     async def stop_postgres(self, down_s: float = 20.0) -> None:
         """Stop PostgreSQL for `down_s`, then start it again."""
-        await asyncio.to_thread(postgres.stop_postgres, PROFILE)
+        await asyncio.to_thread(postgres.stop_postgres, self.servers.profile)
         try:
             await asyncio.sleep(down_s)
         finally:
-            await asyncio.to_thread(postgres.ensure_postgres, PROFILE, PG_PORT)
+            await asyncio.to_thread(
+                postgres.ensure_postgres, self.servers.profile, self.servers.pg_port
+            )
 
     # --- NetSuite and SMTP ---------------------------------------------------------------
 

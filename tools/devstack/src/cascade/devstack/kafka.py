@@ -25,7 +25,11 @@ KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
-DEFAULT_PORTS: dict[str, tuple[int, int]] = {"dev": (19092, 19093), "test": (19192, 19193)}
+DEFAULT_PORTS: dict[str, tuple[int, int]] = {
+    "dev": (19092, 19093),
+    "test": (19192, 19193),
+    "bench": (19392, 19393),  # `make bench`: the workflow benchmark's own servers
+}
 PORT_ENV = "CASCADE_DEVSTACK_KAFKA_PORT"
 CONTROLLER_PORT_ENV = "CASCADE_DEVSTACK_KAFKA_CONTROLLER_PORT"
 

@@ -22,7 +22,7 @@ from cascade.devstack import procs
 from cascade.devstack.paths import check_profile, logs_dir, repo_root, state_dir
 from cascade.devstack.settings import DevstackSettings
 
-DEFAULT_PORTS = {"dev": 55432, "test": 55433}
+DEFAULT_PORTS = {"dev": 55432, "test": 55433, "bench": 55633}
 PORT_ENV = "CASCADE_DEVSTACK_PG_PORT"
 PG_ROOT = Path("/usr/lib/postgresql")
 START_TIMEOUT_S = 60
@@ -389,6 +389,18 @@ def _installed_owner() -> _Owner | None:
 def postgres_running(profile: str) -> bool:
     owner = _installed_owner()
     return owner is not None and _running_port(_layout(profile, owner).data) is not None
+
+
+def postmaster_pid(profile: str) -> int | None:
+    """The pid of the profile's running postmaster (its backends are its children)."""
+    owner = _installed_owner()
+    if owner is None:
+        return None
+    try:
+        pid = int((_layout(profile, owner).data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if procs.pid_alive(pid) else None
 
 
 def postgres_log(profile: str) -> Path:

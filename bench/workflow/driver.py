@@ -1,0 +1,319 @@
+"""The workflow benchmark: Cascade and its peers run the same new-customer workflow, driven
+the same way, side by side in one invocation (`make bench`).
+
+For each system and concurrency C, C slots each take the next run: submit, wait until its
+proposal is staged, approve it, wait for its terminal event (monotonic clock here, in the
+driver). Before and after each phase the system's counters are read (PostgreSQL commits,
+Kafka records, CPU seconds per process group); after it the system checks every run
+completed exactly once. It prints figures; nothing here asserts a time.
+
+Knobs (environment):
+  BENCH_SYSTEMS   comma list of cascade,temporal,dbos (default: every one importable)
+  BENCH_C         concurrencies, e.g. "1,50,200" (default "1,50")
+  BENCH_N         runs per phase; one number for all, or one per C (default "50,300")
+  BENCH_REPLICAS  Cascade's runner + ns-pusher processes, e.g. "1,2,4" (default "1,2")
+  BENCH_WARMUP    runs before measuring, per started system (default 5)
+  BENCH_IDLE_S    seconds of the idle phase, 0 to skip (default 15)
+  BENCH_SCALE=1   instead: Cascade at N = 100, 1000, 10000 (C=50, 1 replica), then
+                  replicas 1, 2, 4 at N=1000
+  BENCH_LIMITS=0  skip the pgbench / Kafka round-trip limits
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.workflow.report import (
+    LATENCIES,
+    IdleResult,
+    Limits,
+    PhaseResult,
+    cpu_rows,
+    delta,
+    idle_rows,
+    limit_rows,
+    parse_ints,
+    phase_rows,
+    ratio_rows,
+    scale_rows,
+)
+from bench.workflow.system import RunInputs, System
+
+#: name -> (module, class): where each system under test lives.
+SYSTEMS = {
+    "cascade": ("bench.workflow.cascade_system", "CascadeSystem"),
+    "temporal": ("bench.peers.temporal_system", "TemporalSystem"),
+    "dbos": ("bench.peers.dbos_system", "DbosSystem"),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one invocation runs, read once from the environment."""
+
+    systems: list[str]
+    concurrency: list[int]
+    runs: list[int]
+    replicas: list[int]
+    warmup: int
+    idle_s: float
+    scale: bool
+    limits: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Plan:
+        concurrency = parse_ints(env.get("BENCH_C", "1,50"))
+        runs = parse_ints(env.get("BENCH_N", "50,300"))
+        if len(runs) == 1:
+            runs = runs * len(concurrency)
+        elif len(runs) < len(concurrency):
+            runs = runs + [runs[-1]] * (len(concurrency) - len(runs))
+        return cls(
+            systems=[s.strip() for s in env.get("BENCH_SYSTEMS", ",".join(SYSTEMS)).split(",")],
+            concurrency=concurrency,
+            runs=runs[: len(concurrency)],
+            replicas=parse_ints(env.get("BENCH_REPLICAS", "1,2")),
+            warmup=int(env.get("BENCH_WARMUP", "5")),
+            idle_s=float(env.get("BENCH_IDLE_S", "15")),
+            scale=env.get("BENCH_SCALE", "0") == "1",
+            limits=env.get("BENCH_LIMITS", "1") != "0",
+        )
+
+
+def say(text: str) -> None:
+    """Progress on stderr, so stdout holds only the tables."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def load_system(name: str) -> Callable[[], System] | None:
+    """The system's class, or None (with a line saying why) when it is not available."""
+    if name not in SYSTEMS:
+        print(f"unknown system {name!r} (known: {', '.join(SYSTEMS)})")
+        return None
+    module, cls = SYSTEMS[name]
+    try:
+        factory: Callable[[], System] = getattr(importlib.import_module(module), cls)
+    except Exception as exc:  # a peer not written yet, or its SDK not installed
+        print(f"{name}: unavailable ({type(exc).__name__}: {exc})")
+        return None
+    return factory
+
+
+@dataclass
+class _Slots:
+    """The runs a phase still has to start (shared by its C slots)."""
+
+    next_index: int
+    last_index: int
+
+    def take(self) -> int | None:
+        if self.next_index >= self.last_index:
+            return None
+        self.next_index += 1
+        return self.next_index - 1
+
+
+#: How long one run may take before the phase is called failed (a hang is a finding too).
+RUN_TIMEOUT_S = 300.0
+
+
+async def _one_run(system: System, inputs: RunInputs) -> tuple[str, tuple[float, float, float]]:
+    t_submit = time.monotonic()
+    ref = await system.submit(inputs)
+    proposal = await asyncio.wait_for(system.staged(ref), RUN_TIMEOUT_S)
+    t_staged = time.monotonic()
+    await system.approve(ref, proposal)
+    end = await asyncio.wait_for(system.terminal(ref), RUN_TIMEOUT_S)
+    t_end = time.monotonic()
+    if end.status != "completed":
+        raise RuntimeError(f"run {ref} ended {end.status}")
+    return ref, (t_staged - t_submit, t_end - t_staged, t_end - t_submit)
+
+
+async def drive(
+    system: System, tag: str, first: int, runs: int, concurrency: int
+) -> tuple[list[str], dict[str, list[float]], float]:
+    """`runs` runs at `concurrency`; (run refs, latencies per kind, wall seconds)."""
+    slots = _Slots(first, first + runs)
+    refs: list[str] = []
+    samples: dict[str, list[float]] = {name: [] for name in LATENCIES}
+
+    async def slot() -> None:
+        while (index := slots.take()) is not None:
+            ref, times = await _one_run(system, RunInputs(index, tag))
+            refs.append(ref)
+            for name, value in zip(LATENCIES, times, strict=True):
+                samples[name].append(value)
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(slot() for _ in range(min(concurrency, runs))))
+    return refs, samples, time.monotonic() - t0
+
+
+class Bench:
+    """One invocation: systems started one after another, phases on each."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.tag = uuid.uuid4().hex[:6]
+        self.next_index = 0
+        self.results: list[PhaseResult] = []
+        self.idle: list[IdleResult] = []
+
+    async def phase(self, system: System, replicas: int, runs: int, concurrency: int) -> None:
+        say(f"bench: {system.name} replicas={replicas} C={concurrency} N={runs} ...")
+        before = await system.counters()
+        first, self.next_index = self.next_index, self.next_index + runs
+        refs, samples, wall = await drive(system, self.tag, first, runs, concurrency)
+        after = await system.counters()
+        say(f"bench:   {runs / wall:.2f} runs/s; checking ...")
+        violations = await system.check(refs)
+        for v in violations[:10]:
+            say(f"bench:   VIOLATION {v}")
+        self.results.append(
+            PhaseResult(
+                system=system.name,
+                replicas=replicas,
+                concurrency=concurrency,
+                runs=runs,
+                wall_s=wall,
+                latencies=samples,
+                work=delta(before, after),
+                completed=len(refs),
+                violations=violations,
+            )
+        )
+
+    async def idle_phase(self, system: System) -> None:
+        say(f"bench: {system.name} idle for {self.plan.idle_s:.0f} s ...")
+        await asyncio.sleep(3.0)  # let start-up work (group joins, first polls) pass
+        before = await system.counters()
+        t0 = time.monotonic()
+        await asyncio.sleep(self.plan.idle_s)
+        after = await system.counters()
+        self.idle.append(IdleResult(system.name, time.monotonic() - t0, delta(before, after)))
+
+    async def warm_up(self, system: System) -> None:
+        if self.plan.warmup <= 0:
+            return
+        first, self.next_index = self.next_index, self.next_index + self.plan.warmup
+        refs, _samples, _wall = await drive(
+            system, self.tag, first, self.plan.warmup, min(5, self.plan.warmup)
+        )
+        say(f"bench: {system.name} warmed up with {len(refs)} runs")
+
+    async def with_system(
+        self, factory: Callable[[], System], replicas: int, sizes: list[tuple[int, int]]
+    ) -> None:
+        """Start a system, idle (first start only), warm up, run `sizes` (N, C), stop."""
+        system = factory()
+        say(f"bench: starting {system.name} (replicas={replicas}) ...")
+        try:
+            await system.start(replicas)
+        except Exception as exc:
+            print(f"{system.name}: unavailable (start failed: {type(exc).__name__}: {exc})")
+            traceback.print_exc(file=sys.stderr)
+            await _stop_quietly(system)
+            return
+        try:
+            if self.plan.idle_s > 0 and not any(i.system == system.name for i in self.idle):
+                await self.idle_phase(system)
+            await self.warm_up(system)
+            for runs, concurrency in sizes:
+                await self.phase(system, replicas, runs, concurrency)
+        except Exception as exc:  # one system failing must not lose the others' figures
+            print(f"{system.name} (replicas={replicas}): failed ({type(exc).__name__}: {exc})")
+            traceback.print_exc(file=sys.stderr)
+        finally:
+            await _stop_quietly(system)
+
+    async def run(self) -> None:
+        plan = self.plan
+        factories = {name: f for name in plan.systems if (f := load_system(name)) is not None}
+        if plan.scale:
+            cascade = factories.get("cascade")
+            if cascade is None:
+                return
+            await self.with_system(cascade, 1, [(100, 50), (1000, 50), (10000, 50)])
+            for replicas in (2, 4):
+                await self.with_system(cascade, replicas, [(1000, 50)])
+            return
+        sizes = list(zip(plan.runs, plan.concurrency, strict=True))
+        for name, factory in factories.items():
+            for replicas in plan.replicas if name == "cascade" else [1]:
+                await self.with_system(factory, replicas, sizes)
+
+
+async def _stop_quietly(system: System) -> None:
+    try:
+        await system.stop()
+    except Exception as exc:  # a failed stop must not hide the figures measured
+        say(f"bench: stopping {system.name} failed: {type(exc).__name__}: {exc}")
+
+
+async def measure_limits() -> Limits | None:
+    from bench.workflow.cascade_system import BENCH
+    from bench.workflow.limits import measure
+
+    say("bench: measuring the limits (pgbench, Kafka round trip) ...")
+    try:
+        return await measure(BENCH)
+    except Exception as exc:
+        print(f"limits: unavailable ({type(exc).__name__}: {exc})")
+        return None
+
+
+def print_report(bench: Bench, limits: Limits | None) -> None:
+    results = bench.results
+    print("\n## Workflow benchmark (latencies in ms; runs/s = completed runs per wall second)\n")
+    print(phase_rows(results))
+    print("\n## CPU ms per run by process group (user + system)\n")
+    print(cpu_rows(results))
+    if bench.idle:
+        print("\n## Idle (stack up, no work)\n")
+        print(idle_rows(bench.idle))
+    if limits is not None:
+        print(
+            f"\n## Limits: PostgreSQL one-row commits {limits.pg_tps_1:.0f}/s (1 client), "
+            f"{limits.pg_tps_8:.0f}/s (8 clients); Kafka produce→consume p50 "
+            f"{limits.kafka_rtt_s * 1000:.1f} ms\n"
+        )
+        print(limit_rows(results, limits))
+    if any(r.system != "cascade" for r in results):
+        print("\n## Cascade / peer\n")
+        print(ratio_rows(results))
+    if bench.plan.scale:
+        print("\n## Scale (C=50)\n")
+        print(scale_rows(results))
+    bad = [r for r in results if r.violations]
+    print(
+        "\ncheck: "
+        + (
+            "every run of every phase completed exactly once, fault-suite invariants hold"
+            if not bad
+            else f"{sum(len(r.violations) for r in bad)} violations (see stderr)"
+        )
+    )
+
+
+async def main() -> int:
+    plan = Plan.from_env(dict(os.environ))
+    bench = Bench(plan)
+    t0 = time.monotonic()
+    limits = await measure_limits() if plan.limits and "cascade" in plan.systems else None
+    await bench.run()
+    print_report(bench, limits)
+    print(f"\n(bench took {time.monotonic() - t0:.0f} s)")
+    return 1 if any(r.violations for r in bench.results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
