@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down bench
+.PHONY: bootstrap up down status lint typecheck test test-fast test-faults test-faults-long soak faults-down bench bench-ui bench-down
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -51,9 +51,23 @@ RATE ?= 4
 soak: bootstrap
 	$(PY) scripts/soak.py --runs $(N) --rate $(RATE)
 
+# The workflow benchmark: Cascade and its peers (Temporal, DBOS) on the same new-customer
+# workflow, side by side, on the bench profile's own PostgreSQL (55633) and Kafka
+# (19392/19393); prints figures, ratios and the servers' limits, asserts no time. Knobs:
+# BENCH_SYSTEMS, BENCH_C, BENCH_N, BENCH_REPLICAS, BENCH_SCALE=1 (README, "Benchmark").
+# pgbench comes with the Debian PostgreSQL server package the devstack installs.
+bench: bootstrap
+	@if [ -x scripts/ensure-bench-peers.sh ]; then scripts/ensure-bench-peers.sh; \
+	else echo "bench: no scripts/ensure-bench-peers.sh: peers run only where already installed"; fi
+	$(PY) -m bench.workflow.driver
+
+# Stop the bench profile's PostgreSQL and Kafka.
+bench-down:
+	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('bench')"
+
 # Mike's pages over HTTP with 10,000 proposals and 100,000 runs (test profile's PostgreSQL and
 # Kafka, a database of its own): prints median and p95 per page, asserts nothing.
-bench: bootstrap
+bench-ui: bootstrap
 	$(PY) bench/ui_pages.py
 
 # Stop the fault profile's PostgreSQL and Kafka (the devstack CLI knows only dev and test).

@@ -1,6 +1,6 @@
 """How fast Mike's pages render over HTTP with 10,000 proposals and 100,000 runs.
 
-Usage: `make bench` or `.venv/bin/python bench/ui_pages.py [--proposals 10000] [--runs 100000]
+Usage: `make bench-ui` or `.venv/bin/python bench/ui_pages.py [--proposals 10000] [--runs 100000]
 [--repeat 50] [--explain]`
 
 Uses the test profile's PostgreSQL and Kafka (started if needed), a fresh database of its own
