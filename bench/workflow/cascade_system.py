@@ -262,6 +262,12 @@ class CascadeSystem:
             cpu_s=self.cpu_by_group(),
         )
 
+    def pids_of(self, name: str) -> list[int]:
+        """The live pids of a service's processes (for the profiler)."""
+        assert self.stack is not None
+        every = [*self.stack.procs.values(), *self.stack.extras]
+        return [p.proc.pid for p in every if p.name == name and p.proc is not None]
+
     def cpu_by_group(self) -> dict[str, float]:
         """CPU seconds of every service process, the simulator, PostgreSQL and Kafka."""
         assert self.stack is not None

@@ -17,6 +17,10 @@ Knobs (environment):
   BENCH_SCALE=1   instead: Cascade at N = 100, 1000, 10000 (C=50, 1 replica), then
                   replicas 1, 2, 4 at N=1000
   BENCH_LIMITS=0  skip the pgbench / Kafka round-trip limits
+  BENCH_PROFILE   a Cascade process name (e.g. runner): py-spy records its first process
+                  during every phase with C > 1 and the top 10 frames are printed
+                  (py-spy from BENCH_PYSPY, else PATH; collapsed stacks under
+                  .cascade/bench/profiles/)
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import time
 import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.workflow.report import (
     LATENCIES,
@@ -38,12 +46,14 @@ from bench.workflow.report import (
     PhaseResult,
     cpu_rows,
     delta,
+    hot_spots,
     idle_rows,
     limit_rows,
     parse_ints,
     phase_rows,
     ratio_rows,
     scale_rows,
+    table,
 )
 from bench.workflow.system import RunInputs, System
 
@@ -67,6 +77,8 @@ class Plan:
     idle_s: float
     scale: bool
     limits: bool
+    profile: str
+    pyspy: str
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Plan:
@@ -85,6 +97,8 @@ class Plan:
             idle_s=float(env.get("BENCH_IDLE_S", "15")),
             scale=env.get("BENCH_SCALE", "0") == "1",
             limits=env.get("BENCH_LIMITS", "1") != "0",
+            profile=env.get("BENCH_PROFILE", ""),
+            pyspy=env.get("BENCH_PYSPY", "") or shutil.which("py-spy") or "",
         )
 
 
@@ -167,12 +181,38 @@ class Bench:
         self.next_index = 0
         self.results: list[PhaseResult] = []
         self.idle: list[IdleResult] = []
+        self.profiles: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+
+    def start_profiler(
+        self, system: System, label: str
+    ) -> tuple[subprocess.Popen[bytes], Path] | None:
+        """py-spy recording the first process named `plan.profile`, when asked for."""
+        pids_of = getattr(system, "pids_of", None)
+        if not self.plan.profile or pids_of is None:
+            return None
+        pids = pids_of(self.plan.profile)
+        if not self.plan.pyspy or not pids:
+            say(f"bench: cannot profile {self.plan.profile}: no py-spy or no such process")
+            return None
+        out = Path(".cascade/bench/profiles") / f"{self.plan.profile}-{label}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        argv = [self.plan.pyspy, "record", "--pid", str(pids[0]), "--format", "raw"]
+        argv += ["--rate", "100", "--function", "--nonblocking", "-o", str(out)]
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return proc, out
 
     async def phase(self, system: System, replicas: int, runs: int, concurrency: int) -> None:
         say(f"bench: {system.name} replicas={replicas} C={concurrency} N={runs} ...")
         before = await system.counters()
         first, self.next_index = self.next_index, self.next_index + runs
-        refs, samples, wall = await drive(system, self.tag, first, runs, concurrency)
+        label = f"{system.name}-r{replicas}-c{concurrency}-n{runs}"
+        profiler = self.start_profiler(system, label) if concurrency > 1 else None
+        try:
+            refs, samples, wall = await drive(system, self.tag, first, runs, concurrency)
+        finally:
+            if profiler is not None:
+                self.profiles.append((label, *profiler))
+                await asyncio.to_thread(stop_profiler, profiler[0])
         after = await system.counters()
         say(f"bench:   {runs / wall:.2f} runs/s; checking ...")
         violations = await system.check(refs)
@@ -252,6 +292,15 @@ class Bench:
                 await self.with_system(factory, replicas, sizes)
 
 
+def stop_profiler(proc: subprocess.Popen[bytes]) -> None:
+    """py-spy writes its file when interrupted."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 async def _stop_quietly(system: System) -> None:
     try:
         await system.stop()
@@ -293,6 +342,17 @@ def print_report(bench: Bench, limits: Limits | None) -> None:
     if bench.plan.scale:
         print("\n## Scale (C=50)\n")
         print(scale_rows(results))
+    for label, _proc, path in bench.profiles:
+        if not path.is_file():
+            continue
+        print(f"\n## py-spy {bench.plan.profile} during {label}: top frames by own samples\n")
+        spots = hot_spots(path.read_text())
+        print(
+            table(
+                ["frame", "own", "inclusive"],
+                [[frame, f"{own:.1%}", f"{inc:.1%}"] for frame, own, inc in spots],
+            )
+        )
     bad = [r for r in results if r.violations]
     print(
         "\ncheck: "

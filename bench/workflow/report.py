@@ -279,3 +279,23 @@ def parse_ints(text: str) -> list[int]:
     if not values or any(v <= 0 for v in values):
         raise ValueError(f"expected a comma list of positive integers, got {text!r}")
     return values
+
+
+def hot_spots(collapsed: str, top: int = 10) -> list[tuple[str, float, float]]:
+    """From py-spy's raw (collapsed) stacks: the `top` frames by own samples, each with its
+    share of all samples (own, and inclusive: on the stack at all)."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:top]
+    return [(frame, n / total, inclusive[frame] / total) for frame, n in ranked]

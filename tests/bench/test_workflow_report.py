@@ -15,6 +15,7 @@ from bench.workflow.report import (
     Limits,
     PhaseResult,
     delta,
+    hot_spots,
     limit_rows,
     parse_ints,
     percentile,
@@ -152,3 +153,11 @@ def test_judge_names_a_run_that_never_ended() -> None:
     obs.ledger = []
     codes = {v.split(":")[0] for v in judge(obs, ["r1"])}
     assert {"run_not_completed", "stuck", "customers_per_run"} <= codes
+
+
+def test_hot_spots_rank_own_samples_with_inclusive_share() -> None:
+    collapsed = "main;run;query 6\nmain;run;parse 3\nmain;idle 1\nnot a stack line\n"
+    spots = hot_spots(collapsed, top=2)
+    assert [s[0] for s in spots] == ["query", "parse"]
+    assert spots[0][1:] == (pytest.approx(0.6), pytest.approx(0.6))
+    assert hot_spots("main;run 4\n")[0][2] == pytest.approx(1.0)
