@@ -35,6 +35,7 @@ def delta(before: Counters, after: Counters) -> Counters:
         kafka_records=after.kafka_records - before.kafka_records,
         cpu_s={name: s - before.cpu_s.get(name, 0.0) for name, s in after.cpu_s.items()},
         pg_commits_server=after.pg_commits_server - before.pg_commits_server,
+        pg_write_xacts=after.pg_write_xacts - before.pg_write_xacts,
     )
 
 
@@ -121,7 +122,7 @@ def phase_rows(results: Sequence[PhaseResult]) -> str:
     header = ["system", "replicas", "C", "N", "runs/s"]
     for name in LATENCIES:
         header.append(f"{name} p50/p95/p99 ms")
-    header += ["CPU ms/run", "PG commits/run", "Kafka records/run", "check"]
+    header += ["CPU ms/run", "PG commits/run", "PG writes/run", "Kafka records/run", "check"]
     rows = []
     for r in results:
         cells = [r.system, str(r.replicas), str(r.concurrency), str(r.runs), f"{r.runs_per_s:.2f}"]
@@ -130,6 +131,7 @@ def phase_rows(results: Sequence[PhaseResult]) -> str:
         cells += [
             f"{r.cpu_ms_total():.0f}",
             f"{r.per_run(r.work.pg_commits):.1f}",
+            f"{r.per_run(r.work.pg_write_xacts):.1f}",
             f"{r.per_run(r.work.kafka_records):.1f}",
             "OK" if not r.violations else f"{len(r.violations)} violations",
         ]
@@ -215,13 +217,15 @@ def limit_rows(results: Sequence[PhaseResult], limits: Limits, ours: str = "casc
     """Per phase of `ours`: transactions and hops a run needs, the ceiling each limit
     implies and the fraction of it reached.
 
-    PostgreSQL: its one-row commit rate (1 client at C=1, 8 clients above) / commits per
-    run. Kafka: records per run are hops taken one after another at worst, so C runs in
-    flight cannot finish faster than C / (hops * round trip)."""
+    PostgreSQL: its one-row commit rate (1 client at C=1, 8 clients above) / write
+    transactions per run (each pays a WAL flush, as pgbench's do; read-only commits do
+    not), or / commits per run where the system reports no write count. Kafka: records per
+    run are hops taken one after another at worst, so C runs in flight cannot finish faster
+    than C / (hops * round trip)."""
     header = [
         "replicas",
         "C",
-        "PG commits/run",
+        "PG writes/run",
         "PG ceiling runs/s",
         "fraction",
         "Kafka records/run",
@@ -232,7 +236,7 @@ def limit_rows(results: Sequence[PhaseResult], limits: Limits, ours: str = "casc
     for r in results:
         if r.system != ours:
             continue
-        commits = r.per_run(r.work.pg_commits)
+        commits = r.per_run(r.work.pg_write_xacts or r.work.pg_commits)
         hops = r.per_run(r.work.kafka_records)
         tps = limits.pg_tps_1 if r.concurrency == 1 else limits.pg_tps_8
         pg_ceiling = tps / commits if commits > 0 else math.nan

@@ -41,6 +41,9 @@ class Counters:
     cpu_s: dict[str, float] = field(default_factory=dict)
     #: Commits of the whole PostgreSQL server (every database), where the system knows it.
     pg_commits_server: int = 0
+    #: Transaction ids the server assigned: write transactions (each one a WAL flush at
+    #: commit), read at once (the commit counters lag: backends report them in batches).
+    pg_write_xacts: int = 0
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ def test_limit_ceilings_and_fractions() -> None:
     ]
     # 400 commits/s / 20 per run = 20 runs/s; 1 / (7 hops * 10 ms) = 14.3 runs/s.
     assert cells == ["1", "1", "20.0", "20.0", "10.0%", "7.0", "14.3", "14.0%"]
+    r.work.pg_write_xacts = 40  # 4 writes per run: the ceiling the fsync'd commits set
+    row = limit_rows([r], Limits(pg_tps_1=400, pg_tps_8=800, kafka_rtt_s=0.01)).splitlines()[2]
+    assert [c.strip() for c in row.strip("|").split("|")][2:4] == ["4.0", "100.0"]
 
 
 def test_idle_cores_leave_servers_out_for_services_alone() -> None:
