@@ -15,7 +15,8 @@ Knobs (environment):
   BENCH_WARMUP    runs before measuring, per started system (default 5)
   BENCH_IDLE_S    seconds of the idle phase, 0 to skip (default 15)
   BENCH_SCALE=1   instead: Cascade at N = 100, 1000, 10000 (C=50, 1 replica), then
-                  replicas 1, 2, 4 at N=1000
+                  replicas 2, 4 at N=1000 (BENCH_SCALE_N="100,1000,10000" sets the sizes;
+                  the replica runs take the middle one)
   BENCH_LIMITS=0  skip the pgbench / Kafka round-trip limits
   BENCH_PROFILE   a Cascade process name (e.g. runner): py-spy records its first process
                   during every phase with C > 1 and the top 10 frames are printed
@@ -41,6 +42,7 @@ from pathlib import Path
 
 from bench.workflow.report import (
     LATENCIES,
+    PROJECT_FILES,
     IdleResult,
     Limits,
     PhaseResult,
@@ -79,6 +81,7 @@ class Plan:
     limits: bool
     profile: str
     pyspy: str
+    scale_runs: list[int]
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Plan:
@@ -99,6 +102,7 @@ class Plan:
             limits=env.get("BENCH_LIMITS", "1") != "0",
             profile=env.get("BENCH_PROFILE", ""),
             pyspy=env.get("BENCH_PYSPY", "") or shutil.which("py-spy") or "",
+            scale_runs=parse_ints(env.get("BENCH_SCALE_N", "100,1000,10000")),
         )
 
 
@@ -218,19 +222,20 @@ class Bench:
         violations = await system.check(refs)
         for v in violations[:10]:
             say(f"bench:   VIOLATION {v}")
-        self.results.append(
-            PhaseResult(
-                system=system.name,
-                replicas=replicas,
-                concurrency=concurrency,
-                runs=runs,
-                wall_s=wall,
-                latencies=samples,
-                work=delta(before, after),
-                completed=len(refs),
-                violations=violations,
-            )
+        result = PhaseResult(
+            system=system.name,
+            replicas=replicas,
+            concurrency=concurrency,
+            runs=runs,
+            wall_s=wall,
+            latencies=samples,
+            work=delta(before, after),
+            completed=len(refs),
+            violations=violations,
         )
+        self.results.append(result)
+        # The row now too: a long invocation cut short still shows what it measured.
+        say("bench:   " + phase_rows([result]).splitlines()[-1])
 
     async def idle_phase(self, system: System) -> None:
         say(f"bench: {system.name} idle for {self.plan.idle_s:.0f} s ...")
@@ -282,9 +287,10 @@ class Bench:
             cascade = factories.get("cascade")
             if cascade is None:
                 return
-            await self.with_system(cascade, 1, [(100, 50), (1000, 50), (10000, 50)])
+            scale_n = plan.scale_runs
+            await self.with_system(cascade, 1, [(n, 50) for n in scale_n])
             for replicas in (2, 4):
-                await self.with_system(cascade, replicas, [(1000, 50)])
+                await self.with_system(cascade, replicas, [(scale_n[len(scale_n) // 2], 50)])
             return
         sizes = list(zip(plan.runs, plan.concurrency, strict=True))
         for name, factory in factories.items():
@@ -345,14 +351,11 @@ def print_report(bench: Bench, limits: Limits | None) -> None:
     for label, _proc, path in bench.profiles:
         if not path.is_file():
             continue
-        print(f"\n## py-spy {bench.plan.profile} during {label}: top frames by own samples\n")
-        spots = hot_spots(path.read_text())
-        print(
-            table(
-                ["frame", "own", "inclusive"],
-                [[frame, f"{own:.1%}", f"{inc:.1%}"] for frame, own, inc in spots],
-            )
-        )
+        for title, only in (("own samples", ()), ("Cascade frames, inclusive", PROJECT_FILES)):
+            print(f"\n## py-spy {bench.plan.profile} during {label}: top frames by {title}\n")
+            spots = hot_spots(path.read_text(), only=only)
+            rows = [[frame, f"{own:.1%}", f"{inc:.1%}"] for frame, own, inc in spots]
+            print(table(["frame", "own", "inclusive"], rows))
     bad = [r for r in results if r.violations]
     print(
         "\ncheck: "

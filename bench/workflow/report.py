@@ -285,9 +285,17 @@ def parse_ints(text: str) -> list[int]:
     return values
 
 
-def hot_spots(collapsed: str, top: int = 10) -> list[tuple[str, float, float]]:
-    """From py-spy's raw (collapsed) stacks: the `top` frames by own samples, each with its
-    share of all samples (own, and inclusive: on the stack at all)."""
+#: How py-spy names the files of Cascade's own packages (relative to site-packages' root).
+PROJECT_FILES = ("(runner/", "(shared/", "(intake/", "(approvals/", "(ns_pusher/", "(verifier/")
+
+
+def hot_spots(
+    collapsed: str, top: int = 10, only: tuple[str, ...] = ()
+) -> list[tuple[str, float, float]]:
+    """From py-spy's raw (collapsed) stacks: the `top` frames with their share of all
+    samples (own: the frame on top; inclusive: on the stack at all), ranked by own share,
+    or, with `only` (substrings of the frame, e.g. PROJECT_FILES), those frames ranked by
+    inclusive share: where the project's own code spends its time, callees included."""
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
@@ -301,5 +309,9 @@ def hot_spots(collapsed: str, top: int = 10) -> list[tuple[str, float, float]]:
         own[frames[-1]] = own.get(frames[-1], 0) + n
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + n
-    ranked = sorted(own.items(), key=lambda item: -item[1])[:top]
-    return [(frame, n / total, inclusive[frame] / total) for frame, n in ranked]
+    if only:
+        mine = {f: n for f, n in inclusive.items() if any(o in f for o in only)}
+        ranked = sorted(mine.items(), key=lambda item: -item[1])[:top]
+    else:
+        ranked = sorted(own.items(), key=lambda item: -item[1])[:top]
+    return [(frame, own.get(frame, 0) / total, inclusive[frame] / total) for frame, _ in ranked]

@@ -11,6 +11,7 @@ from bench.workflow.cascade_system import judge
 from bench.workflow.driver import Plan
 from bench.workflow.report import (
     LATENCIES,
+    PROJECT_FILES,
     IdleResult,
     Limits,
     PhaseResult,
@@ -164,3 +165,12 @@ def test_hot_spots_rank_own_samples_with_inclusive_share() -> None:
     assert [s[0] for s in spots] == ["query", "parse"]
     assert spots[0][1:] == (pytest.approx(0.6), pytest.approx(0.6))
     assert hot_spots("main;run 4\n")[0][2] == pytest.approx(1.0)
+    mine = hot_spots(
+        "main (x.py:1);step (runner/a.py:3);query (sqlalchemy/b.py:9) 3\n"
+        "main (x.py:1);relay (shared/o.py:5) 1\n",
+        only=PROJECT_FILES,
+    )
+    assert [(f.split(" ")[0], inc) for f, _own, inc in mine] == [
+        ("step", pytest.approx(0.75)),
+        ("relay", pytest.approx(0.25)),
+    ]
