@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import uvicorn
 from dbos import DBOS, AsyncSQLAlchemyDatasource, DBOSConfig, SetWorkflowID, WorkflowHandleAsync
-from dbos.error import DBOSMaxStepRetriesExceeded
+from dbos import error as dbos_error
 from fastapi import FastAPI, HTTPException
 
 from bench.peers import effects as fx
@@ -120,7 +120,7 @@ async def _run(values: dict[str, Any]) -> str:
     pushed, assigned = outcomes
     if isinstance(assigned, BaseException):
         raise assigned
-    if isinstance(pushed, fx.NetSuiteRefused | DBOSMaxStepRetriesExceeded):
+    if isinstance(pushed, fx.NetSuiteRefused | dbos_error.DBOSMaxStepRetriesExceeded):
         # NetSuite refused, or never answered within the retries: no write-back, no
         # welcome to a customer it lacks.
         return "partial"
