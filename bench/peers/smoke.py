@@ -80,21 +80,38 @@ async def drive(system: PeerSystem, runs: int, concurrency: int) -> int:
     return len(violations)
 
 
+async def idle(system: PeerSystem) -> None:
+    """What the peer costs with no work: cores and commits per second."""
+    before = await system.counters()
+    await asyncio.sleep(STATS_LAG_S)
+    after = await system.counters()
+    cores = sum(after.cpu_s.values()) - sum(before.cpu_s.values())
+    commits = after.pg_commits - before.pg_commits
+    print(
+        f"{system.name}: idle {cores / STATS_LAG_S:.3f} cores, "
+        f"{commits / STATS_LAG_S:.1f} PostgreSQL commits/s"
+    )
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("peers", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("peers", nargs="*", help=f"of {', '.join(SYSTEMS)} (default: all)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[5])
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
+    unknown = set(args.peers) - set(SYSTEMS)
+    if unknown:
+        parser.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
     bad = 0
-    for name in args.peers:
+    for name in args.peers or list(SYSTEMS):
         system = SYSTEMS[name]()
         print(f"{name}: starting ({args.replicas} replica(s))", flush=True)
         began = time.monotonic()
         await system.start(args.replicas)
         print(f"{name}: up in {time.monotonic() - began:.1f} s", flush=True)
         try:
+            await idle(system)
             for c in args.concurrency:
                 bad += await drive(system, args.runs, c)
         finally:
