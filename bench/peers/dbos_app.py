@@ -29,7 +29,7 @@ from fastapi import FastAPI, HTTPException
 
 from bench.peers import effects as fx
 from bench.peers import new_customer as nc
-from bench.peers.front import build_app
+from bench.peers.front import build_app, server_config
 from cascade.shared.netsuite.rest import SuiteTalkRest
 
 APPROVAL_TOPIC = "approval"
@@ -185,10 +185,7 @@ def main() -> None:
         await RES.ds.engine.dispose()
 
     app = build_app("dbos-app", DbosEngine(), lifespan=lifespan)
-    uvicorn.run(
-        app, host="127.0.0.1", port=int(os.environ["PEER_PORT"]), log_level="warning",
-        access_log=False,
-    )  # fmt: skip
+    uvicorn.Server(server_config(app, int(os.environ["PEER_PORT"]))).run()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
+import uvicorn
 from fastapi import FastAPI, HTTPException
 from pydantic import ValidationError
 
@@ -55,3 +56,13 @@ def build_app(service: str, engine: Engine, **fastapi_kw: Any) -> FastAPI:
         return await engine.result(run_id)
 
     return app
+
+
+def server_config(app: FastAPI, port: int) -> uvicorn.Config:
+    """uvicorn on loopback, quiet. Keep-alive outlasts the client's (httpx drops an idle
+    connection after 5 s): with equal timeouts the server may close a connection the
+    client is just reusing, and the request fails with a ReadError."""
+    return uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        timeout_keep_alive=75, backlog=2048,
+    )  # fmt: skip

@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from bench.peers import effects as fx
-from bench.peers.front import build_app
+from bench.peers.front import build_app, server_config
 from bench.peers.temporal_workflow import TASK_QUEUE, NewCustomer
 from cascade.shared.netsuite.rest import SuiteTalkRest
 
@@ -144,11 +144,7 @@ class TemporalEngine:
 async def run_front() -> None:
     client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
     app = build_app("temporal-front", TemporalEngine(client))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=int(os.environ["PEER_PORT"]), log_level="warning",
-        access_log=False,
-    )  # fmt: skip
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(server_config(app, int(os.environ["PEER_PORT"]))).serve()
 
 
 if __name__ == "__main__":
