@@ -99,6 +99,9 @@ async def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[5])
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument(
+        "--warmup", type=int, default=0, help="runs pushed through first, not measured"
+    )
     args = parser.parse_args()
     unknown = set(args.peers) - set(SYSTEMS)
     if unknown:
@@ -111,6 +114,10 @@ async def main() -> int:
         await system.start(args.replicas)
         print(f"{name}: up in {time.monotonic() - began:.1f} s", flush=True)
         try:
+            if args.warmup:
+                await asyncio.gather(
+                    *(one_run(system, RunInputs(i, "warm")) for i in range(args.warmup))
+                )
             await idle(system)
             for c in args.concurrency:
                 bad += await drive(system, args.runs, c)
