@@ -10,6 +10,7 @@ their engine's retries instead of Cascade's step rows. Runs in the peers' venv
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -126,11 +127,14 @@ def blocking_failures(values: dict[str, Any], ctx: dict[str, Any]) -> list[str]:
     return failed
 
 
+#: The contract's `contact_email LIKE '%_@_%._%'`, as a regular expression.
+VALID_EMAIL = re.compile(r".+@.+\..+", re.DOTALL)
+
+
 def warnings(values: dict[str, Any], ctx: dict[str, Any]) -> list[str]:
     """The contract's `warn` preconditions that fail (shown to the approver)."""
     found = []
-    local, _, domain = values["contact_email"].partition("@")
-    if not (local and "." in domain.strip(".") and domain.find(".") > 0):
+    if not VALID_EMAIL.fullmatch(values["contact_email"]):
         found.append("valid_email")
     if not ctx.get("default_programs"):
         found.append("tier_has_programs")
