@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -255,6 +256,12 @@ class PeerSystem:
             for p in group:
                 await asyncio.to_thread(p.stop, 20.0)
         self.procs.clear()
+        # The logs stay for a look after the fact; the engines' and NetSuite's data go.
+        for data in (self.workdir / "netsuite", *self.workdir.glob("temporal.sqlite*")):
+            if data.is_dir():
+                shutil.rmtree(data, ignore_errors=True)
+            else:
+                data.unlink(missing_ok=True)
         if self.admin_url:
             admin = await asyncpg.connect(dsn(self.admin_url, "postgres"))
             try:

@@ -111,9 +111,9 @@ async def main() -> int:
         system = SYSTEMS[name]()
         print(f"{name}: starting ({args.replicas} replica(s))", flush=True)
         began = time.monotonic()
-        await system.start(args.replicas)
-        print(f"{name}: up in {time.monotonic() - began:.1f} s", flush=True)
         try:
+            await system.start(args.replicas)
+            print(f"{name}: up in {time.monotonic() - began:.1f} s", flush=True)
             if args.warmup:
                 await asyncio.gather(
                     *(one_run(system, RunInputs(i, "warm")) for i in range(args.warmup))
