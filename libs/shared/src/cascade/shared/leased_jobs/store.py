@@ -130,13 +130,13 @@ async def claim_due(
 
 def next_due_statement(table: JobTable) -> TextClause:
     """Seconds until the table's next claim could succeed: the earliest due waiting row or
-    lease end of a running one (0 when one is due already; NULL when the table is idle)."""
+    lease end of a running one (negative when one is due already; NULL when none waits)."""
     return text(f"""
-SELECT GREATEST(EXTRACT(EPOCH FROM LEAST(
+SELECT EXTRACT(EPOCH FROM LEAST(
     (SELECT min({table.due_column}) FROM {table.name}
      WHERE status IN ({_quoted(table.waiting)})),
     (SELECT min({table.lease_column}) FROM {table.name} WHERE status = '{table.running}')
-) - now()), 0) AS seconds
+) - now()) AS seconds
 """)
 
 
@@ -146,7 +146,7 @@ async def seconds_until_due(
     """How long a worker of `table` may rest before a job falls due; None when none waits."""
     async with factory() as session:
         seconds = (await session.execute(next_due_statement(table))).scalar_one()
-    return None if seconds is None else float(seconds)
+    return None if seconds is None else max(float(seconds), 0.0)
 
 
 async def write_fenced(
