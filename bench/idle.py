@@ -112,6 +112,7 @@ async def measure(
     settle: float,
     logs: Path,
     services: tuple[str, ...] = SERVICES,
+    extra_env: dict[str, str] | None = None,
 ) -> Figures:
     """Start one idle stack from `source`, measure it, tear it down."""
     tag = uuid.uuid4().hex[:10]
@@ -134,6 +135,7 @@ async def measure(
         "CASCADE_CONTRACTS_DIR": str(source / "contracts"),
         "CASCADE_ADMIN_TOKEN": "idle-bench-token",
         "PYTHONPATH": src_path(source),
+        **(extra_env or {}),
     }
     procs: list[ServiceProcess] = []
     try:
@@ -193,6 +195,9 @@ async def main() -> None:
         "--service", action="append", choices=SERVICES, help="measure only these services"
     )
     parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for every service process"
+    )
+    parser.add_argument(
         "--source", type=Path, action="append", help="checkout(s) to run; default: this one"
     )
     args = parser.parse_args()
@@ -209,6 +214,7 @@ async def main() -> None:
                 args.settle,
                 Path(tmp),
                 tuple(args.service or SERVICES),
+                dict(item.split("=", 1) for item in args.env),
             )
             results.append(figures)
     print(table(results))
