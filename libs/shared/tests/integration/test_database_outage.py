@@ -6,14 +6,20 @@ which is what a consumer sees while its server is down.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import produce_raw
-from cascade.devstack.pytest_plugin import SERVICE_MODULES, settings_env
+from cascade.devstack.pytest_plugin import SERVICE_MODULES, _asyncpg_dsn, settings_env
 from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.devstack.waiting import eventually
 from cascade.shared.envelope import new_envelope
@@ -56,3 +62,39 @@ async def test_redelivery_backs_off_while_the_database_refuses_connections(
         assert pauses == [base * 2**i for i in range(6)], "each redelivery waits twice as long"
     finally:
         probe.stop()
+
+
+async def test_a_pool_left_with_dead_connections_heals_after_one_failed_use(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """No ping per checkout: after the server dropped every connection (what a restart
+    does), the first use fails, SQLAlchemy invalidates the whole pool, and the caller's
+    retry runs on fresh connections. Only this test's own database is touched."""
+
+    async def use() -> None:
+        async with session_factory() as session:
+            await session.execute(text("SELECT pg_sleep(0.05)"))
+
+    await asyncio.gather(*(use() for _ in range(3)))  # three pooled connections
+    database = make_url(settings.database_url).database
+    admin = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+        )
+
+        async def all_dropped() -> bool:
+            left = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database
+            )
+            return int(left) == 0
+
+        await eventually(all_dropped, within=30)
+    finally:
+        await admin.close()
+    with pytest.raises(DBAPIError) as first:
+        await use()
+    assert first.value.connection_invalidated, "recognised as a disconnect"
+    # Every other pooled connection was invalidated with it: no second failure.
+    await asyncio.gather(*(use() for _ in range(3)))
+    await use()

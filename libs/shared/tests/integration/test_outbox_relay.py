@@ -3,6 +3,7 @@ parked with an alert; other keys flow, and its own key keeps its order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -14,7 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_all
+from cascade.devstack.waiting import eventually
 from cascade.shared.db.models import OutboxMessage
+from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.messaging import broker_publisher, build_broker
 from cascade.shared.outbox import OutboxRelay, RelayConfig, stage_raw
 from cascade.shared.settings import Settings
@@ -117,3 +120,33 @@ async def test_a_broker_outage_charges_no_row(
     async with session_factory() as session:
         row = (await session.scalars(select(OutboxMessage))).one()
     assert (row.attempts, row.failed_at, row.sent_at) == (0, None, None)
+
+
+async def test_a_committed_row_wakes_the_relay_long_before_its_poll(
+    settings: Settings, session_factory: Factory, broker: KafkaBroker
+) -> None:
+    """The relay rests for an hour between polls, yet each commit that staged a row rings
+    it: the rows arrive (no timing asserted, only that an hour's poll was not needed)."""
+    topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_COMPLETED)
+    relay = OutboxRelay(
+        session_factory, broker_publisher(broker), RelayConfig(poll_interval_s=3600)
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        for n in range(2):
+            # The second row is staged once the relay has published the first and gone
+            # back to rest: only the commit's wake-up can bring it out within the hour.
+            key = str(uuid.uuid4())
+            async with UnitOfWork(session_factory) as uow:
+                stage_raw(uow.session, topic, f"row {n}".encode(), key, {})
+                await uow.commit()
+
+            async def arrived(expected: int = n + 1) -> bool:
+                return len(await read_all(settings.kafka_bootstrap, topic)) == expected
+
+            await eventually(arrived, within=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+    assert not running.exception()

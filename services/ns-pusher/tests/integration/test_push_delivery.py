@@ -39,6 +39,18 @@ async def test_ns_push_delivered_twice_is_pushed_once(harness: Any) -> None:
     assert len(await harness.sim_records("cust-dup")) == 1
 
 
+async def test_a_push_made_due_by_the_consumer_is_worked_without_waiting_for_the_poll(
+    harness: Any,
+) -> None:
+    # The pusher polls once an hour: only the ns.push consumer's commit can wake it.
+    harness.start_pusher(CASCADE_NS_PUSH_POLL_MS=str(3_600_000))
+    ids = {f"cust-wake-{n}": await harness.stage(f"cust-wake-{n}") for n in range(3)}
+    for external_id, push_id in ids.items():
+        await harness.publish(push_id, external_id)
+    for push_id in ids.values():
+        await harness.wait_status(push_id, "applied")
+
+
 async def test_two_pushers_at_once_push_each_row_once(harness: Any) -> None:
     harness.start_pusher()
     harness.start_pusher()

@@ -31,11 +31,18 @@ def build_broker(settings: Settings, client_id: str) -> KafkaBroker:
 
 
 def broker_publisher(broker: KafkaBroker) -> Publish:
-    """The outbox relay's publish function over a started broker."""
+    """The outbox relay's publish function over a started broker: the record is handed to
+    the producer and its ack returned unawaited, so a batch needs no round trip per record."""
 
-    async def publish(topic: str, value: bytes, key: str | None, headers: dict[str, str]) -> None:
-        await broker.publish(
-            value, topic=topic, key=key.encode() if key is not None else None, headers=headers
+    async def publish(
+        topic: str, value: bytes, key: str | None, headers: dict[str, str]
+    ) -> Awaitable[object]:
+        return await broker.publish(
+            value,
+            topic=topic,
+            key=key.encode() if key is not None else None,
+            headers=headers,
+            no_confirm=True,
         )
 
     return publish
@@ -87,6 +94,12 @@ def subscribe(
     commits the offset. The consumer itself bounds the redeliveries and dead-letters, so
     no record can block its partition forever. The record reaches the consumer as raw
     bytes (`tolerant_parser`, `raw_body`): nothing in FastStream parses it first.
+
+    Concurrency is between partitions: `consumer_workers` group members (FastStream's
+    `max_workers` with a manual-commit policy), each with its own aiokafka consumer working
+    its partitions one record at a time. A member commits only its own positions, which
+    never pass a record it has not finished, so a slow record holds back only its own
+    partition (a run's records share one: the key is the run).
     """
     physical = topic_name(settings.topic_prefix, topic)
 
@@ -94,8 +107,10 @@ def subscribe(
         physical,
         group_id=f"{settings.consumer_group_prefix}.{consumer.name}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=settings.consumer_workers,
         auto_offset_reset="earliest",
         max_poll_records=50,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         parser=tolerant_parser,
         decoder=raw_body,
     )

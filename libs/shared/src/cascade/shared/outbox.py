@@ -17,6 +17,7 @@ from cascade.shared.db.messaging_models import OutboxMessage
 from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
 from cascade.shared.outbox_failures import BrokerUnavailable, Outcome, charge, is_permanent
 from cascade.shared.polling import poll
+from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
@@ -30,12 +31,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[None]]
-"""Publish one record (topic, value, key, headers) and return once the broker acked it."""
+Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[Awaitable[object]]]
+"""Hand one record (topic, value, key, headers) to the producer; returns its ack, which
+completes once the broker acked it. Raises at once for a record the producer refuses."""
 
 
 def stage(session: AsyncSession, topic: str, envelope: Envelope) -> None:
-    """Add `envelope` to the outbox inside the caller's transaction, keyed by its run."""
+    """Add `envelope` to the outbox inside the caller's transaction, keyed by its run; the
+    process's relay is woken by the commit."""
+    wake_after_commit(session, OUTBOX)
     session.add(
         OutboxMessage(
             topic=topic,
@@ -50,6 +54,7 @@ def stage_raw(
     session: AsyncSession, topic: str, payload: bytes, key: str | None, headers: dict[str, str]
 ) -> None:
     """Add an arbitrary record (e.g. a dead letter's original bytes) to the outbox."""
+    wake_after_commit(session, OUTBOX)
     session.add(OutboxMessage(topic=topic, key=key, payload=payload, headers=headers))
 
 
@@ -58,7 +63,7 @@ class RelayConfig:
     """How often and how much the relay publishes, how a failing row is retried and parked,
     where parked rows are announced, and where the relay may be told to crash."""
 
-    poll_interval_s: float = 0.1
+    poll_interval_s: float = 5.0
     batch_size: int = 200
     publish_timeout_s: float = 30.0
     max_attempts: int = 10
@@ -166,21 +171,36 @@ class OutboxRelay:
         return [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
 
     async def _send(self, rows: list[OutboxMessage]) -> dict[int, Outcome]:
-        """Publish each key's rows in order, keys concurrently, within the publish timeout;
-        a key stops at its first failure (its later rows stay unsent, uncharged)."""
+        """Hand every row to the producer, then await the acks, within the publish timeout;
+        each key's rows in order, keys concurrently; a key stops at its first failure (its
+        later rows stay unsent, uncharged)."""
         outcomes: dict[int, Outcome] = {}
         chains: dict[object, list[OutboxMessage]] = {}
         for row in rows:
             chains.setdefault(row.key if row.key is not None else ("row", row.id), []).append(row)
 
         async def send_chain(chain: list[OutboxMessage]) -> None:
+            # No round trip per record: the producer batches what is handed to it and keeps
+            # one partition's records in order (idempotent, one batch in flight each).
+            acks: list[tuple[OutboxMessage, Awaitable[object]]] = []
+            refused: tuple[OutboxMessage, Exception] | None = None
             for row in chain:
                 try:
-                    await self._publish(row.topic, row.payload, row.key, dict(row.headers))
+                    ack = await self._publish(row.topic, row.payload, row.key, dict(row.headers))
+                except Exception as exc:
+                    # Refused before it was sent (too large, ...): the key stops here.
+                    refused = (row, exc)
+                    break
+                acks.append((row, ack))
+            for row, ack in acks:
+                try:
+                    await ack
                 except Exception as exc:
                     outcomes[row.id] = exc
                     return
                 outcomes[row.id] = None
+            if refused is not None:
+                outcomes[refused[0].id] = refused[1]
 
         tasks = [asyncio.create_task(send_chain(chain)) for chain in chains.values()]
         _done, pending = await asyncio.wait(tasks, timeout=self._config.publish_timeout_s)
@@ -198,5 +218,10 @@ class OutboxRelay:
         return outcomes
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until `stop` is set; errors are logged and retried, never fatal."""
-        await poll(stop, self.publish_batch, self._config.poll_interval_s, "outbox relay")
+        """Relay until `stop` is set; errors are logged and retried, never fatal. Woken by
+        every commit of this process that staged a row (`stage`); the poll interval is the
+        safety net for rows nobody rang for: another process's, or a back-off come due."""
+        wake = factory_bells(self._factory)[OUTBOX]
+        await poll(
+            stop, self.publish_batch, self._config.poll_interval_s, "outbox relay", wake=wake
+        )

@@ -35,8 +35,10 @@ async def poll(
     error_pause_s: float = 1.0,
     error_pause_max_s: float = 15.0,
     wake: Wakeup | None = None,
+    idle_for: Callable[[], Awaitable[float]] | None = None,
 ) -> None:
-    """Call `round_` until `stop` is set; rest `idle_s` after a round that found no work.
+    """Call `round_` until `stop` is set; rest `idle_s` after a round that found no work
+    (or `await idle_for()` seconds: e.g. until the next due time, bounded by `idle_s`).
 
     A round that raises is logged and paused, never fatal: the work it left behind is still
     in its rows (due times, leases) and the next round picks it up. Consecutive failures
@@ -50,6 +52,7 @@ async def poll(
             wake.clear()
         try:
             worked = await round_()
+            rest = idle_s if worked or idle_for is None else await idle_for()
         except Exception as exc:
             failures += 1
             pause = backoff_window_s(failures, error_pause_s, error_pause_max_s)
@@ -66,4 +69,4 @@ async def poll(
             continue
         failures = 0
         if not worked:
-            await wait_or_stop(stop, idle_s, wake)
+            await wait_or_stop(stop, rest, wake)

@@ -22,6 +22,7 @@ from cascade.shared.messaging import broker_publisher, build_broker
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
+from cascade.shared.wakeup import Bells, factory_bells
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,12 @@ class ServiceRuntime:
             session_factory=build_session_factory(engine),
             broker=build_broker(settings, client_id=f"cascade-{name}"),
         )
+
+    @property
+    def bells(self) -> Bells:
+        """This process's doorbells (carried by its session factory): a commit that made
+        work due rings the one its worker rests on."""
+        return factory_bells(self.session_factory)
 
     def consumer_policy(self) -> ConsumerPolicy:
         """The retry/DLQ policy every consumer of this service uses."""

@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     intake_max_body_bytes: int = 64 * 1024
     max_delivery_attempts: int = 5
     redelivery_backoff_ms: int = 200
-    outbox_poll_ms: int = 100
+    # The relay is woken by the commit that staged rows; this poll is only its safety net
+    # (rows of a crashed process, a failed publish's back-off come due).
+    outbox_poll_ms: int = 5000
     outbox_batch_size: int = 200
     db_pool_size: int = 5
 
@@ -80,7 +82,9 @@ class Settings(BaseSettings):
     ns_push_max_attempts: int = Field(default=3, ge=1)
     ns_push_backoff_base_ms: int = Field(default=1500, ge=0)
     ns_push_backoff_max_ms: int = Field(default=30000, ge=0)
-    ns_push_poll_ms: int = Field(default=200, ge=10)
+    # Safety net only: the commit that makes a push due wakes the pusher, and a retry's
+    # back-off is slept exactly; `ns_push_workers` pushes run at once.
+    ns_push_poll_ms: int = Field(default=15_000, ge=10)
     ns_push_workers: int = Field(default=4, ge=1)
     # A claimed push is retaken by another poller after this; raised to at least twice the
     # NetSuite timeout so a slow but live call is never duplicated.
@@ -96,7 +100,7 @@ class Settings(BaseSettings):
     # field means seconds, for tests), how long one check may take and how a failing check
     # is retried before its deadline (back-off scaled by `verify_window_scale` too).
     verify_poller_enabled: bool = True
-    verify_poll_ms: int = Field(default=500, ge=10)
+    verify_poll_ms: int = Field(default=30_000, ge=10)
     verify_workers: int = Field(default=4, ge=1)
     verify_sweep_cron: str = "8,38 * * * *"
     verify_statement_timeout_ms: int = Field(default=5000, ge=1)
@@ -126,7 +130,7 @@ class Settings(BaseSettings):
     email_max_attempts: int = Field(default=8, ge=1)
     email_backoff_base_s: float = Field(default=60.0, gt=0)
     email_backoff_max_s: float = Field(default=900.0, gt=0)
-    email_poll_ms: int = Field(default=500, ge=10)
+    email_poll_ms: int = Field(default=30_000, ge=10)
     email_workers: int = Field(default=2, ge=1)
     # Raised to at least twice the SMTP timeout so a slow but live send is never doubled.
     email_lease_s: float = Field(default=120.0, gt=0)
@@ -138,3 +142,10 @@ class Settings(BaseSettings):
     # database outage tells the client to wait before it tries again.
     http_body_timeout_s: float = Field(default=10.0, gt=0)
     http_retry_after_s: int = Field(default=5, ge=1)
+    # Kafka consumers: each subscription runs this many group members in the process, each
+    # working its own partitions one record at a time (per-partition order and
+    # ack-after-commit kept; topics have 3 partitions, more members than partitions idle).
+    # A fetch waits up to `kafka_fetch_max_wait_ms` on the broker for a record and returns
+    # the moment one arrives: the wait costs an idle consumer requests, never a record time.
+    consumer_workers: int = Field(default=3, ge=1)
+    kafka_fetch_max_wait_ms: int = Field(default=5000, ge=1)

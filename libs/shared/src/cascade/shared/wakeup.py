@@ -5,12 +5,17 @@ its work due, so the work starts at once; the poll interval stays only as a slow
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 _INFO_KEY = "cascade.wake_on_commit"
+_BELLS_KEY = "cascade.bells"
+
+OUTBOX = "outbox"
+"""The bell of the process's outbox relay, rung by every commit that staged a row."""
 
 
 class Wakeup:
@@ -43,6 +48,38 @@ def ring_after_commit(session: AsyncSession, *bells: Wakeup) -> None:
     poller always finds what the commit made due."""
     pending: set[Wakeup] = session.sync_session.info.setdefault(_INFO_KEY, set())
     pending.update(bells)
+
+
+class Bells:
+    """The doorbells of one process by what they announce (the outbox, a job table), carried
+    by its session factory so whatever commits work can wake whoever does it, without a
+    global: `build_session_factory` gives each factory its own."""
+
+    def __init__(self) -> None:
+        self._bells: dict[str, Wakeup] = {}
+
+    def __getitem__(self, name: str) -> Wakeup:
+        return self._bells.setdefault(name, Wakeup())
+
+
+def bells_info(bells: Bells) -> dict[str, Any]:
+    """The session factory's `info` that lets its sessions reach `bells`."""
+    return {_BELLS_KEY: bells}
+
+
+def factory_bells(factory: async_sessionmaker[AsyncSession]) -> Bells:
+    """The bells a session factory carries (a bare factory gets a set of its own)."""
+    info: dict[str, Any] = factory.kw.setdefault("info", {})
+    bells: Bells = info.setdefault(_BELLS_KEY, Bells())
+    return bells
+
+
+def wake_after_commit(session: AsyncSession, name: str) -> None:
+    """Ring the bell `name` of the process that owns `session` once its transaction commits
+    (sessions of a factory without bells ring nothing)."""
+    bells = session.sync_session.info.get(_BELLS_KEY)
+    if isinstance(bells, Bells):
+        ring_after_commit(session, bells[name])
 
 
 def _after_commit(session: Session) -> None:

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.leased_jobs import JobTable, claim_due, requeue_failed, round_and_attempt
+from cascade.shared.leased_jobs import (
+    JobTable,
+    claim_due,
+    requeue_failed,
+    round_and_attempt,
+    wake_due,
+)
 
 EMAILS = JobTable(
     model=EmailJob,
@@ -52,7 +58,9 @@ class ClaimedEmail:
 
 
 async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: str) -> bool:
-    """Queue the approved email of `proposal`, due now; False when it was queued before."""
+    """Queue the approved email of `proposal`, due now (this process's email worker woken by
+    the commit); False when it was queued before."""
+    wake_due(session, EMAILS)
     stmt = (
         insert(EmailJob)
         .values(

@@ -39,6 +39,7 @@ from cascade.shared.leased_jobs import (
     LeasedWorker,
     exhausted_step,
     next_step,
+    seconds_until_due,
     write_fenced,
 )
 from cascade.shared.outbox import stage
@@ -46,19 +47,23 @@ from cascade.shared.runtime import BackgroundFactory, ServiceRuntime
 from cascade.shared.settings import Settings
 from cascade.shared.text_rules import address_problem, control_character_problem
 from cascade.shared.topics import Topic, topic_name
+from cascade.shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 CRASH_AFTER_ACCEPT = "email_after_smtp_accept"
 
 
-def email_config(settings: Settings, ui: UiSettings) -> JobConfig:
-    """The schedule, the lease (outlasting a send twice), the pace, the crash point."""
+def email_config(settings: Settings, ui: UiSettings, wake: Wakeup | None = None) -> JobConfig:
+    """The schedule, the lease (outlasting a send twice), the pace (the poll a safety net
+    behind `wake`, `email_workers` sends at once), the crash point."""
     return JobConfig(
         schedule=email_schedule(settings),
         lease_s=max(settings.email_lease_s, 2 * ui.smtp_timeout_s + 5),
         poll_s=settings.email_poll_ms / 1000,
         crash_at=settings.crash_at,
+        wake=wake,
+        concurrency=settings.email_workers,
     )
 
 
@@ -83,6 +88,10 @@ class EmailJobs:
         """Lease the most overdue email."""
         cap = self._config.schedule.max_attempts or 1
         return await claim_email(self._factory, cap, self._config.lease_s)
+
+    async def next_due(self) -> float | None:
+        """Seconds until an email falls due (a retry's back-off, a lease running out)."""
+        return await seconds_until_due(self._factory, EMAILS)
 
     async def attempt(self, email: ClaimedEmail) -> EmailAttempt:
         """One SMTP transaction; any failure becomes the schedule's next step."""
@@ -186,15 +195,13 @@ def _log_step(email: ClaimedEmail, step: JobStep) -> None:
 
 
 def email_pollers(runtime: ServiceRuntime, ui: UiSettings) -> BackgroundFactory:
-    """The email pollers of this process, sharing one jitter source."""
+    """The email worker of this process (`email_workers` sends at once, one jitter source)."""
     settings = runtime.settings
 
     async def run(stop: asyncio.Event) -> None:
-        config = email_config(settings, ui)
+        config = email_config(settings, ui, runtime.bells[EMAILS.bell])
         rng = random.Random(settings.email_jitter_seed)
         jobs = EmailJobs(runtime.session_factory, settings, ui, config, rng)
-        pace = config.pace("approvals-email")
-        workers = [LeasedWorker(jobs, pace) for _ in range(settings.email_workers)]
-        await asyncio.gather(*(worker.run(stop) for worker in workers))
+        await LeasedWorker(jobs, config.pace("approvals-email"), jobs.next_due).run(stop)
 
     return run

@@ -13,6 +13,7 @@ from cascade.ns_pusher.corrections import CONSUMER as CORRECTION_CONSUMER
 from cascade.ns_pusher.corrections import correction_approved
 from cascade.ns_pusher.domain import push_schedule
 from cascade.ns_pusher.handlers import mark_push_due
+from cascade.ns_pusher.jobs import PUSHES
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.retry_requests import retry_requested
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
@@ -25,23 +26,28 @@ from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
+from cascade.shared.wakeup import Wakeup
 
 CONSUMER = "ns_pusher"
 RETRY_CONSUMER = "ns_pusher_retry"
 
 
-def worker_config(settings: Settings) -> JobConfig:
-    """The pollers' policy and pace; the lease always outlasts a call (PUT + GET)."""
+def worker_config(settings: Settings, wake: Wakeup | None = None) -> JobConfig:
+    """The pusher's policy and pace; the lease always outlasts a call (PUT + GET). The poll
+    is the safety net: `wake` rings after the commit that made a push due."""
     return JobConfig(
         schedule=push_schedule(settings),
         lease_s=max(settings.ns_push_lease_s, 2 * settings.netsuite_timeout_s + 5),
         poll_s=settings.ns_push_poll_ms / 1000,
         crash_at=settings.crash_at,
+        wake=wake,
+        concurrency=settings.ns_push_workers,
     )
 
 
 def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
-    """The push pollers of this process, sharing one HTTP client and one jitter source."""
+    """The pusher of this process (`ns_push_workers` pushes at once), with one HTTP client
+    and one jitter source."""
     settings = runtime.settings
 
     async def run(stop: asyncio.Event) -> None:
@@ -55,10 +61,9 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
                 TbaCredentials.from_settings(settings),
                 settings.netsuite_timeout_s,
             )
-            config = worker_config(settings)
+            config = worker_config(settings, runtime.bells[PUSHES.bell])
             jobs = PushJobs(runtime.session_factory, SuiteTalkClient(rest), recorder, config, rng)
-            workers = [push_worker(jobs, config) for _ in range(settings.ns_push_workers)]
-            await asyncio.gather(*(worker.run(stop) for worker in workers))
+            await push_worker(jobs, config).run(stop)
 
     return run
 

@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.domain import ClaimedPush
 from cascade.shared.db.models import NsPendingPush
-from cascade.shared.leased_jobs import JobTable, claim_due, requeue_failed, round_and_attempt
+from cascade.shared.leased_jobs import (
+    JobTable,
+    claim_due,
+    requeue_failed,
+    round_and_attempt,
+    wake_due,
+)
 
 PUSHES = JobTable(
     model=NsPendingPush,
@@ -70,12 +76,17 @@ async def claim_push(
 
 
 async def mark_due(session: AsyncSession, push_id: int) -> bool:
-    """Make a pending push due now (idempotent); False when it is not waiting to be pushed."""
-    return (await session.execute(_MARK_DUE, {"id": push_id})).first() is not None
+    """Make a pending push due now (idempotent), waking this process's pushers once the
+    caller commits; False when it is not waiting to be pushed."""
+    marked = (await session.execute(_MARK_DUE, {"id": push_id})).first() is not None
+    if marked:
+        wake_due(session, PUSHES)
+    return marked
 
 
 async def retry_failed(session: AsyncSession, push_id: int, max_attempts: int) -> bool:
-    """Start a new round of attempts for a failed push; False unless it was `failed`."""
+    """Start a new round of attempts for a failed push (the pushers woken by the commit);
+    False unless it was `failed`."""
     return await requeue_failed(session, PUSHES, push_id, max_attempts, "pending")
 
 

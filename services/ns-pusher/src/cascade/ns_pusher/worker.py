@@ -13,11 +13,11 @@ import random
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.domain import ClaimedPush, decide, exhausted_decision
-from cascade.ns_pusher.jobs import claim_push
+from cascade.ns_pusher.jobs import PUSHES, claim_push
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.responses import Outcome
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
-from cascade.shared.leased_jobs import JobConfig, JobStep, LeasedWorker
+from cascade.shared.leased_jobs import JobConfig, JobStep, LeasedWorker, seconds_until_due
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ class PushJobs:
         cap = self._config.schedule.max_attempts or 1
         return await claim_push(self._factory, cap, self._config.lease_s)
 
+    async def next_due(self) -> float | None:
+        """Seconds until a push falls due (a retry's back-off, a lease running out)."""
+        return await seconds_until_due(self._factory, PUSHES)
+
     async def attempt(self, push: ClaimedPush) -> Attempted:
         """One upsert, or none when the round's last call was cut off."""
         if push.exhausted:
@@ -67,9 +71,9 @@ class PushJobs:
 
 
 def push_worker(jobs: PushJobs, config: JobConfig) -> LeasedWorker[ClaimedPush, Attempted]:
-    """One push poller."""
+    """The push poller: `config.concurrency` pushes at once, woken by `config.wake`."""
     pace = config.pace("ns-pusher", "ns_pusher_after_claim", "ns_pusher_after_netsuite")
-    return LeasedWorker(jobs, pace)
+    return LeasedWorker(jobs, pace, jobs.next_due)
 
 
 def _log_step(push: ClaimedPush, step: JobStep) -> None:

@@ -17,10 +17,12 @@ from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
+from cascade.shared.wakeup import Wakeup
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import check_schedule, lease_seconds
 from cascade.verifier.handlers import run_ended_handler
 from cascade.verifier.http_checks import HttpChecks
+from cascade.verifier.jobs import CHECKS
 from cascade.verifier.readonly import ReadOnlyDatabase
 from cascade.verifier.recording import CheckRecorder
 from cascade.verifier.schedule import CronSchedule
@@ -39,8 +41,9 @@ def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_config(settings: Settings) -> JobConfig:
-    """The pollers' retry schedule (on the scaled clock), lease and pace."""
+def worker_config(settings: Settings, wake: Wakeup | None = None) -> JobConfig:
+    """The checker's retry schedule (on the scaled clock), lease and pace: `verify_workers`
+    checks at once, the poll a safety net behind `wake` and the next due time."""
     return JobConfig(
         schedule=check_schedule(
             settings.verify_retry_base_s, settings.verify_retry_max_s, settings.verify_window_scale
@@ -52,6 +55,8 @@ def worker_config(settings: Settings) -> JobConfig:
         ),
         poll_s=settings.verify_poll_ms / 1000,
         crash_at=settings.crash_at,
+        wake=wake,
+        concurrency=settings.verify_workers,
     )
 
 
@@ -70,12 +75,12 @@ def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFacto
                 settings.netsuite_timeout_s,
             )
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db))
-            config = worker_config(settings)
+            config = worker_config(settings, runtime.bells[CHECKS.bell])
             jobs = CheckJobs(runtime.session_factory, runner, recorder, config)
-            workers = [check_worker(jobs, config) for _ in range(settings.verify_workers)]
-            tasks = [Sweeper(schedule, workers).run(stop)]
+            worker = check_worker(jobs, config)
+            tasks = [Sweeper(schedule, [worker]).run(stop)]
             if settings.verify_poller_enabled:
-                tasks += [worker.run(stop) for worker in workers]
+                tasks.append(worker.run(stop))
             await asyncio.gather(*tasks)
 
     return run

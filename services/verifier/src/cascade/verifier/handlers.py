@@ -19,7 +19,9 @@ from cascade.shared.consumer import Handler
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
+from cascade.shared.leased_jobs import wake_due
 from cascade.shared.payloads import VerifyResultEvent, WorkflowEnded
+from cascade.verifier.jobs import CHECKS
 from cascade.verifier.recording import stage_result
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handl
         ).all()
         _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
         pending = sorted(row.due_at for row in rows if row.status == "pending")
+        if pending:
+            # The checker learns the new due time now instead of at its next safety poll.
+            wake_due(uow.session, CHECKS)
         log.info(
             "verifier: run %s ended %s with %d check(s), %d pending, first due %s",
             envelope.run_id,

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.leased_jobs import JobConfig, LeasedWorker
+from cascade.shared.leased_jobs import JobConfig, LeasedWorker, seconds_until_due
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome, decide
-from cascade.verifier.jobs import claim_check
+from cascade.verifier.jobs import CHECKS, claim_check
 from cascade.verifier.recording import CheckRecorder
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class CheckJobs:
         """Lease the most overdue check."""
         return await claim_check(self._factory, self._config.lease_s)
 
+    async def next_due(self) -> float | None:
+        """Seconds until a check falls due (its verify window, a retry, a lease)."""
+        return await seconds_until_due(self._factory, CHECKS)
+
     async def attempt(self, check: ClaimedCheck) -> Outcome:
         """One execution of the check."""
         return await self._runner.run(check)
@@ -71,10 +75,10 @@ class CheckJobs:
 
 
 def check_worker(jobs: CheckJobs, config: JobConfig) -> CheckWorker:
-    """One check poller (the sweep drains with the same workers)."""
-    return LeasedWorker(
-        jobs, config.pace("verifier", "verifier_after_claim", "verifier_after_check")
-    )
+    """The check worker: `config.concurrency` checks at once, resting until the next due
+    time or `config.wake` (the sweep drains with it too)."""
+    pace = config.pace("verifier", "verifier_after_claim", "verifier_after_check")
+    return LeasedWorker(jobs, pace, jobs.next_due)
 
 
 def _name(check: ClaimedCheck) -> str:

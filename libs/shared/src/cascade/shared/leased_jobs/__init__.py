@@ -18,9 +18,17 @@ from cascade.shared.leased_jobs.store import (
     JobTable,
     claim_due,
     requeue_failed,
+    seconds_until_due,
+    wake_due,
     write_fenced,
 )
-from cascade.shared.leased_jobs.worker import JobConfig, JobKind, LeasedWorker, WorkerPace
+from cascade.shared.leased_jobs.worker import (
+    JobConfig,
+    JobKind,
+    LeasedWorker,
+    NextDue,
+    WorkerPace,
+)
 
 __all__ = [
     "Claim",
@@ -30,6 +38,7 @@ __all__ = [
     "JobStep",
     "JobTable",
     "LeasedWorker",
+    "NextDue",
     "RetrySchedule",
     "WorkerPace",
     "claim_due",
@@ -37,5 +46,7 @@ __all__ = [
     "next_step",
     "requeue_failed",
     "round_and_attempt",
+    "seconds_until_due",
+    "wake_due",
     "write_fenced",
 ]

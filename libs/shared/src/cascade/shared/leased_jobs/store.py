@@ -19,6 +19,7 @@ from sqlalchemy import TextClause, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.base import Base
+from cascade.shared.wakeup import wake_after_commit
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class JobTable:
     def name(self) -> str:
         """The table's name."""
         return str(self.model.__tablename__)
+
+    @property
+    def bell(self) -> str:
+        """The name of the bell its workers rest on, rung after a commit that made a job
+        due (`wake_due`)."""
+        return f"jobs.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,27 @@ async def claim_due(
     )
 
 
+def next_due_statement(table: JobTable) -> TextClause:
+    """Seconds until the table's next claim could succeed: the earliest due waiting row or
+    lease end of a running one (negative when one is due already; NULL when none waits)."""
+    return text(f"""
+SELECT EXTRACT(EPOCH FROM LEAST(
+    (SELECT min({table.due_column}) FROM {table.name}
+     WHERE status IN ({_quoted(table.waiting)})),
+    (SELECT min({table.lease_column}) FROM {table.name} WHERE status = '{table.running}')
+) - now()) AS seconds
+""")
+
+
+async def seconds_until_due(
+    factory: async_sessionmaker[AsyncSession], table: JobTable
+) -> float | None:
+    """How long a worker of `table` may rest before a job falls due; None when none waits."""
+    async with factory() as session:
+        seconds = (await session.execute(next_due_statement(table))).scalar_one()
+    return None if seconds is None else max(float(seconds), 0.0)
+
+
 async def write_fenced(
     session: AsyncSession,
     table: JobTable,
@@ -166,4 +194,13 @@ async def requeue_failed(
     if not status.isidentifier():
         raise ValueError(f"status {status!r} is not a plain word")
     params = {"id": job_id, "cap": max_attempts}
-    return (await session.execute(requeue_statement(table, status), params)).first() is not None
+    requeued = (await session.execute(requeue_statement(table, status), params)).first()
+    if requeued is not None:
+        wake_due(session, table)
+    return requeued is not None
+
+
+def wake_due(session: AsyncSession, table: JobTable) -> None:
+    """Wake the workers of `table` in this process once `session` commits (a job it
+    inserted or changed is due)."""
+    wake_after_commit(session, table.bell)

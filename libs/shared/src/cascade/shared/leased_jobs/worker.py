@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -16,6 +17,7 @@ from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
 from cascade.shared.polling import poll
+from cascade.shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,24 @@ class JobKind(Protocol[JobT, ResultT]):
         ...
 
 
+NextDue = Callable[[], Awaitable[float | None]]
+"""Seconds until the next job falls due (a back-off, a verify window, a lease), or None."""
+
+
 @dataclass(frozen=True)
 class WorkerPace:
     """A worker's name (for logs), polling pace, and the crash points it honours
-    (`crash_at` names the configured one; `after_claim` / `after_attempt` are this kind's)."""
+    (`crash_at` names the configured one; `after_claim` / `after_attempt` are this kind's);
+    the bell that wakes it (rung after the commit that made a job due: the poll is then a
+    safety net) and how many jobs it works at once."""
 
     name: str
     poll_s: float
     crash_at: str | None = None
     after_claim: str | None = None
     after_attempt: str | None = None
+    wake: Wakeup | None = None
+    concurrency: int = 1
 
 
 @dataclass(frozen=True)
@@ -67,37 +77,112 @@ class JobConfig:
     lease_s: float
     poll_s: float
     crash_at: str | None = None
+    wake: Wakeup | None = None
+    concurrency: int = 1
 
     def pace(
         self, name: str, after_claim: str | None = None, after_attempt: str | None = None
     ) -> WorkerPace:
         """The worker's pace, with this kind's crash points."""
-        return WorkerPace(name, self.poll_s, self.crash_at, after_claim, after_attempt)
+        return WorkerPace(
+            name,
+            self.poll_s,
+            self.crash_at,
+            after_claim,
+            after_attempt,
+            self.wake,
+            self.concurrency,
+        )
 
 
 class LeasedWorker(Generic[JobT, ResultT]):
-    """One poller over one job kind; a process runs several side by side."""
+    """One poller over one job kind, working up to `pace.concurrency` jobs at once.
 
-    def __init__(self, kind: JobKind[JobT, ResultT], pace: WorkerPace) -> None:
+    It claims while it has a free slot and something is due, then rests until its bell
+    rings (a commit made a job due), a slot frees, the next due time (`next_due`: a retry's
+    back-off, a verify window) or the safety-net poll, whichever is first. Several workers
+    (in one process or many) share a table through the claim's SKIP LOCKED.
+    """
+
+    def __init__(
+        self,
+        kind: JobKind[JobT, ResultT],
+        pace: WorkerPace,
+        next_due: NextDue | None = None,
+    ) -> None:
         self._kind = kind
         self._pace = pace
+        self._next_due = next_due
+        self._wake = pace.wake or Wakeup()
+        self._working: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work due jobs until `stop` is set; a failed round is logged and its lease retries."""
-        await poll(stop, self.run_once, self._pace.poll_s, self._pace.name)
+        """Work due jobs until `stop` is set; a failed round is logged and its lease retries.
+        Jobs still running when told to stop are finished (their record written)."""
+        try:
+            await poll(
+                stop,
+                self._claim_round,
+                self._pace.poll_s,
+                self._pace.name,
+                wake=self._wake,
+                idle_for=self._rest_s,
+            )
+        finally:
+            await asyncio.gather(*self._working, return_exceptions=True)
+
+    async def _claim_round(self) -> bool:
+        claimed = False
+        while len(self._working) < self._pace.concurrency:
+            job = await self._kind.claim()
+            if job is None:
+                break
+            claimed = True
+            task = asyncio.create_task(self._work_logged(job))
+            self._working.add(task)
+            task.add_done_callback(self._slot_freed)
+        return claimed
+
+    def _slot_freed(self, task: asyncio.Task[None]) -> None:
+        self._working.discard(task)
+        # A slot is free: look again at once (the round claims only while slots are free).
+        self._wake.ring()
+
+    async def _rest_s(self) -> float:
+        if self._next_due is None or len(self._working) >= self._pace.concurrency:
+            return self._pace.poll_s
+        due = await self._next_due()
+        return self._pace.poll_s if due is None else min(max(due, 0.0), self._pace.poll_s)
+
+    async def _work_logged(self, job: JobT) -> None:
+        try:
+            await self._work(job)
+        except Exception as exc:
+            # The lease runs out and the job is retaken: logged like a failed poll round.
+            log.warning(
+                "%s: %s: round failed: %s: %s",
+                self._pace.name,
+                self._kind.describe(job),
+                type(exc).__name__,
+                exc,
+                exc_info=exc,
+            )
 
     async def run_once(self) -> bool:
         """Claim, work and record one due job; False when none was due."""
         job = await self._kind.claim()
         if job is None:
             return False
+        await self._work(job)
+        return True
+
+    async def _work(self, job: JobT) -> None:
         self._crash(self._pace.after_claim)
         result = await self._kind.attempt(job)
         self._crash(self._pace.after_attempt)
         if not await self._record(job, result):
             what = self._kind.describe(job)
             log.warning("%s: %s: lease lost, outcome left to its new owner", self._pace.name, what)
-        return True
 
     async def _record(self, job: JobT, result: ResultT) -> bool:
         # The outcome is known here and lost with this frame: an outage of the database at
