@@ -7,15 +7,9 @@ import logging
 from sqlalchemy import text
 
 from cascade.runner.agreement import Disagreement, push_disagreement
+from cascade.runner.fanout import around_commit, run_ready_steps
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
-from cascade.runner.runstate import (
-    RunnerDeps,
-    advance,
-    done_outputs,
-    lock_run,
-    run_values,
-    step_rows,
-)
+from cascade.runner.runstate import RunnerDeps, done_outputs, lock_run, run_values, step_rows
 from cascade.shared.contract import NetSuitePushStep, bind
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.uow import UnitOfWork
@@ -64,7 +58,9 @@ async def on_push_result(
         row.status, row.output = DONE, output
     else:
         row.status, row.last_error = FAILED, push_failure(push.record_type, push.last_error)
-    await advance(uow, run, contract, deps)
+    # The steps this result releases (the welcome email) run in this same transaction.
+    progress = await run_ready_steps(uow, run, contract, rows, deps)
+    around_commit(uow, deps, run, progress)
     return None
 
 
