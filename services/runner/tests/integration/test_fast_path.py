@@ -117,11 +117,14 @@ async def one_end(settings: Settings, run_id: uuid.UUID) -> bool:
     return [e.type for e in await terminal_events(settings, run_id)] == ["workflow.completed"]
 
 
-async def _running_runs(settings: Settings, factory: Factory, deps: RunnerDeps, n: int) -> None:
+async def _running_runs(
+    settings: Settings, factory: Factory, deps: RunnerDeps, n: int
+) -> list[uuid.UUID]:
     """`n` approved runs whose fan-out is due and untouched, as a crash right after the
     approval would leave them (the step rows as `begin_fanout` makes them)."""
     contract = deps.contracts["new_customer"]
     now = datetime.now(UTC)
+    run_ids = []
     async with factory() as session, session.begin():
         for i in range(n):
             run = WorkflowRun(
@@ -140,13 +143,12 @@ async def _running_runs(settings: Settings, factory: Factory, deps: RunnerDeps, 
             run.context = to_jsonable(await deps.context.load(contract, values))
             session.add(run)
             session.add_all(begin_fanout(run, contract, now).values())
+            run_ids.append(run.run_id)
+    return run_ids
 
 
-async def test_two_executors_share_due_runs_and_never_run_a_step_twice(
-    settings: Settings, session_factory: Factory
-) -> None:
-    runs = 24
-    deps = RunnerDeps(
+def _deps(settings: Settings, session_factory: Factory) -> RunnerDeps:
+    return RunnerDeps(
         contracts=load_contracts(settings.contracts_dir),
         context=ContextReader(session_factory, settings.context_timeout_ms),
         topic_prefix=settings.topic_prefix,
@@ -154,6 +156,13 @@ async def test_two_executors_share_due_runs_and_never_run_a_step_twice(
         clock=lambda: datetime.now(UTC),
         rng=random.Random(1),
     )
+
+
+async def test_two_executors_share_due_runs_and_never_run_a_step_twice(
+    settings: Settings, session_factory: Factory
+) -> None:
+    runs = 24
+    deps = _deps(settings, session_factory)
     await _running_runs(settings, session_factory, deps, runs)
     programs = await tier_programs(session_factory, "gold")
     one, two = (StepExecutor(deps, session_factory, 3600, concurrency=4) for _ in range(2))
@@ -188,6 +197,42 @@ async def test_two_executors_share_due_runs_and_never_run_a_step_twice(
     assert await count_rows(session_factory, CustomerProgram) == programs * runs
     assert pushes == runs
     assert records == runs
+
+
+async def test_a_failing_effect_undoes_the_others_and_is_recorded_as_its_own_attempt(
+    settings: Settings, session_factory: Factory
+) -> None:
+    deps = _deps(settings, session_factory)
+    (run_id,) = await _running_runs(settings, session_factory, deps, 1)
+    # Someone took the run's external id: write_d1 violates a constraint (final at once).
+    async with session_factory() as session, session.begin():
+        session.add(
+            Customer(
+                companyname="Squatter",
+                companyname_normalized="squatter",
+                email="squatter@else.example",
+                external_id=f"cascade-customer-{run_id}",
+            )
+        )
+    executor = StepExecutor(deps, session_factory, 3600)
+
+    assert await executor.run_due() == 1
+    assert await executor.run_due() == 0, "nothing left due"
+
+    assert await run_status(session_factory, run_id) == "failed"
+    assert await step_attempts(session_factory, run_id) == {
+        "write_d1": ("failed", 1),
+        "write_ns": ("skipped", 0),
+        "assign_programs": ("skipped", 0),
+        "welcome_email": ("skipped", 0),
+    }
+    assert await count_rows(session_factory, Customer) == 1, "only the squatter"
+    assert await count_rows(session_factory, NsPendingPush, run_id) == 0
+    async with session_factory() as session:
+        topics = (await session.scalars(select(OutboxMessage.topic))).all()
+    assert sorted(t.rsplit(".", 1)[-1] for t in topics if "ns.push" in t or "alert" in t) == [
+        "alert"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,8 @@ async def run_ready_steps(
                         result = await perform(
                             uow, run, contract, step, values, deps.topic_prefix, now
                         )
+                        # What the effect added (an outbox record) fails here, as its own.
+                        await uow.session.flush()
                         results[step_id], statuses[step_id] = result, result.status
                         if result.status == DONE:
                             values |= result.output

@@ -50,12 +50,12 @@ async def on_push_result(
     row.attempts, row.finished_at = result.attempts, now
     # What is written comes from the push row, which the event was just checked against.
     if push.status == "applied":
-        output = {**(row.output or {}), step.id_output: push.netsuite_id}
+        # The row's whole change before the write-back, whose statement flushes it: one UPDATE.
+        row.status, row.output = DONE, {**(row.output or {}), step.id_output: push.netsuite_id}
         if step.writeback is not None:
-            scope = run_values(contract, run) | done_outputs(rows.values()) | output
+            scope = run_values(contract, run) | done_outputs(rows.values())
             sql = step.writeback.sql
             await uow.session.execute(text(sql), bind(sql, scope))
-        row.status, row.output = DONE, output
     else:
         row.status, row.last_error = FAILED, push_failure(push.record_type, push.last_error)
     # The steps this result releases (the welcome email) run in this same transaction.
