@@ -15,10 +15,13 @@ from cascade.shared.contract import (
     Contract,
     NetSuitePushStep,
     bind,
+    blocking_names,
+    context_closure,
     email_draft,
     entity_ref,
     evaluate_preconditions,
     event_key,
+    failed_blocks,
     load_contract,
     needs_map,
     netsuite_payload,
@@ -196,3 +199,52 @@ def test_ready_steps_follow_needs(contract: Contract) -> None:
 )
 def test_retry_backoff(contract: Contract, attempt: int, delay_ms: int) -> None:
     assert contract.retry.delay(attempt) == timedelta(milliseconds=delay_ms)
+
+
+def test_the_approval_recheck_needs_only_the_queries_block_rules_read(contract: Contract) -> None:
+    names = blocking_names(contract)
+    assert {"existing_by_name", "existing_by_email", "requested_terms", "default_terms"} <= names
+    assert "default_programs" not in names, "tier_has_programs only warns"
+    queries = [q.name for q in context_closure(contract, names)]
+    assert queries == ["existing_by_name", "existing_by_email", "default_terms", "requested_terms"]
+
+
+def test_a_rechecked_query_brings_the_queries_it_binds(contract: Contract) -> None:
+    text = contract.model_dump(mode="json")
+    text["context"].append(
+        {
+            "name": "same_terms",
+            "tables": ["payment_terms"],
+            "returns": "scalar",
+            "sql": "SELECT id FROM payment_terms WHERE id = :terms_id",
+        }
+    )
+    chained = Contract.model_validate(text)
+    assert [q.name for q in context_closure(chained, {"same_terms"})] == ["terms_id", "same_terms"]
+
+
+def test_failed_blocks_agree_with_the_full_evaluation(
+    contract: Contract, values: dict[str, Any]
+) -> None:
+    for existing in (None, ({"id": 1, "companyname": "Acme"},)):
+        scope = {
+            **values,
+            "existing_by_name": existing,
+            "existing_by_email": None,
+            "requested_terms": None,
+            "default_terms": 1,
+            "default_programs": None,
+        }
+        full = [o.name for o in evaluate_preconditions(contract, scope) if o.blocks]
+        assert failed_blocks(contract, scope) == full
+
+
+def test_the_request_model_is_compiled_once_per_loaded_contract(
+    contract: Contract, contracts_dir: Path
+) -> None:
+    from cascade.shared.contract.inputs import _compiled_model
+
+    first = _compiled_model(contract.workflow_type, contract.inputs, frozenset())
+    assert _compiled_model(contract.workflow_type, contract.inputs, frozenset()) is first
+    reloaded = load_contract(contracts_dir / "new_customer.yaml")
+    assert _compiled_model(reloaded.workflow_type, reloaded.inputs, frozenset()) is not first

@@ -17,6 +17,8 @@ from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 
 EXPIRY_SWEEP_S = 2.0
+STEP_CONCURRENCY = 8
+"""Runs the step executor drives at once; well inside the connection pool."""
 
 
 def _now() -> datetime:
@@ -32,16 +34,12 @@ def create_app(settings: Settings) -> FastAPI:
         topic_prefix=settings.topic_prefix,
         verify_window_scale=settings.verify_window_scale,
         clock=_now,
+        crash_at=settings.crash_at,
+        rng=random.Random(settings.step_jitter_seed),
     )
     register(runtime, deps)
     poll_s = settings.runner_poll_ms / 1000
-    executor = StepExecutor(
-        deps,
-        runtime.session_factory,
-        poll_s,
-        random.Random(settings.step_jitter_seed),
-        settings.crash_at,
-    )
+    executor = StepExecutor(deps, runtime.session_factory, poll_s, STEP_CONCURRENCY)
     runtime.add_background(executor.run)
     runtime.add_background(ExpirySweeper(deps, runtime.session_factory, EXPIRY_SWEEP_S).run)
     return create_service_app(runtime, "Cascade runner")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.canonical import to_jsonable
-from cascade.shared.contract import Contract, bind, shape_context_result
+from cascade.shared.contract import ContextQuery, Contract, bind, shape_context_result
 from cascade.shared.db.models import ReflexionEntry
 
 PRIOR_REFLEXIONS = 5
@@ -22,14 +22,21 @@ class ContextReader:
         self._factory = session_factory
         self._timeout_ms = timeout_ms
 
-    async def load(self, contract: Contract, values: Mapping[str, object]) -> dict[str, Any]:
-        """Each query's shaped result by name; raises on timeout or a malformed result."""
+    async def load(
+        self,
+        contract: Contract,
+        values: Mapping[str, object],
+        queries: Sequence[ContextQuery] | None = None,
+    ) -> dict[str, Any]:
+        """Each query's shaped result by name (all of the contract's, or `queries`); raises on
+        timeout or a malformed result."""
         results: dict[str, Any] = {}
         async with self._factory() as session, session.begin():
-            # READ ONLY makes a query that tries to write fail instead of writing.
-            await session.execute(text("SET TRANSACTION READ ONLY"))
+            # READ ONLY makes a query that tries to write fail instead of writing; asked for
+            # as an option of the transaction's BEGIN, it costs no round trip of its own.
+            await session.connection(execution_options={"postgresql_readonly": True})
             await session.execute(text(f"SET LOCAL statement_timeout = {int(self._timeout_ms)}"))
-            for query in contract.context:
+            for query in contract.context if queries is None else queries:
                 params = bind(query.sql, {**values, **results})
                 rows = await session.execute(text(query.sql), params)
                 shaped = shape_context_result(query, [dict(r) for r in rows.mappings()])

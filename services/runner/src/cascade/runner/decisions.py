@@ -7,11 +7,11 @@ import logging
 from sqlalchemy import select
 
 from cascade.runner.agreement import Disagreement, decision_disagreement
-from cascade.runner.domain import blocking_rules
+from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run
-from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.canonical import sha256_of, to_jsonable
-from cascade.shared.contract import Contract, evaluate_preconditions
+from cascade.shared.contract import Contract, blocking_names, context_closure, failed_blocks
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
@@ -39,11 +39,14 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
             deps.finish_context(),
         )
         return None
-    # Someone may have created the same customer while the proposal waited.
+    # Someone may have created the same customer while the proposal waited: the queries the
+    # blocking rules read run again (and any the run's stored context lacks); the others
+    # only informed Mike and keep the values he saw.
     values = run_values(contract, run)
-    fresh = await deps.context.load(contract, values)
+    names = blocking_names(contract) | {q.name for q in contract.context if q.name not in values}
+    fresh = await deps.context.load(contract, values, context_closure(contract, names))
     scope = {**values, **fresh}
-    blocked = blocking_rules(evaluate_preconditions(contract, scope))
+    blocked = failed_blocks(contract, scope)
     if blocked:
         reason = "blocked at approval by precondition " + ", ".join(blocked)
         await finish_run(
@@ -53,7 +56,10 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     # A run staged under an earlier contract may lack context its steps now bind; the fresh
     # load fills only what is missing, so every value Mike saw keeps its approved value.
     run.context = {**to_jsonable(fresh), **(run.context or {})}
-    await begin_fanout(uow, run, contract, deps.clock())
+    # The first steps share this transaction (`fanout`): a crash before its commit leaves
+    # neither the approval's effect nor theirs; after it, all of them.
+    progress = await start_fanout(uow, run, contract, deps)
+    around_commit(uow, deps, run, progress)
     return None
 
 

@@ -71,10 +71,12 @@ async def finish_run(
     values: Mapping[str, object],
     ending: Ending,
     ctx: FinishContext,
+    rows: Mapping[str, WorkflowRunStep] | None = None,
 ) -> None:
     """Write every post action of the run's end in the caller's transaction (exactly once:
-    the caller holds the run row locked and checked it was not finished)."""
-    steps = await _step_views(uow, run.run_id)
+    the caller holds the run row locked and checked it was not finished). `rows`: the run's
+    step rows when the caller holds them already (saves reading them again)."""
+    steps = _step_views(rows if rows is not None else await _read_steps(uow, run.run_id))
     run.status, run.completed_at, run.updated_at = ending.status, ctx.now, ctx.now
     run.error = ending.reason
     run_summary = to_jsonable(summary(ending.status, steps, run.started_at, ctx.now, ending.reason))
@@ -114,10 +116,14 @@ def default_end_key(run: WorkflowRun) -> str:
     return f"{run.workflow_type}:{run.run_id}"
 
 
-async def _step_views(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+async def _read_steps(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRunStep]:
     rows = await uow.session.scalars(
         select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id)
     )
+    return {r.step_id: r for r in rows}
+
+
+def _step_views(rows: Mapping[str, WorkflowRunStep]) -> dict[str, dict[str, Any]]:
     return {
         r.step_id: {
             "status": r.status,
@@ -125,7 +131,7 @@ async def _step_views(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str,
             "last_error": r.last_error,
             "output": r.output or {},
         }
-        for r in rows
+        for r in rows.values()
     }
 
 

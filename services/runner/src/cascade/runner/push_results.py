@@ -7,15 +7,9 @@ import logging
 from sqlalchemy import text
 
 from cascade.runner.agreement import Disagreement, push_disagreement
+from cascade.runner.fanout import around_commit, run_ready_steps
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
-from cascade.runner.runstate import (
-    RunnerDeps,
-    advance,
-    done_outputs,
-    lock_run,
-    run_values,
-    step_rows,
-)
+from cascade.runner.runstate import RunnerDeps, done_outputs, lock_run, run_values, step_rows
 from cascade.shared.contract import NetSuitePushStep, bind
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.uow import UnitOfWork
@@ -56,15 +50,17 @@ async def on_push_result(
     row.attempts, row.finished_at = result.attempts, now
     # What is written comes from the push row, which the event was just checked against.
     if push.status == "applied":
-        output = {**(row.output or {}), step.id_output: push.netsuite_id}
+        # The row's whole change before the write-back, whose statement flushes it: one UPDATE.
+        row.status, row.output = DONE, {**(row.output or {}), step.id_output: push.netsuite_id}
         if step.writeback is not None:
-            scope = run_values(contract, run) | done_outputs(rows.values()) | output
+            scope = run_values(contract, run) | done_outputs(rows.values())
             sql = step.writeback.sql
             await uow.session.execute(text(sql), bind(sql, scope))
-        row.status, row.output = DONE, output
     else:
         row.status, row.last_error = FAILED, push_failure(push.record_type, push.last_error)
-    await advance(uow, run, contract, deps)
+    # The steps this result releases (the welcome email) run in this same transaction.
+    progress = await run_ready_steps(uow, run, contract, rows, deps)
+    around_commit(uow, deps, run, progress)
     return None
 
 

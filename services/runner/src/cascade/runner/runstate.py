@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from cascade.runner.progress import SKIPPED, initial_status, run_outcome, settle
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.wakeup import Wakeup
 
 
 @dataclass(frozen=True)
@@ -26,17 +28,28 @@ class RunnerDeps:
     topic_prefix: str
     verify_window_scale: float
     clock: Callable[[], datetime]
+    crash_at: str | None = None
+    """The fault suite's crash point (`cascade.shared.crash`), for the steps run in handlers."""
+    steps_due: Wakeup = field(default_factory=Wakeup)
+    """Rung after a commit that left steps due for the step executor (a retry, a failure)."""
+    rng: random.Random = field(default_factory=random.Random)
+    """Jitter of retry delays."""
 
     def finish_context(self) -> FinishContext:
         """The finishing context at this instant."""
         return FinishContext(self.topic_prefix, self.verify_window_scale, self.clock())
 
 
-async def lock_run(uow: UnitOfWork, run_id: uuid.UUID) -> WorkflowRun | None:
-    """The run row, locked: every state change of one run is serialized on it."""
+async def lock_run(
+    uow: UnitOfWork, run_id: uuid.UUID, skip_locked: bool = False
+) -> WorkflowRun | None:
+    """The run row, locked: every state change of one run is serialized on it. With
+    `skip_locked`, None when another transaction holds it (a poller leaves that run to it)."""
     return (
         await uow.session.scalars(
-            select(WorkflowRun).where(WorkflowRun.run_id == run_id).with_for_update()
+            select(WorkflowRun)
+            .where(WorkflowRun.run_id == run_id)
+            .with_for_update(skip_locked=skip_locked)
         )
     ).one_or_none()
 
@@ -47,22 +60,21 @@ def run_values(contract: Contract, run: WorkflowRun) -> dict[str, object]:
     return prepare_values(contract, run.inputs, runtime) | dict(run.context or {})
 
 
-async def begin_fanout(
-    uow: UnitOfWork, run: WorkflowRun, contract: Contract, now: datetime
-) -> None:
-    """Mark the run running and stage one status row per fan-out step."""
+def begin_fanout(run: WorkflowRun, contract: Contract, now: datetime) -> dict[str, WorkflowRunStep]:
+    """Mark the run running; its step rows, not yet added to the session, so the steps run
+    in this same transaction can be written once with their outcome (`fanout.start_fanout`)."""
     run.status, run.started_at, run.updated_at = "running", now, now
     needs = needs_map(contract.fan_out)
-    for step in contract.fan_out:
-        uow.session.add(
-            WorkflowRunStep(
-                run_id=run.run_id,
-                step_id=step.id,
-                status=initial_status(needs[step.id]),
-                attempts=0,
-                next_attempt_at=now,
-            )
+    return {
+        step.id: WorkflowRunStep(
+            run_id=run.run_id,
+            step_id=step.id,
+            status=initial_status(needs[step.id]),
+            attempts=0,
+            next_attempt_at=now,
         )
+        for step in contract.fan_out
+    }
 
 
 async def step_rows(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRunStep]:
@@ -73,10 +85,15 @@ async def step_rows(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRun
     return {r.step_id: r for r in rows}
 
 
-async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: RunnerDeps) -> None:
-    """After a step changed: release dependents, skip the unreachable, finish when all ended."""
-    await uow.session.flush()
-    rows = await step_rows(uow, run.run_id)
+async def advance(
+    uow: UnitOfWork,
+    run: WorkflowRun,
+    contract: Contract,
+    rows: Mapping[str, WorkflowRunStep],
+    deps: RunnerDeps,
+) -> None:
+    """After a step changed: release dependents, skip the unreachable, finish when all ended;
+    `rows` are all of the run's step rows as this transaction changed them."""
     needs = needs_map(contract.fan_out)
     settled = settle({k: r.status for k, r in rows.items()}, needs)
     now = deps.clock()
@@ -88,10 +105,9 @@ async def advance(uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: R
                 row.last_error, row.finished_at = skip_reason(settled, needs[step_id]), now
     outcome = run_outcome(settled)
     if outcome is not None and run.status == "running":
-        await uow.session.flush()
         ending = Ending(outcome, reason=_failure_reason(rows))
         await finish_run(
-            uow, run, contract, run_values(contract, run), ending, deps.finish_context()
+            uow, run, contract, run_values(contract, run), ending, deps.finish_context(), rows
         )
 
 

@@ -16,8 +16,9 @@ from cascade.runner.domain import (
     nul_errors,
     without_nul,
 )
+from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
-from cascade.runner.runstate import RunnerDeps, begin_fanout, lock_run, run_values
+from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.runner.staging import stage_proposal
 from cascade.runner.subjects import subject_for, write_subject
 from cascade.shared.canonical import to_jsonable
@@ -135,4 +136,5 @@ async def _decide(
         await stage_proposal(uow, run, draft, deps.topic_prefix)
         run.status, run.updated_at = "awaiting_approval", now
     else:
-        await begin_fanout(uow, run, contract, now)
+        progress = await start_fanout(uow, run, contract, deps)
+        around_commit(uow, deps, run, progress)

@@ -224,5 +224,27 @@ def validate_request(
     recipients: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
     """Validate a request's raw inputs; raises pydantic.ValidationError naming each field."""
-    model = request_model(workflow_type, inputs, recipients)
+    model = _compiled_model(workflow_type, inputs, recipients)
     return dict(model.model_validate(dict(data)).model_dump())
+
+
+MODEL_CACHE_SIZE = 256
+_MODELS: dict[tuple[str, int, frozenset[str]], tuple[Sequence[InputSpec], type[BaseModel]]] = {}
+"""Request models by (workflow type, the identity of the loaded inputs list, recipients):
+building one with ``create_model`` costs far more than validating with it, and a loaded
+contract's inputs never change, so each contract version compiles its model once."""
+
+
+def _compiled_model(
+    workflow_type: str, inputs: Sequence[InputSpec], recipients: frozenset[str]
+) -> type[BaseModel]:
+    key = (workflow_type, id(inputs), recipients)
+    cached = _MODELS.get(key)
+    # The identity check guards against a reused id() once an old inputs list was freed.
+    if cached is not None and cached[0] is inputs:
+        return cached[1]
+    model = request_model(workflow_type, inputs, recipients)
+    if len(_MODELS) >= MODEL_CACHE_SIZE:
+        _MODELS.clear()  # only tests parse this many contracts; a process loads a handful
+    _MODELS[key] = (inputs, model)
+    return model

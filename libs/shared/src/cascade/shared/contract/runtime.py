@@ -6,7 +6,7 @@ inputs, derived values, context results, then step outputs as steps finish.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -96,6 +96,40 @@ def evaluate_preconditions(
     return [
         PreconditionOutcome(p.name, p.severity, compile_rule(p.rule).evaluate(values), p.message)
         for p in contract.preconditions
+    ]
+
+
+def blocking_names(contract: Contract) -> frozenset[str]:
+    """The names the ``block`` preconditions read (inputs, derived values, context)."""
+    return frozenset(
+        name
+        for p in contract.preconditions
+        if p.severity == "block"
+        for name in compile_rule(p.rule).names
+    )
+
+
+def context_closure(contract: Contract, names: Collection[str]) -> list[ContextQuery]:
+    """The context queries named in ``names`` and those they bind (a query may bind an
+    earlier query's result), in declaration order."""
+    by_name = {query.name: query for query in contract.context}
+    wanted: set[str] = set()
+    pending = [name for name in names if name in by_name]
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(n for n in sql_params(by_name[name].sql) if n in by_name)
+    return [query for query in contract.context if query.name in wanted]
+
+
+def failed_blocks(contract: Contract, values: Mapping[str, object]) -> list[str]:
+    """Names of the ``block`` preconditions that do not pass under ``values`` (the same
+    verdict as ``evaluate_preconditions`` gives them; ``warn`` rules are not evaluated)."""
+    return [
+        p.name
+        for p in contract.preconditions
+        if p.severity == "block" and not compile_rule(p.rule).passes(values)
     ]
 
 

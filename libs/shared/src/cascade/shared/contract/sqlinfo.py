@@ -46,6 +46,7 @@ def parse_sql(sql: str) -> exp.Expr:
     return statements[0]
 
 
+@lru_cache(maxsize=512)
 def sql_params(sql: str) -> frozenset[str]:
     """The named parameters (``:name``) a statement uses."""
     names: set[str] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pydantic import JsonValue
 
@@ -22,6 +23,7 @@ class TemplateSyntaxError(ValueError):
     """A template uses more than ``{{ name }}`` placeholders."""
 
 
+@lru_cache(maxsize=1024)
 def template_names(text: str) -> frozenset[str]:
     """The names a template refers to; raises TemplateSyntaxError outside the allowed subset."""
     for marker in ("{%", "{#"):
