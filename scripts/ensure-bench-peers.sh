@@ -16,8 +16,10 @@ want=$(cat "$reqs" libs/shared/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
   exit 0
 fi
-[ -x .cache/uv/bin/uv ] || scripts/bootstrap.sh
+# The project's uv: bootstrap.sh puts it in .cache/uv unless the one on PATH is that version.
+[ -x .cache/uv/bin/uv ] || command -v uv >/dev/null 2>&1 || scripts/bootstrap.sh
 uv=.cache/uv/bin/uv
+[ -x "$uv" ] || uv=$(command -v uv)
 [ -x "$venv/bin/python" ] || "$uv" venv -q --python 3.11 "$venv"
 echo "[bench-peers] installing $reqs into $venv" >&2
 "$uv" pip install -q --python "$venv/bin/python" -r "$reqs" -e libs/shared

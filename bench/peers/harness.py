@@ -352,6 +352,8 @@ class PeerSystem:
 
     async def approve(self, run_ref: str, proposal: object) -> None:
         assert isinstance(proposal, dict)
+        if proposal.get("status") != "staged":
+            return  # the run ended before staging (blocked): nothing waits for a decision
         decision = {"payload_sha256": proposal.get("payload_sha256")}
         url = f"{self._front_of[run_ref]}/runs/{run_ref}/approve"
         (await self._client().post(url, json=decision)).raise_for_status()
