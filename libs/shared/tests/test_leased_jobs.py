@@ -181,3 +181,61 @@ async def test_a_longer_outage_gives_the_round_back_to_the_poll_loop(
         await LeasedWorker(kind, WorkerPace("fake", poll_s=0.01)).run_once()
     assert kind.steps.count("record result 1") == RECORD_TRIES
     assert kind.steps.count("attempt 1") == 1
+
+
+@dataclass
+class Watched(FakeKind):
+    """Sets `recorded[job]` when a job's outcome is recorded."""
+
+    recorded: dict[int, asyncio.Event] = field(default_factory=dict)
+
+    async def record(self, job: int, result: str) -> bool:
+        kept = await super().record(job, result)
+        self.recorded.setdefault(job, asyncio.Event()).set()
+        return kept
+
+    async def wait_recorded(self, job: int) -> None:
+        await asyncio.wait_for(self.recorded.setdefault(job, asyncio.Event()).wait(), 5)
+
+
+async def test_the_worker_works_up_to_its_concurrency_at_once() -> None:
+    started: list[int] = []
+    all_in = asyncio.Event()
+
+    class Blocking(Watched):
+        async def attempt(self, job: int) -> str:
+            started.append(job)
+            if len(started) == 3:
+                all_in.set()
+            await all_in.wait()  # only returns once three run side by side
+            return await super().attempt(job)
+
+    kind = Blocking([1, 2, 3, 4])
+    stop = asyncio.Event()
+    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600, concurrency=3))
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(all_in.wait(), timeout=5)
+    assert sorted(started[:3]) == [1, 2, 3], "three claimed before any finished"
+    # A freed slot rings the worker: job 4 needs no poll (which is an hour).
+    await kind.wait_recorded(4)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+
+
+async def test_an_idle_worker_sleeps_until_the_next_due_time_not_the_poll() -> None:
+    kind = Watched([])
+    asked: list[int] = []
+
+    async def next_due() -> float:
+        # A retry falls due in a moment: it "appears" once the worker rested on it.
+        asked.append(1)
+        if len(asked) == 2:
+            kind.jobs.append(7)
+        return 0.01
+
+    stop = asyncio.Event()
+    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600), next_due)
+    running = asyncio.create_task(worker.run(stop))
+    await kind.wait_recorded(7)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)

@@ -96,9 +96,11 @@ class Settings(BaseSettings):
     netsuite_sim_data_dir: Path = Path(".cascade/netsuite-sim")
     netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)
 
-    # Verifier: the continuous poller of due checks, the seed's cron sweep (UTC; a sixth
-    # field means seconds, for tests), how long one check may take and how a failing check
-    # is retried before its deadline (back-off scaled by `verify_window_scale` too).
+    # Verifier: the continuous poller of due checks (woken by the run's end, sleeping until
+    # the next due time; `verify_poll_ms` is only its safety net), the seed's cron sweep
+    # (UTC; a sixth field means seconds, for tests), how long one check may take and how a
+    # failing check is retried before its deadline (back-off scaled by
+    # `verify_window_scale` too).
     verify_poller_enabled: bool = True
     verify_poll_ms: int = Field(default=30_000, ge=10)
     verify_workers: int = Field(default=4, ge=1)
@@ -126,7 +128,8 @@ class Settings(BaseSettings):
     # Approved emails (approvals service): each is a durable leased job, attempted over
     # minutes so an SMTP outage delays an email instead of losing it. Defaults: 8 attempts,
     # back-off windows from 60 s doubling to 15 min (about an hour of windows, ~30 min
-    # expected with full jitter); tests scale them down.
+    # expected with full jitter); tests scale them down. The enqueue's commit wakes the
+    # sender; `email_poll_ms` is only its safety net.
     email_max_attempts: int = Field(default=8, ge=1)
     email_backoff_base_s: float = Field(default=60.0, gt=0)
     email_backoff_max_s: float = Field(default=900.0, gt=0)
