@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import func
 
+from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.db.messaging_models import OutboxMessage
 from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
@@ -96,6 +97,8 @@ class OutboxRelay:
         self._factory = session_factory
         self._publish = publish
         self._config = config
+        # Consecutive rounds that held rows back behind another relay's in-flight row.
+        self._held_rounds = 0
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were tried (sent or charged)."""
@@ -168,7 +171,19 @@ class OutboxRelay:
             .group_by(OutboxMessage.key)
         )
         first_foreign = {key: first for key, first in foreign}
-        return [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
+        kept = [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
+        self._held_rounds = self._held_rounds + 1 if len(kept) < len(rows) else 0
+        return kept
+
+    async def _rest_s(self) -> float:
+        """How long to rest after a round with nothing to send. Rows held back behind
+        another relay's in-flight row (a run's earlier event, published by the process that
+        staged it, whose mark commits a moment later) are tried again within milliseconds,
+        backing off while that relay stays stuck: nobody rings for them, and the safety-net
+        poll would hold a run's next hop for seconds."""
+        if self._held_rounds:
+            return backoff_window_s(self._held_rounds, 0.005, self._config.poll_interval_s)
+        return self._config.poll_interval_s
 
     async def _send(self, rows: list[OutboxMessage]) -> dict[int, Outcome]:
         """Hand every row to the producer, then await the acks, within the publish timeout;
@@ -223,5 +238,10 @@ class OutboxRelay:
         safety net for rows nobody rang for: another process's, or a back-off come due."""
         wake = factory_bells(self._factory)[OUTBOX]
         await poll(
-            stop, self.publish_batch, self._config.poll_interval_s, "outbox relay", wake=wake
+            stop,
+            self.publish_batch,
+            self._config.poll_interval_s,
+            "outbox relay",
+            wake=wake,
+            idle_for=self._rest_s,
         )

@@ -5,6 +5,7 @@ its work due, so the work starts at once; the poll interval stays only as a slow
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 _INFO_KEY = "cascade.wake_on_commit"
+_CALLBACKS_KEY = "cascade.on_commit"
 _BELLS_KEY = "cascade.bells"
 
 OUTBOX = "outbox"
@@ -82,13 +84,30 @@ def wake_after_commit(session: AsyncSession, name: str) -> None:
         ring_after_commit(session, bells[name])
 
 
+def after_root_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call `callback` once this session's (outermost) transaction has committed; never on
+    rollback. SQLAlchemy's own `after_commit` also fires when a SAVEPOINT is released,
+    before anything is durable: this one does not."""
+    callbacks: list[Callable[[], None]] = session.sync_session.info.setdefault(_CALLBACKS_KEY, [])
+    callbacks.append(callback)
+
+
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A SAVEPOINT was released (`begin_nested`): nothing is committed yet, and a poller
+        # woken now would look before the real commit and then rest for its whole interval.
+        return
     for bell in session.info.pop(_INFO_KEY, ()):
         bell.ring()
+    for callback in session.info.pop(_CALLBACKS_KEY, ()):
+        callback()
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT rolled back: the outer transaction may still commit
     session.info.pop(_INFO_KEY, None)
+    session.info.pop(_CALLBACKS_KEY, None)
 
 
 def install_commit_wakeups() -> None:

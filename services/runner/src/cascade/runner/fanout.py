@@ -15,9 +15,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from cascade.runner.alerts import stage_alert
 from cascade.runner.effects import StepResult, perform
 from cascade.runner.progress import DONE, FAILED, READY, RETRYING, settle
@@ -27,7 +24,7 @@ from cascade.shared.contract import Contract, needs_map
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.wakeup import ring_after_commit
+from cascade.shared.wakeup import after_root_commit, ring_after_commit
 
 log = logging.getLogger(__name__)
 DUE = (READY, RETRYING)
@@ -184,11 +181,11 @@ def around_commit(uow: UnitOfWork, deps: RunnerDeps, run: WorkflowRun, progress:
     for step_id in ran:
         crash_point(crash_at, f"runner_step_{step_id}_before_commit")
 
-    def after_commit(_session: Session) -> None:
+    def after_commit() -> None:
         for step_id in ran:
             crash_point(crash_at, f"runner_step_{step_id}_after_commit")
         if running:
             # A step committed and the run goes on: other steps remain.
             crash_point(crash_at, "runner_mid_fanout")
 
-    event.listen(uow.session.sync_session, "after_commit", after_commit, once=True)
+    after_root_commit(uow.session, after_commit)
