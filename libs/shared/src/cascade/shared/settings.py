@@ -56,9 +56,11 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     db_pool_size: int = 5
 
-    # Runner: how often due steps are polled, how long a context query may take, and a
-    # scale for verify windows (tests and demos shrink 15 minutes to seconds).
-    runner_poll_ms: int = 200
+    # Runner: the step executor's safety-net poll (steps run in the transaction that made
+    # them due; commits that leave steps due and retry times wake the executor at once, so
+    # the poll only finds what a crash left behind), how long a context query may take, and
+    # a scale for verify windows (tests and demos shrink 15 minutes to seconds).
+    runner_poll_ms: int = 5000
     context_timeout_ms: int = 5000
     verify_window_scale: float = 1.0
     step_jitter_seed: int | None = None
