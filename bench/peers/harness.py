@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -141,23 +140,21 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 @dataclass
-class PeerProcess:
-    """One peer process (`argv` in the peers' venv) with its own environment and log."""
+class PeerProcess(ServiceProcess):
+    """One peer process: the devstack's `ServiceProcess` (its stop, kill and log) running a
+    command of its own (`argv`, in the peers' venv) instead of `python -m`; `port` 0 when it
+    serves none."""
 
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log_path: Path
-    port: int | None = None
-    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    argv: list[str] = field(default_factory=list)
 
-    def start(self) -> None:
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        """Start `argv` from the repository root; its output is appended to the log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.argv,
                 cwd=repo_root(),
-                env={**os.environ, **self.env},
+                env={**os.environ, **self.env, **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -168,11 +165,6 @@ class PeerProcess:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def _alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
@@ -192,21 +184,10 @@ class PeerProcess:
             elif log_line is not None:
                 if self.log_path.exists() and log_line in self.log_path.read_text(errors="replace"):
                     return
-            elif self.port is not None and port_open("127.0.0.1", self.port):
+            elif self.port and port_open("127.0.0.1", self.port):
                 return
             await asyncio.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready after {within_s}s:\n{self.log_tail()}")
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM the process group, SIGKILL after `timeout`."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
 
 
 # --- the System base -----------------------------------------------------------------------
@@ -319,9 +300,13 @@ class PeerSystem:
         suffix: str = "",
     ) -> PeerProcess:
         return PeerProcess(
-            name, [str(self.python), *args], {**self.peer_env(), **env},
-            self.workdir / f"{name}{suffix}.log", port,
-        )  # fmt: skip
+            name=name,
+            module="",
+            port=port or 0,
+            env={**self.peer_env(), **env},
+            log_path=self.workdir / f"{name}{suffix}.log",
+            argv=[str(self.python), *args],
+        )
 
     def _app_url(self, driver: str) -> str:
         """The peer's application database (Cascade's schema), with the given driver."""
