@@ -33,7 +33,7 @@ from cascade.shared.migrate import upgrade_to_head
 
 #: The benchmark's PostgreSQL (the devstack's `bench` profile), shared with Cascade's bench.
 PG_PROFILE = "bench"
-PG_PORT = 55633
+PG_PORT = int(os.environ.get("BENCH_PORTS", "55633").split(",")[0])
 #: The simulator's concurrent-request limit: the fault harness's, so bursts of 50 runs see
 #: NetSuite's 429 only rarely (each engine retries them with its own policy).
 NS_CONCURRENCY_LIMIT = 20

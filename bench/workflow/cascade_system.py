@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,18 @@ from tests.faults.collect import observe
 from tests.faults.harness import ADMIN_TOKEN, FaultStack, Servers, _dsn
 from tests.faults.load import LoadClient
 
-BENCH = Servers("bench", 55633, 19392, 19393)
+
+def bench_servers(env: Mapping[str, str] = os.environ) -> Servers:
+    """The `bench` profile's servers; `BENCH_PORTS="pg,kafka,controller"` moves them (so two
+    checkouts can each benchmark on servers of their own)."""
+    ports = env.get("BENCH_PORTS", "")
+    if not ports:
+        return Servers("bench", 55633, 19392, 19393)
+    pg, kafka_port, controller = (int(p) for p in ports.split(","))
+    return Servers("bench", pg, kafka_port, controller)
+
+
+BENCH = bench_servers()
 #: Enough for 4 replicas of every consumer to each own two partitions.
 PARTITIONS = 8
 #: The processes a replica adds (the two that do a run's steps and its NetSuite push).

@@ -22,6 +22,8 @@ Knobs (environment):
                   during every phase with C > 1 and the top 10 frames are printed
                   (py-spy from BENCH_PYSPY, else PATH; collapsed stacks under
                   .cascade/bench/profiles/)
+  BENCH_PORTS     "pg,kafka,controller" ports of the bench servers (default
+                  "55633,19392,19393"; another checkout benchmarking at once needs its own)
 """
 
 from __future__ import annotations
