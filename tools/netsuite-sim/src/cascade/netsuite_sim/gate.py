@@ -80,18 +80,18 @@ class Gate:
         scope[CALL_SCOPE_KEY] = call
         logged = False
 
-        async def log_then_finish(message: Message) -> None:
-            # The call is logged before its last byte leaves: a client that saw the answer
-            # finds the call in the log even if the simulator is killed right after.
+        async def log_then_answer(message: Message) -> None:
+            # The call is logged before its first byte leaves: a client that saw the answer
+            # finds the call in the log even if the simulator is killed right after. (Not at
+            # the last byte: a 204 is complete for the client once its head has arrived.)
             nonlocal logged
-            last = message["type"] == "http.response.body" and not message.get("more_body")
-            if last and not logged:
+            if message["type"] == "http.response.start" and not logged:
                 self.state.store.log(call.entry())
                 logged = True
             await send(message)
 
         try:
-            await self._admit(call, scope, receive, log_then_finish)
+            await self._admit(call, scope, receive, log_then_answer)
         finally:
             if not logged:  # no answer finished: a hang the client gave up on, a drop
                 self.state.store.log(call.entry())
