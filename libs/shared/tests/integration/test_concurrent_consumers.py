@@ -17,7 +17,7 @@ from cascade.devstack.waiting import eventually
 from cascade.shared.consumer import ConsumerPolicy, Handler, IdempotentConsumer
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.messaging import build_broker, subscribe
+from cascade.shared.messaging import build_broker, fetch_whole_assignment, subscribe
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -60,6 +60,7 @@ async def consuming(settings: Settings, factory: Factory, handler: Handler) -> A
     consumer = IdempotentConsumer(NAME, handler, factory, ConsumerPolicy(max_attempts=3))
     subscribe(broker, settings, Topic.WORKFLOW_REQUESTED, consumer)
     await broker.start()
+    fetch_whole_assignment(broker)
     try:
         yield
     finally:
@@ -69,6 +70,8 @@ async def consuming(settings: Settings, factory: Factory, handler: Handler) -> A
 def recording(handled: list[str], blocked: asyncio.Event | None) -> Handler:
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         name = str(envelope.data["name"])
+        if envelope.data.get("slow"):
+            await asyncio.sleep(0.5)  # longer than aiokafka's 0.1 s prefetch back-off
         if envelope.data.get("block") and blocked is not None:
             await blocked.wait()  # holds its transaction open, uncommitted
         handled.append(name)
@@ -76,8 +79,8 @@ def recording(handled: list[str], blocked: asyncio.Event | None) -> Handler:
     return handle
 
 
-def record(name: str, block: bool = False) -> Envelope:
-    data = {"name": name, "block": block}
+def record(name: str, block: bool = False, slow: bool = False) -> Envelope:
+    data = {"name": name, "block": block, "slow": slow}
     return new_envelope(Topic.WORKFLOW_REQUESTED, "test", uuid.uuid4(), data)
 
 
@@ -126,3 +129,21 @@ async def test_a_blocked_record_holds_back_only_its_partition_and_its_offset(
             return await committed(settings) == {0: 2, 1: 2, 2: 1}
 
         await eventually(all_committed, within=30)
+
+
+async def test_a_record_after_a_slow_one_is_fetched_without_waiting_out_the_fetch(
+    settings: Settings, session_factory: Factory
+) -> None:
+    """One member owns every partition. While it handles a slow record, aiokafka's default
+    sent a fetch for the member's other partitions only, and nothing fetched the slow one's
+    partition again until that fetch came back: here after 120 s (the broker holds an empty
+    fetch that long), so the next record of the partition would miss the 30 s below."""
+    settings = settings.model_copy(
+        update={"consumer_workers": 1, "kafka_fetch_max_wait_ms": 120_000}
+    )
+    handled: list[str] = []
+    await produce(settings, [(0, record("slow", slow=True))])
+    async with consuming(settings, session_factory, recording(handled, None)):
+        await eventually(done(handled, "slow"), within=60)
+        await produce(settings, [(0, record("next"))])
+        await eventually(done(handled, "next"), within=30)

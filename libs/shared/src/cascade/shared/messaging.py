@@ -30,6 +30,35 @@ def build_broker(settings: Settings, client_id: str) -> KafkaBroker:
     )
 
 
+#: How long (s) a partition's records not yet handled hold back the next fetch of the
+#: member's other partitions. aiokafka's default (0.1 s) lets a fetch go out without a
+#: partition whose records are still being handled, and no fetch includes it again until that
+#: one returns: up to `kafka_fetch_max_wait_ms` when the other partitions stay quiet. That
+#: was the 2-5 s stall of submit->staged. A member handles one record at a time anyway, so it
+#: fetches again once its buffer is drained (one round trip); past `max.poll.interval.ms`
+#: (300 s) the group has dropped a member that slow.
+WHOLE_FETCH_BACKOFF_S = 300.0
+
+
+def fetch_whole_assignment(broker: KafkaBroker) -> None:
+    """Make every started subscriber's aiokafka consumers fetch all their partitions at once.
+
+    aiokafka exposes the prefetch back-off only on its (internal) Fetcher, built in
+    `AIOKafkaConsumer.start`, so it is set here after `broker.start()`; a missing attribute
+    (another aiokafka) fails the start instead of silently bringing the stall back.
+    """
+    for sub in broker.subscribers:
+        members = list(getattr(sub, "consumer_subgroup", None) or [])
+        single = getattr(sub, "consumer", None)
+        if single is not None and single not in members:
+            members.append(single)
+        for member in members:
+            fetcher = getattr(member, "_fetcher", None)
+            if fetcher is None or not hasattr(fetcher, "_prefetch_backoff"):
+                raise RuntimeError("aiokafka's Fetcher has no _prefetch_backoff to set")
+            fetcher._prefetch_backoff = WHOLE_FETCH_BACKOFF_S
+
+
 def broker_publisher(broker: KafkaBroker) -> Publish:
     """The outbox relay's publish function over a started broker: the record is handed to
     the producer and its ack returned unawaited, so a batch needs no round trip per record."""

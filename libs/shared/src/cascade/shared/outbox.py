@@ -116,7 +116,8 @@ class OutboxRelay:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(sent))
-                    .values(sent_at=func.now())
+                    # The moment the broker acked (now() would be the round's start).
+                    .values(sent_at=func.clock_timestamp())
                 )
             for row, exc in failed:
                 charge(session, row, exc, self._config)

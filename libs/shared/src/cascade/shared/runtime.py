@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cascade.shared.consumer import ConsumerPolicy
 from cascade.shared.db.engine import build_engine, build_session_factory
-from cascade.shared.messaging import broker_publisher, build_broker
+from cascade.shared.messaging import broker_publisher, build_broker, fetch_whole_assignment
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
@@ -170,6 +170,7 @@ class ServiceRuntime:
         while True:
             try:
                 await self.broker.start()
+                fetch_whole_assignment(self.broker)
                 return
             except Exception:
                 if time.monotonic() > deadline:
