@@ -18,8 +18,8 @@ Knobs (environment):
                   replicas 2, 4 at N=1000 (BENCH_SCALE_N="100,1000,10000" sets the sizes;
                   the replica runs take the middle one)
   BENCH_LIMITS=0  skip the pgbench / Kafka round-trip limits
-  BENCH_PROFILE   a Cascade process name (e.g. runner): py-spy records its first process
-                  during every phase with C > 1 and the top 10 frames are printed
+  BENCH_PROFILE   Cascade process names (runner, or runner,verifier): py-spy records the
+                  first process of each name during every phase with C > 1, top 10 frames
                   (py-spy from BENCH_PYSPY, else PATH; collapsed stacks under
                   .cascade/bench/profiles/)
   BENCH_PORTS     "pg,kafka,controller" ports of the bench servers (default
@@ -193,36 +193,39 @@ class Bench:
         self.idle: list[IdleResult] = []
         self.profiles: list[tuple[str, subprocess.Popen[bytes], Path]] = []
 
-    def start_profiler(
+    def start_profilers(
         self, system: System, label: str
-    ) -> tuple[subprocess.Popen[bytes], Path] | None:
-        """py-spy recording the first process named `plan.profile`, when asked for."""
+    ) -> list[tuple[str, subprocess.Popen[bytes], Path]]:
+        """py-spy recording the first process of each name in `plan.profile` (a comma list)."""
         pids_of = getattr(system, "pids_of", None)
         if not self.plan.profile or pids_of is None:
-            return None
-        pids = pids_of(self.plan.profile)
-        if not self.plan.pyspy or not pids:
-            say(f"bench: cannot profile {self.plan.profile}: no py-spy or no such process")
-            return None
-        out = Path(".cascade/bench/profiles") / f"{self.plan.profile}-{label}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        argv = [self.plan.pyspy, "record", "--pid", str(pids[0]), "--format", "raw"]
-        argv += ["--rate", "100", "--function", "--nonblocking", "-o", str(out)]
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return proc, out
+            return []
+        started = []
+        for name in filter(None, (n.strip() for n in self.plan.profile.split(","))):
+            pids = pids_of(name)
+            if not self.plan.pyspy or not pids:
+                say(f"bench: cannot profile {name}: no py-spy or no such process")
+                continue
+            out = Path(".cascade/bench/profiles") / f"{name}-{label}.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            argv = [self.plan.pyspy, "record", "--pid", str(pids[0]), "--format", "raw"]
+            argv += ["--rate", "100", "--function", "--nonblocking", "-o", str(out)]
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            started.append((name, proc, out))
+        return started
 
     async def phase(self, system: System, replicas: int, runs: int, concurrency: int) -> None:
         say(f"bench: {system.name} replicas={replicas} C={concurrency} N={runs} ...")
         before = await system.counters()
         first, self.next_index = self.next_index, self.next_index + runs
         label = f"{system.name}-r{replicas}-c{concurrency}-n{runs}"
-        profiler = self.start_profiler(system, label) if concurrency > 1 else None
+        profilers = self.start_profilers(system, label) if concurrency > 1 else []
         try:
             refs, samples, wall, completed = await drive(system, self.tag, first, runs, concurrency)
         finally:
-            if profiler is not None:
-                self.profiles.append((label, *profiler))
-                await asyncio.to_thread(stop_profiler, profiler[0])
+            for name, proc, out in profilers:
+                self.profiles.append((f"{name}:{label}", proc, out))
+                await asyncio.to_thread(stop_profiler, proc)
         after = await system.counters()
         say(f"bench:   {completed / wall:.2f} completed runs/s; checking ...")
         violations = await system.check(refs)
@@ -358,7 +361,8 @@ def print_report(bench: Bench, limits: Limits | None) -> None:
         if not path.is_file():
             continue
         for title, only in (("own samples", ()), ("Cascade frames, inclusive", PROJECT_FILES)):
-            print(f"\n## py-spy {bench.plan.profile} during {label}: top frames by {title}\n")
+            name, _, during = label.partition(":")
+            print(f"\n## py-spy {name} during {during}: top frames by {title}\n")
             spots = hot_spots(path.read_text(), only=only)
             rows = [[frame, f"{own:.1%}", f"{inc:.1%}"] for frame, own, inc in spots]
             print(table(["frame", "own", "inclusive"], rows))

@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
 """A use case: the envelope and an open unit of work; it must not commit or publish."""
 
+Accepts = Callable[[Envelope], bool]
+"""Whether a handler acts on an envelope at all, decided from the envelope alone (no IO):
+one it passes by needs no transaction, no inbox claim, no commit. A pydantic
+ValidationError raised here dead-letters the record like one raised by the handler."""
+
 
 class RejectMessage(Exception):
     """Raised by a handler for a message that can never be processed (e.g. invalid input):
@@ -89,9 +94,11 @@ class IdempotentConsumer:
         handler: Handler,
         session_factory: async_sessionmaker[AsyncSession],
         policy: ConsumerPolicy,
+        accepts: Accepts | None = None,
     ) -> None:
         self.name = name
         self._handler = handler
+        self._accepts = accepts
         self._factory = session_factory
         self._policy = policy
         # Consecutive failures whose attempt could not be recorded (database unreachable).
@@ -132,6 +139,10 @@ class IdempotentConsumer:
             await self._dead_letter(record, f"malformed envelope: {_describe(exc)}", attempts=1)
             return
         try:
+            if self._accepts is not None and not self._accepts(envelope):
+                # Nothing to do and nothing done: no claim is needed to do nothing once (a
+                # gate's approval passing by the email sender, say: a commit per run saved).
+                return
             await self._apply(envelope)
         except PERMANENT_HANDLER_ERRORS as exc:
             reason = "rejected" if isinstance(exc, RejectMessage) else "invalid payload"

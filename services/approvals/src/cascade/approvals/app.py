@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from cascade.approvals.api_proposals import proposals_router
 from cascade.approvals.api_runs import runs_router
 from cascade.approvals.auth import admin_dependency
-from cascade.approvals.email_sending import email_enqueuer
+from cascade.approvals.email_sending import email_enqueuer, is_email_approval
 from cascade.approvals.email_worker import email_pollers
 from cascade.approvals.error_pages import error_page
 from cascade.approvals.errors import install_error_handlers
@@ -40,7 +40,7 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     runtime = ui.runtime
     consumer = IdempotentConsumer(
         EMAIL_CONSUMER, email_enqueuer(ui.settings.smtp_from), runtime.session_factory,
-        runtime.consumer_policy(),
+        runtime.consumer_policy(), accepts=is_email_approval,
     )  # fmt: skip
     subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, consumer)
     runtime.add_background(email_pollers(runtime, ui.settings))

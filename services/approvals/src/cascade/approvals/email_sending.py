@@ -35,6 +35,12 @@ def approval_problem(proposal: ProposedAction, decision: ProposalDecision) -> st
     return None
 
 
+def is_email_approval(envelope: Envelope) -> bool:
+    """The consumer's filter: only an email draft's approval queues an email (a gate's passes
+    by without a transaction)."""
+    return ProposalDecision.model_validate(envelope.data).action_type == EMAIL_ACTION
+
+
 def email_enqueuer(sender: str) -> Handler:
     """The handler: re-check the approval and queue the email, in the inbox transaction."""
 

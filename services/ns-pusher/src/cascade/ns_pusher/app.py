@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from cascade.ns_pusher.api import push_admin_router
 from cascade.ns_pusher.corrections import CONSUMER as CORRECTION_CONSUMER
-from cascade.ns_pusher.corrections import correction_approved
+from cascade.ns_pusher.corrections import correction_approved, is_correction_approval
 from cascade.ns_pusher.domain import push_schedule
 from cascade.ns_pusher.handlers import mark_push_due
 from cascade.ns_pusher.jobs import PUSHES
@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
         correction_approved(settings.ns_push_max_attempts, settings.topic_prefix),
         runtime.session_factory,
         runtime.consumer_policy(),
+        accepts=is_correction_approval,
     )
     subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections)
     runtime.add_background(pollers(runtime))

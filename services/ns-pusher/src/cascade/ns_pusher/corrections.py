@@ -42,6 +42,12 @@ IGNORED_REASON = "event_disagrees_with_database"
 SOURCE = "ns-pusher"
 
 
+def is_correction_approval(envelope: Envelope) -> bool:
+    """The consumer's filter: only a push correction's approval is ns-pusher's business (a
+    gate's or an email's passes by without a transaction)."""
+    return is_correction(ProposalDecision.model_validate(envelope.data).action_type)
+
+
 def correction_approved(max_attempts: int, topic_prefix: str) -> Handler:
     """The handler of `proposal.approved` for ns-pusher; other proposals' approvals pass by."""
 

@@ -17,15 +17,24 @@ class UnknownPush(LookupError):
 
 
 async def mark_push_due(envelope: Envelope, uow: UnitOfWork) -> None:
-    """Schedule the push for the poller now; a repeat delivery changes nothing."""
+    """Schedule the push for the poller now; a repeat delivery changes nothing. The usual
+    case is one statement (the UPDATE returns what the event is checked against); an
+    event that names the wrong record raises, and the rollback undoes the mark."""
     push = NsPush.model_validate(envelope.data)
+    marked = await mark_due(uow.session, push.push_id)
+    if marked is not None:
+        _check_names(push, marked)
+        return
     row = await view(uow.session, push.push_id)
     if row is None:
         raise UnknownPush(f"ns.push names push {push.push_id}, which does not exist")
-    if (row["record_type"], row["external_id"]) != (push.record_type, push.external_id):
+    _check_names(push, (row["record_type"], row["external_id"]))
+    log.info("ns-pusher: push %s is %s already, nothing to do", push.push_id, row["status"])
+
+
+def _check_names(push: NsPush, held: tuple[str, str]) -> None:
+    if held != (push.record_type, push.external_id):
         raise UnknownPush(
             f"ns.push names push {push.push_id} as {push.record_type} eid:{push.external_id},"
-            f" but that row holds {row['record_type']} eid:{row['external_id']}"
+            f" but that row holds {held[0]} eid:{held[1]}"
         )
-    if not await mark_due(uow.session, push.push_id):
-        log.info("ns-pusher: push %s is %s already, nothing to do", push.push_id, row["status"])

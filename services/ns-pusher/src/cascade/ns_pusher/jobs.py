@@ -43,7 +43,7 @@ _MARK_DUE = text("""
 UPDATE ns_pending_pushes
 SET next_attempt_at = COALESCE(next_attempt_at, now()), updated_at = now()
 WHERE id = :id AND status IN ('pending', 'retrying')
-RETURNING id
+RETURNING id, record_type, external_id
 """)
 
 _VIEW = """
@@ -75,13 +75,15 @@ async def claim_push(
     )
 
 
-async def mark_due(session: AsyncSession, push_id: int) -> bool:
+async def mark_due(session: AsyncSession, push_id: int) -> tuple[str, str] | None:
     """Make a pending push due now (idempotent), waking this process's pushers once the
-    caller commits; False when it is not waiting to be pushed."""
-    marked = (await session.execute(_MARK_DUE, {"id": push_id})).first() is not None
-    if marked:
-        wake_due(session, PUSHES)
-    return marked
+    caller commits; the push's (record type, external id), or None when it is not waiting
+    to be pushed (or does not exist)."""
+    marked = (await session.execute(_MARK_DUE, {"id": push_id})).first()
+    if marked is None:
+        return None
+    wake_due(session, PUSHES)
+    return marked.record_type, marked.external_id
 
 
 async def retry_failed(session: AsyncSession, push_id: int, max_attempts: int) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import ContextQuery, Contract, bind, shape_context_result
+from cascade.shared.db.autocommit import AUTOCOMMIT
 from cascade.shared.db.models import ReflexionEntry
 
 PRIOR_REFLEXIONS = 5
@@ -55,6 +56,8 @@ class ContextReader:
         if not conditions:
             return []
         async with self._factory() as session:
+            # One statement: its own transaction (no BEGIN/ROLLBACK round trips around it).
+            await session.connection(execution_options=AUTOCOMMIT)
             rows = await session.scalars(
                 select(ReflexionEntry)
                 .where(or_(*conditions))

@@ -18,7 +18,7 @@ from cascade.runner.domain import (
 )
 from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
-from cascade.runner.runstate import RunnerDeps, lock_run, run_values
+from cascade.runner.runstate import RunnerDeps, run_values
 from cascade.runner.staging import stage_proposal
 from cascade.runner.subjects import subject_for, write_subject
 from cascade.shared.canonical import to_jsonable
@@ -42,10 +42,9 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
     # PostgreSQL stores no U+0000: the run is recorded with them replaced, then failed.
     request = WorkflowRequested.model_validate(without_nul(envelope.data))
     contract = deps.contracts.get(request.workflow_type)
-    if not await _record(uow, envelope, request, contract):
+    run = await _record(uow, envelope, request, contract)
+    if run is None:
         return None
-    run = await lock_run(uow, envelope.run_id)
-    assert run is not None
     if contract is None:
         # Intake checks the type; this is a contract removed while the request was queued.
         write_subject(run, subject_for(None, request.workflow_type, {}))
@@ -89,8 +88,10 @@ async def _fail_inputs(
 
 async def _record(
     uow: UnitOfWork, envelope: Envelope, request: WorkflowRequested, contract: Contract | None
-) -> bool:
-    inserted = await uow.session.execute(
+) -> WorkflowRun | None:
+    """The new run's row (locked: this transaction inserted it), or None for a replay. The
+    INSERT returns the ORM object, so no SELECT ... FOR UPDATE follows it."""
+    inserted = await uow.session.scalars(
         insert(WorkflowRun)
         .values(
             run_id=envelope.run_id,
@@ -102,9 +103,9 @@ async def _record(
             requested_at=envelope.time,
         )
         .on_conflict_do_nothing(index_elements=["run_id"])
-        .returning(WorkflowRun.run_id)
+        .returning(WorkflowRun)
     )
-    return inserted.first() is not None
+    return inserted.one_or_none()
 
 
 async def _decide(
@@ -133,8 +134,9 @@ async def _decide(
         draft = draft_proposal(
             contract, run.run_id, run.inputs, stored, shown_context, outcomes, now
         )
-        await stage_proposal(uow, run, draft, deps.topic_prefix)
+        # The status first: the proposal's flush then writes the run row once, not twice.
         run.status, run.updated_at = "awaiting_approval", now
+        await stage_proposal(uow, run, draft, deps.topic_prefix)
     else:
         progress = await start_fanout(uow, run, contract, deps)
         around_commit(uow, deps, run, progress)

@@ -14,9 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 
 class ParameterError(ValueError):
     """A staged value cannot be the type the statement needs: the check is broken."""
@@ -63,17 +60,3 @@ def coerce(name: str, value: Any, pg_type: str) -> Any:
 def coerce_all(params: Mapping[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
     """Every parameter converted to the type the server declared for it."""
     return {name: coerce(name, value, types.get(name, "")) for name, value in params.items()}
-
-
-async def parameter_types(conn: AsyncConnection, sql: str) -> dict[str, str]:
-    """The server's type for each `:name` of `sql`, from a prepared statement on `conn`
-    (inside its transaction, so the read-only mode and statement timeout apply)."""
-    compiled = text(sql).compile(dialect=conn.dialect)
-    names = list(compiled.positiontup or [])
-    if not names:
-        return {}
-    driver = (await conn.get_raw_connection()).driver_connection
-    if driver is None:
-        raise RuntimeError("the database connection was closed")
-    statement = await driver.prepare(compiled.string)
-    return {name: param.name for name, param in zip(names, statement.get_parameters(), strict=True)}

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import TextClause, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared.db.autocommit import first_alone
 from cascade.shared.db.base import Base
 from cascade.shared.wakeup import wake_after_commit
 
@@ -75,6 +77,7 @@ def _quoted(words: tuple[str, ...]) -> str:
     return ", ".join(f"'{word}'" for word in words)
 
 
+@cache  # built once per table: its text is its cache key in SQLAlchemy's compiled cache
 def claim_statement(table: JobTable) -> TextClause:
     """The claim: lease the most overdue row (`:lease_s`); `:cap` attempts per round, 0 for
     no cap. A retaken row whose count is a multiple of the cap had its last allowed attempt
@@ -111,10 +114,10 @@ async def claim_due(
     lease_s: float,
     max_attempts: int | None = None,
 ) -> Claim | None:
-    """Lease the most overdue job of `table`, committed before it runs; None when idle."""
+    """Lease the most overdue job of `table`, committed before it runs; None when idle. The
+    claim is one statement, so it runs as its own transaction (no BEGIN/COMMIT round trips)."""
     params = {"cap": max_attempts or 0, "lease_s": lease_s}
-    async with factory() as session, session.begin():
-        row = (await session.execute(claim_statement(table), params)).first()
+    row = await first_alone(factory, claim_statement(table), params)
     if row is None:
         return None
     values = row._mapping
@@ -128,6 +131,7 @@ async def claim_due(
     )
 
 
+@cache
 def next_due_statement(table: JobTable) -> TextClause:
     """Seconds until the table's next claim could succeed: the earliest due waiting row or
     lease end of a running one (negative when one is due already; NULL when none waits)."""
@@ -144,8 +148,8 @@ async def seconds_until_due(
     factory: async_sessionmaker[AsyncSession], table: JobTable
 ) -> float | None:
     """How long a worker of `table` may rest before a job falls due; None when none waits."""
-    async with factory() as session:
-        seconds = (await session.execute(next_due_statement(table))).scalar_one()
+    row = await first_alone(factory, next_due_statement(table))
+    seconds = None if row is None else row[0]
     return None if seconds is None else max(float(seconds), 0.0)
 
 
@@ -168,6 +172,9 @@ async def write_fenced(
         )
         .values(**values)
         .returning(model.id)
+        # The claim's row was never loaded into this session: nothing to synchronize, and
+        # the ORM's evaluation of the WHERE clause against the identity map was a hot spot.
+        .execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).first() is not None
 
