@@ -14,7 +14,7 @@ Knobs (environment):
   BENCH_REPLICAS  Cascade's runner + ns-pusher processes, e.g. "1,2,4" (default "1,2")
   BENCH_WARMUP    runs before measuring, per started system (default 5)
   BENCH_IDLE_S    seconds of the idle phase, 0 to skip (default 30); it starts
-                  BENCH_IDLE_SETTLE_S (default 20) after the system is up and prints
+                  BENCH_IDLE_SETTLE_S (default 60) after the system is up and prints
                   cores, PG commits/s and statements/s per process group
   BENCH_SCALE=1   instead: Cascade at N = 100, 1000, 10000 (C=50, 1 replica), then
                   replicas 2, 4 at N=1000 (BENCH_SCALE_N="100,1000,10000" sets the sizes;
@@ -106,7 +106,7 @@ class Plan:
             replicas=parse_ints(env.get("BENCH_REPLICAS", "1,2")),
             warmup=int(env.get("BENCH_WARMUP", "5")),
             idle_s=float(env.get("BENCH_IDLE_S", "30")),
-            idle_settle_s=float(env.get("BENCH_IDLE_SETTLE_S", "20")),
+            idle_settle_s=float(env.get("BENCH_IDLE_SETTLE_S", "60")),
             scale=env.get("BENCH_SCALE", "0") == "1",
             limits=env.get("BENCH_LIMITS", "1") != "0",
             profile=env.get("BENCH_PROFILE", ""),
