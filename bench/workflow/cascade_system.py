@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.workflow.report import StatementCounts, count_statements
 from bench.workflow.system import Counters, RunInputs, Terminal
+from cascade.devstack import postgres
 from cascade.devstack.waiting import eventually
 from cascade.shared.envelope import Envelope
 from cascade.shared.topics import Topic, all_topic_names, topic_name
@@ -116,7 +118,11 @@ class CascadeSystem:
         """The bench servers, a fresh stack, `replicas - 1` more runners and ns-pushers."""
         workdir = self._workdir or Path(tempfile.mkdtemp(prefix="cascade-bench-"))
         self.stack = FaultStack(
-            workdir, servers=BENCH, partitions=PARTITIONS, settings_overrides={}
+            workdir,
+            servers=BENCH,
+            partitions=PARTITIONS,
+            settings_overrides={},
+            fault_tuning=False,
         )
         self.answers = []
         await self.stack.start()
@@ -279,6 +285,30 @@ class CascadeSystem:
             kafka_records=sum(ends.values()),
             cpu_s=self.cpu_by_group(),
         )
+
+    @contextlib.asynccontextmanager
+    async def statement_log(self) -> AsyncIterator[StatementCounts]:
+        """Log every statement of the bench PostgreSQL while inside (the idle phase only:
+        logging costs), then count them per process group into the yielded object."""
+        assert self.stack is not None
+        found = StatementCounts()
+        log = postgres.postgres_log(BENCH.profile)
+        start = log.stat().st_size
+        await asyncio.to_thread(
+            postgres.set_server_option, BENCH.profile, "log_min_duration_statement", "0"
+        )
+        try:
+            yield found
+        finally:
+            await asyncio.to_thread(
+                postgres.set_server_option, BENCH.profile, "log_min_duration_statement", None
+            )
+            with log.open("rb") as f:
+                f.seek(start)
+                text = f.read().decode("utf-8", "replace")
+            counted = count_statements(text, f"f_{self.stack.tag}")
+            found.commits.update(counted.commits)
+            found.statements.update(counted.statements)
 
     def pids_of(self, name: str) -> list[int]:
         """The live pids of a service's processes (for the profiler)."""

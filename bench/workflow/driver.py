@@ -13,7 +13,9 @@ Knobs (environment):
   BENCH_N         runs per phase; one number for all, or one per C (default "50,300")
   BENCH_REPLICAS  Cascade's runner + ns-pusher processes, e.g. "1,2,4" (default "1,2")
   BENCH_WARMUP    runs before measuring, per started system (default 5)
-  BENCH_IDLE_S    seconds of the idle phase, 0 to skip (default 15)
+  BENCH_IDLE_S    seconds of the idle phase, 0 to skip (default 30); it starts
+                  BENCH_IDLE_SETTLE_S (default 60) after the system is up and prints
+                  cores, PG commits/s and statements/s per process group
   BENCH_SCALE=1   instead: Cascade at N = 100, 1000, 10000 (C=50, 1 replica), then
                   replicas 2, 4 at N=1000 (BENCH_SCALE_N="100,1000,10000" sets the sizes;
                   the replica runs take the middle one)
@@ -29,6 +31,7 @@ Knobs (environment):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import shutil
@@ -48,9 +51,11 @@ from bench.workflow.report import (
     IdleResult,
     Limits,
     PhaseResult,
+    StatementCounts,
     cpu_rows,
     delta,
     hot_spots,
+    idle_group_rows,
     idle_rows,
     limit_rows,
     parse_ints,
@@ -79,6 +84,7 @@ class Plan:
     replicas: list[int]
     warmup: int
     idle_s: float
+    idle_settle_s: float
     scale: bool
     limits: bool
     profile: str
@@ -99,7 +105,8 @@ class Plan:
             runs=runs[: len(concurrency)],
             replicas=parse_ints(env.get("BENCH_REPLICAS", "1,2")),
             warmup=int(env.get("BENCH_WARMUP", "5")),
-            idle_s=float(env.get("BENCH_IDLE_S", "15")),
+            idle_s=float(env.get("BENCH_IDLE_S", "30")),
+            idle_settle_s=float(env.get("BENCH_IDLE_SETTLE_S", "60")),
             scale=env.get("BENCH_SCALE", "0") == "1",
             limits=env.get("BENCH_LIMITS", "1") != "0",
             profile=env.get("BENCH_PROFILE", ""),
@@ -247,13 +254,20 @@ class Bench:
         say("bench:   " + phase_rows([result]).splitlines()[-1])
 
     async def idle_phase(self, system: System) -> None:
-        say(f"bench: {system.name} idle for {self.plan.idle_s:.0f} s ...")
-        await asyncio.sleep(3.0)  # let start-up work (group joins, first polls) pass
-        before = await system.counters()
-        t0 = time.monotonic()
-        await asyncio.sleep(self.plan.idle_s)
-        after = await system.counters()
-        self.idle.append(IdleResult(system.name, time.monotonic() - t0, delta(before, after)))
+        plan = self.plan
+        say(f"bench: {system.name} settles {plan.idle_settle_s:.0f} s, idles {plan.idle_s:.0f} s")
+        # Start-up work is not idle cost: consumer groups join and fetch their first
+        # metadata, the JVM compiles, autovacuum analyzes the fresh database's tables.
+        await asyncio.sleep(plan.idle_settle_s)
+        log = getattr(system, "statement_log", None)
+        counts = StatementCounts()
+        async with log() if log is not None else contextlib.nullcontext(counts) as counts:
+            before = await system.counters()
+            t0 = time.monotonic()
+            await asyncio.sleep(plan.idle_s)
+            after = await system.counters()
+            wall = time.monotonic() - t0
+        self.idle.append(IdleResult(system.name, wall, delta(before, after), counts))
 
     async def warm_up(self, system: System) -> None:
         if self.plan.warmup <= 0:
@@ -344,6 +358,9 @@ def print_report(bench: Bench, limits: Limits | None) -> None:
     if bench.idle:
         print("\n## Idle (stack up, no work)\n")
         print(idle_rows(bench.idle))
+        for result in bench.idle:
+            print(f"\n### {result.system} idle by process group ({result.wall_s:.0f} s)\n")
+            print(idle_group_rows(result))
     if limits is not None:
         print(
             f"\n## Limits: PostgreSQL one-row commits {limits.pg_tps_1:.0f}/s (1 client), "

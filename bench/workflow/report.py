@@ -7,6 +7,8 @@ prints, so the unit test can feed it hand-made numbers.
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -82,12 +84,52 @@ class PhaseResult:
 
 
 @dataclass(frozen=True)
+class StatementCounts:
+    """What each process group sent PostgreSQL in a window (from the statement log)."""
+
+    commits: dict[str, int] = field(default_factory=dict)
+    statements: dict[str, int] = field(default_factory=dict)
+
+
+#: A logged statement (`log_min_duration_statement = 0`) under the devstack's prefix
+#: `%m [%p] %q%u@%d/%a `: the database, the application, the statement's text.
+_LOGGED = re.compile(
+    r"\] [^@ ]*@(?P<db>[^/ ]*)/(?P<app>\S*) LOG:  duration: [\d.]+ ms  "
+    r"(?P<kind>statement|execute [^:]*): (?P<sql>.*)"
+)
+
+
+def group_of(application: str) -> str:
+    """The process group of an application_name (`cascade-ns_pusher` -> `ns_pusher`)."""
+    return application.removeprefix("cascade-") or "other"
+
+
+def count_statements(log_text: str, database: str) -> StatementCounts:
+    """Commits and statements per process group of `database` in a PostgreSQL log excerpt.
+    A commit is an explicit COMMIT (every service transaction ends with one); a statement
+    is a simple query or an extended-protocol execute (its parse/bind are not counted)."""
+    commits: Counter[str] = Counter()
+    statements: Counter[str] = Counter()
+    for line in log_text.splitlines():
+        found = _LOGGED.search(line)
+        if found is None or found["db"] != database:
+            continue
+        group = group_of(found["app"])
+        statements[group] += 1
+        if found["sql"].strip().rstrip(";").upper() in ("COMMIT", "END"):
+            commits[group] += 1
+    return StatementCounts(dict(commits), dict(statements))
+
+
+@dataclass(frozen=True)
 class IdleResult:
     """The stack up with no work for `wall_s` seconds."""
 
     system: str
     wall_s: float
     work: Counters
+    #: Per process group, when the system can say (Cascade: PostgreSQL's statement log).
+    statements: StatementCounts = field(default_factory=StatementCounts)
 
     def cores(self, services_only: bool = False) -> float:
         """CPU seconds per wall second (all processes, or the system's own services)."""
@@ -165,6 +207,29 @@ def idle_rows(results: Sequence[IdleResult]) -> str:
         ]
         for r in results
     ]
+    return table(header, rows)
+
+
+def idle_group_rows(result: IdleResult) -> str:
+    """One idle system per process group: cores, PG commits/s and statements/s."""
+    wall = result.wall_s if result.wall_s > 0 else math.nan
+    counts = result.statements
+    groups = sorted({*result.work.cpu_s, *counts.commits, *counts.statements})
+    header = ["process group", "cores", "PG commits/s", "PG statements/s"]
+    rows = []
+    for g in groups:
+        cpu = result.work.cpu_s.get(g)
+        rows.append(
+            [
+                g,
+                "-" if cpu is None else f"{cpu / wall:.4f}",
+                f"{counts.commits.get(g, 0) / wall:.2f}",
+                f"{counts.statements.get(g, 0) / wall:.2f}",
+            ]
+        )
+    logged = sum(counts.commits.values())
+    total = [f"{result.cores():.4f}", f"{result.commits_per_s():.2f}"]
+    rows.append(["all (pg_stat_database)", *total, f"log: {logged / wall:.2f} commits/s"])
     return table(header, rows)
 
 

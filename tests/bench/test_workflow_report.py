@@ -15,8 +15,11 @@ from bench.workflow.report import (
     IdleResult,
     Limits,
     PhaseResult,
+    StatementCounts,
+    count_statements,
     delta,
     hot_spots,
+    idle_group_rows,
     limit_rows,
     parse_ints,
     percentile,
@@ -111,6 +114,50 @@ def test_idle_cores_leave_servers_out_for_services_alone() -> None:
     assert idle.cores() == pytest.approx(0.3)
     assert idle.cores(services_only=True) == pytest.approx(0.1)
     assert idle.commits_per_s() == pytest.approx(5.0)
+
+
+#: (database/application, what was logged): lines as the devstack's prefix writes them.
+LOGGED = [
+    ("f_abc/cascade-runner", "statement: BEGIN ISOLATION LEVEL READ COMMITTED;"),
+    ("f_abc/cascade-runner", "parse __asyncpg_stmt_1__: SELECT 1"),
+    ("f_abc/cascade-runner", "execute __asyncpg_stmt_1__: SELECT 1"),
+    ("f_abc/cascade-runner", "statement: COMMIT;"),
+    ("f_abc/cascade-ns_pusher", "statement: ROLLBACK;"),
+    ("f_other/cascade-runner", "statement: COMMIT;"),
+    ("f_abc/", "statement: COMMIT"),
+]
+LOG = (
+    "\n".join(
+        f"2026-12-01 20:00:00.001 UTC [11] cascade@{who} LOG:  duration: 0.02 ms  {what}"
+        for who, what in LOGGED
+    )
+    + "\n2026-12-01 20:00:00.008 UTC [15] LOG:  checkpoint starting: time\n"
+)
+
+
+def test_statement_log_counts_commits_and_statements_per_group_of_one_database() -> None:
+    counts = count_statements(LOG, "f_abc")
+    assert counts.commits == {"runner": 1, "other": 1}
+    # BEGIN, execute, COMMIT (the parse is not a statement of its own), and the rollback.
+    assert counts.statements == {"runner": 3, "ns_pusher": 1, "other": 1}
+
+
+def test_idle_group_rows_show_cores_and_rates_per_group() -> None:
+    idle = IdleResult(
+        "cascade",
+        10.0,
+        Counters(pg_commits=20, cpu_s={"runner": 0.5, "kafka": 1.0}),
+        StatementCounts(commits={"runner": 10}, statements={"runner": 30, "other": 5}),
+    )
+    rows = {
+        cells[0]: cells[1:]
+        for line in idle_group_rows(idle).splitlines()[2:]
+        if (cells := [c.strip() for c in line.strip("|").split("|")])
+    }
+    assert rows["runner"] == ["0.0500", "1.00", "3.00"]
+    assert rows["kafka"] == ["0.1000", "0.00", "0.00"]
+    assert rows["other"] == ["-", "0.00", "0.50"]
+    assert rows["all (pg_stat_database)"][:2] == ["0.1500", "2.00"]
 
 
 def test_plan_from_env_defaults_and_knobs() -> None:

@@ -46,8 +46,14 @@ GUIDE_PROPERTIES = {
 
 def test_server_properties_match_the_guide() -> None:
     text = kafka.render_server_properties(19092, 19093, Path("/data/kafka"))
-    # The guide's settings, plus our one addition for suites that churn through topics.
-    assert kafka.parse_properties(text) == GUIDE_PROPERTIES | {"file.delete.delay.ms": "1000"}
+    # The guide's settings, plus our additions for suites that churn through topics and for
+    # an idle broker's cost (no-op metadata records, polling request threads).
+    assert kafka.parse_properties(text) == GUIDE_PROPERTIES | {
+        "file.delete.delay.ms": "1000",
+        "metadata.max.idle.interval.ms": "5000",
+        "num.io.threads": "2",
+        "num.network.threads": "2",
+    }
 
 
 def test_server_properties_use_the_given_ports() -> None:
@@ -99,6 +105,8 @@ def test_postgres_config_is_private() -> None:
     assert "port = 55433" in conf
     assert "unix_socket_directories = '/x/run'" in conf
     assert "max_connections = 200" in conf
+    # The application in every line: a statement log says which service ran what.
+    assert "log_line_prefix = '%m [%p] %q%u@%d/%a '" in conf
     hba = [
         line.split()
         for line in postgres.render_hba("postgres").splitlines()

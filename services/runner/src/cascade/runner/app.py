@@ -16,7 +16,10 @@ from cascade.shared.contract import load_contracts
 from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 
-EXPIRY_SWEEP_S = 2.0
+# Gate proposals expire after hours and remind after the contract's approval window (an
+# hour): a sweep every 15 s is on time for both, where every 2 s cost an idle runner two
+# queries a second for nothing.
+EXPIRY_SWEEP_S = 15.0
 STEP_CONCURRENCY = 8
 """Runs the step executor drives at once; well inside the connection pool."""
 

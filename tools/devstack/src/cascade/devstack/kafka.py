@@ -127,6 +127,15 @@ def render_server_properties(port: int, controller_port: int, data_dir: Path) ->
         # Tests create and delete thousands of topics; remove deleted logs promptly so their
         # files do not pile up against the open-file limit.
         "file.delete.delay.ms": "1000",
+        # Idle cost: the active controller appends a no-op record to the metadata log every
+        # 500 ms by default (liveness for brokers' lag metrics; one node has no followers to
+        # reassure), each one written, committed and applied: a tenth of that is plenty.
+        "metadata.max.idle.interval.ms": "5000",
+        # Every request handler and network thread wakes ~3 times a second to poll its queue
+        # (300 ms) whether or not a request came: 8 + 3 of them were a third of an idle
+        # broker's CPU. Two cores serve this machine's load with 2 + 2.
+        "num.io.threads": "2",
+        "num.network.threads": "2",
     }
     lines = ["# Written by cascade.devstack (see shared/guides/kafka-local.md); do not edit."]
     lines += [f"{key}={value}" for key, value in props.items()]

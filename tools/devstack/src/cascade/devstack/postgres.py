@@ -63,7 +63,9 @@ def render_conf(port: int, socket_dir: Path) -> str:
             "fsync = on",
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
-            "log_line_prefix = '%m [%p] %q%u@%d '",
+            # %a: the application (each service names itself), so a statement log says
+            # which process ran what (bench/workflow's idle phase counts commits by it).
+            "log_line_prefix = '%m [%p] %q%u@%d/%a '",
             "",
         ]
     )
@@ -405,6 +407,29 @@ def postmaster_pid(profile: str) -> int | None:
 
 def postgres_log(profile: str) -> Path:
     return _layout(profile, _owner()).log
+
+
+def set_server_option(profile: str, name: str, value: str | None) -> None:
+    """`ALTER SYSTEM SET name = value` (RESET when None) and reload, as the cluster owner
+    (superuser-only settings such as `log_min_duration_statement`; the services' role is
+    not one). Every session, pooled ones too, takes it at its next statement."""
+    owner = _owner()
+    lay = _layout(profile, owner)
+    port = _running_port(lay.data)
+    if port is None:
+        raise RuntimeError(f"PostgreSQL ({profile}) is not running")
+    if not re.fullmatch(r"[a-z_]+", name):
+        raise ValueError(f"not a setting name: {name!r}")
+    change = f"ALTER SYSTEM RESET {name}" if value is None else f"ALTER SYSTEM SET {name} = :'v'"
+    _run(
+        [
+            str(ensure_bin_dir() / "psql"), "-X", "-q", "-h", str(lay.socket_dir),
+            "-p", str(port), "-U", owner.name, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+            "-v", f"v={value or ''}", "-f", "-",
+        ],
+        cwd=lay.root, what=f"setting {name}",
+        input_text=f"{change};\nSELECT pg_reload_conf();\n",
+    )  # fmt: skip
 
 
 def purge_postgres(profile: str) -> None:
