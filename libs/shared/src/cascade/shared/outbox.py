@@ -238,9 +238,16 @@ class OutboxRelay:
         every commit of this process that staged a row (`stage`); the poll interval is the
         safety net for rows nobody rang for: another process's, or a back-off come due."""
         wake = factory_bells(self._factory)[OUTBOX]
+
+        async def round_() -> bool:
+            # Only a full batch says more may be waiting. After a short one the next round
+            # would find nothing (an empty claim transaction per burst): a row committed
+            # meanwhile by this process rang the bell, which ends the rest at once.
+            return await self.publish_batch() >= self._config.batch_size
+
         await poll(
             stop,
-            self.publish_batch,
+            round_,
             self._config.poll_interval_s,
             "outbox relay",
             wake=wake,
