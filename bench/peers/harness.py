@@ -226,7 +226,10 @@ class PeerSystem:
         self.procs["netsuite-sim"] = [self._sim]
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(120.0),
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=400),
+            # Keep-alive below the front's (uvicorn, 5 s): see cascade_system.py.
+            limits=httpx.Limits(
+                max_connections=1000, max_keepalive_connections=400, keepalive_expiry=2.0
+            ),
         )
         await self._start_engine(replicas)
 

@@ -146,7 +146,11 @@ class CascadeSystem:
         self._consumer.assign(parts)
         await self._consumer.seek_to_beginning(*parts)
         self._follow = asyncio.create_task(self._dispatch(settings.topic_prefix))
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+        # Keep-alive shorter than uvicorn's 5 s: with both at 5 s a request can go out on a
+        # connection the server is closing, and fail with ReadError (seen at N=10,000).
+        limits = httpx.Limits(
+            max_connections=400, max_keepalive_connections=400, keepalive_expiry=2.0
+        )
         self._intake = httpx.AsyncClient(
             base_url=self.stack.url("intake"), timeout=30, limits=limits
         )
