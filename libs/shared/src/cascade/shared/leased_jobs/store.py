@@ -1,11 +1,12 @@
 """A job table in PostgreSQL: claim a due row with a lease, write only while it is ours.
 
-A claim takes the most overdue row that is waiting and due, or running with its lease run
-out (its worker died), with `FOR UPDATE SKIP LOCKED`, so several workers in one process or
-many never take the same row; it counts the attempt and sets the lease in the same
-statement, committed before the slow work starts. The outcome is written fenced: only while
-the row is still running under the lease value this claim set (unique per claim), so a late
-answer from a worker whose lease was retaken changes nothing.
+A claim takes the most overdue rows (as many as the worker has free slots) that are waiting
+and due, or running with their lease run out (their worker died), with `FOR UPDATE SKIP
+LOCKED`, so several workers in one process or many never take the same row; it counts the
+attempt and sets the lease in the same statement, committed before the slow work starts.
+The outcome is written fenced: only while the row is still running under the lease value
+this claim set (unique per claim), so a late answer from a worker whose lease was retaken
+changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import TextClause, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.db.autocommit import first_alone
+from cascade.shared.db.autocommit import AUTOCOMMIT, first_alone
 from cascade.shared.db.base import Base
 from cascade.shared.wakeup import wake_after_commit
 
@@ -79,9 +80,9 @@ def _quoted(words: tuple[str, ...]) -> str:
 
 @cache  # built once per table: its text is its cache key in SQLAlchemy's compiled cache
 def claim_statement(table: JobTable) -> TextClause:
-    """The claim: lease the most overdue row (`:lease_s`); `:cap` attempts per round, 0 for
-    no cap. A retaken row whose count is a multiple of the cap had its last allowed attempt
-    cut off: it is claimed `exhausted`, without counting another."""
+    """The claim: lease the `:limit` most overdue rows (`:lease_s`); `:cap` attempts per
+    round, 0 for no cap. A retaken row whose count is a multiple of the cap had its last
+    allowed attempt cut off: it is claimed `exhausted`, without counting another."""
     due, lease = table.due_column, table.lease_column
     returned = "".join(f", j.{column}" for column in table.returning)
     touch = ", updated_at = now()" if table.has_updated_at else ""
@@ -95,7 +96,7 @@ WITH due AS (
     WHERE (status IN ({_quoted(table.waiting)}) AND {due} <= now())
        OR (status = '{table.running}' AND {lease} <= now())
     ORDER BY {due}, id
-    LIMIT 1
+    LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
 UPDATE {table.name} AS j
@@ -113,22 +114,28 @@ async def claim_due(
     table: JobTable,
     lease_s: float,
     max_attempts: int | None = None,
-) -> Claim | None:
-    """Lease the most overdue job of `table`, committed before it runs; None when idle. The
-    claim is one statement, so it runs as its own transaction (no BEGIN/COMMIT round trips)."""
-    params = {"cap": max_attempts or 0, "lease_s": lease_s}
-    row = await first_alone(factory, claim_statement(table), params)
-    if row is None:
-        return None
-    values = row._mapping
-    return Claim(
-        job_id=values["id"],
-        attempts=values["attempts"],
-        lease_until=values["lease_until"],
-        exhausted=values["exhausted"],
-        row=dict(values),
-        retaken=values["retaken"],
-    )
+    limit: int = 1,
+) -> list[Claim]:
+    """Lease up to `limit` of the most overdue jobs of `table`, committed before they run;
+    empty when idle. The claim is one statement, so it runs as its own transaction (no
+    BEGIN/COMMIT round trips), and one claim serves every free slot of a worker instead of
+    a claim per job and an empty one after."""
+    params = {"cap": max_attempts or 0, "lease_s": lease_s, "limit": limit}
+    async with factory() as session:
+        conn = await session.connection(execution_options=AUTOCOMMIT)
+        rows = (await conn.execute(claim_statement(table), params)).all()
+    # All of them start at once: the order UPDATE ... RETURNING gives them in is fine.
+    return [
+        Claim(
+            job_id=values["id"],
+            attempts=values["attempts"],
+            lease_until=values["lease_until"],
+            exhausted=values["exhausted"],
+            row=dict(values),
+            retaken=values["retaken"],
+        )
+        for values in (row._mapping for row in rows)
+    ]
 
 
 @cache
