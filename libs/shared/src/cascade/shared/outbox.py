@@ -37,9 +37,11 @@ from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
+    "OutboxRecord",
     "OutboxRelay",
     "Publish",
     "RelayConfig",
+    "outbox_record",
     "stage",
     "stage_raw",
 ]
@@ -52,18 +54,27 @@ Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[Awaitable
 completes once the broker acked it. Raises at once for a record the producer refuses."""
 
 
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An outbox row to stage: what the relay hands to the producer."""
+
+    topic: str
+    key: str | None
+    payload: bytes
+    headers: dict[str, str]
+
+
+def outbox_record(topic: str, envelope: Envelope) -> OutboxRecord:
+    """`envelope` as the outbox row that publishes it on `topic`, keyed by its run."""
+    headers = {"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type}
+    return OutboxRecord(topic, str(envelope.run_id), envelope.to_bytes(), headers)
+
+
 def stage(session: AsyncSession, topic: str, envelope: Envelope) -> None:
     """Add `envelope` to the outbox inside the caller's transaction, keyed by its run; the
     process's relay is woken by the commit."""
-    wake_after_commit(session, OUTBOX)
-    session.add(
-        OutboxMessage(
-            topic=topic,
-            key=str(envelope.run_id),
-            payload=envelope.to_bytes(),
-            headers={"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type},
-        )
-    )
+    record = outbox_record(topic, envelope)
+    stage_raw(session, record.topic, record.payload, record.key, record.headers)
 
 
 def stage_raw(

@@ -11,18 +11,20 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, text, update
+from sqlalchemy import LargeBinary, TextClause, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.autocommit import AUTOCOMMIT, first_alone
 from cascade.shared.db.base import Base
-from cascade.shared.wakeup import wake_after_commit
+from cascade.shared.outbox import OutboxRecord
+from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,63 @@ async def write_fenced(
         .execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+@cache
+def fenced_record_statement(table: JobTable, columns: tuple[str, ...], staged: int) -> TextClause:
+    """`write_fenced`'s UPDATE and `staged` outbox rows as one statement: the rows are
+    inserted only when the fence held (data-modifying CTEs run once, whatever the outer
+    query reads); it returns whether it did."""
+    if not all(c.isidentifier() for c in columns):
+        raise ValueError(f"job table {table.name!r}: columns must be identifiers")
+    model_columns = table.model.__table__.c
+    assignments = ", ".join(f"{c} = :v_{c}" for c in columns)
+    inserts = "".join(
+        f""",
+staged_{i} AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT :topic_{i}, :key_{i}, :payload_{i}, CAST(:headers_{i} AS JSONB) FROM fenced
+)"""
+        for i in range(staged)
+    )
+    binds = [bindparam(f"v_{c}", type_=model_columns[c].type) for c in columns]
+    binds += [bindparam(f"payload_{i}", type_=LargeBinary()) for i in range(staged)]
+    return text(f"""
+WITH fenced AS (
+    UPDATE {table.name} SET {assignments}
+    WHERE id = :job_id AND status = '{table.running}' AND {table.lease_column} = :lease_until
+    RETURNING id
+){inserts}
+SELECT count(*) AS fenced FROM fenced
+""").bindparams(*binds)
+
+
+async def record_fenced(
+    factory: async_sessionmaker[AsyncSession],
+    table: JobTable,
+    job_id: int,
+    lease_until: datetime,
+    values: Mapping[str, Any],
+    staged: Sequence[OutboxRecord] = (),
+) -> bool:
+    """`write_fenced` and the outbox rows that announce it, committed as one statement (one
+    round trip instead of BEGIN, the UPDATE, the INSERT, COMMIT); False (nothing written)
+    when another worker retook the job. The process's relay is rung for the rows."""
+    statement = fenced_record_statement(table, tuple(values), len(staged))
+    params: dict[str, Any] = {"job_id": job_id, "lease_until": lease_until}
+    params |= {f"v_{column}": value for column, value in values.items()}
+    for i, record in enumerate(staged):
+        params |= {
+            f"topic_{i}": record.topic,
+            f"key_{i}": record.key,
+            f"payload_{i}": record.payload,
+            f"headers_{i}": json.dumps(record.headers),
+        }
+    row = await first_alone(factory, statement, params)
+    written = row is not None and row[0] > 0
+    if written and staged:
+        factory_bells(factory)[OUTBOX].ring()
+    return written
 
 
 def requeue_statement(table: JobTable, status: str) -> TextClause:
