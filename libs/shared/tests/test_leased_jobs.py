@@ -122,8 +122,9 @@ class FakeKind:
     steps: list[str] = field(default_factory=list)
     outage: int = 0
 
-    async def claim(self) -> int | None:
-        return self.jobs.pop(0) if self.jobs else None
+    async def claim(self, limit: int) -> list[int]:
+        claimed, self.jobs = self.jobs[:limit], self.jobs[limit:]
+        return claimed
 
     async def attempt(self, job: int) -> str:
         self.steps.append(f"attempt {job}")
@@ -237,5 +238,26 @@ async def test_an_idle_worker_sleeps_until_the_next_due_time_not_the_poll() -> N
     worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600), next_due)
     running = asyncio.create_task(worker.run(stop))
     await kind.wait_recorded(7)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+
+
+async def test_one_claim_fills_the_free_slots_and_a_short_one_is_not_repeated() -> None:
+    claims: list[int] = []
+
+    class Counted(Watched):
+        async def claim(self, limit: int) -> list[int]:
+            claims.append(limit)
+            return await super().claim(limit)
+
+    kind = Counted([1, 2])
+    stop = asyncio.Event()
+    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600, concurrency=3))
+    running = asyncio.create_task(worker.run(stop))
+    await kind.wait_recorded(1)
+    await kind.wait_recorded(2)
+    for _ in range(20):
+        await asyncio.sleep(0)  # let any claim a freed slot would have rung run
+    assert claims == [3], "both jobs from one claim; the short claim saw everything due"
     stop.set()
     await asyncio.wait_for(running, timeout=5)

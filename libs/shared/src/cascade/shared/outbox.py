@@ -3,28 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import func
 
 from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
+from cascade.shared.db.driver import driver_connection
 from cascade.shared.db.messaging_models import OutboxMessage
 from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
-from cascade.shared.outbox_failures import BrokerUnavailable, Outcome, charge, is_permanent
+from cascade.shared.outbox_failures import (
+    BrokerUnavailable,
+    Charge,
+    Outcome,
+    charge,
+    is_permanent,
+)
+from cascade.shared.outbox_sql import (
+    CHARGE_PARK,
+    CHARGE_RETRY,
+    CLAIM,
+    STAGE,
+    OutboxRow,
+    claimed_rows,
+    mark_sent_and_commit,
+)
 from cascade.shared.polling import poll
 from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
+    "OutboxRecord",
     "OutboxRelay",
     "Publish",
     "RelayConfig",
+    "outbox_record",
     "stage",
     "stage_raw",
 ]
@@ -37,18 +54,27 @@ Publish = Callable[[str, bytes, str | None, dict[str, str]], Awaitable[Awaitable
 completes once the broker acked it. Raises at once for a record the producer refuses."""
 
 
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An outbox row to stage: what the relay hands to the producer."""
+
+    topic: str
+    key: str | None
+    payload: bytes
+    headers: dict[str, str]
+
+
+def outbox_record(topic: str, envelope: Envelope) -> OutboxRecord:
+    """`envelope` as the outbox row that publishes it on `topic`, keyed by its run."""
+    headers = {"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type}
+    return OutboxRecord(topic, str(envelope.run_id), envelope.to_bytes(), headers)
+
+
 def stage(session: AsyncSession, topic: str, envelope: Envelope) -> None:
     """Add `envelope` to the outbox inside the caller's transaction, keyed by its run; the
     process's relay is woken by the commit."""
-    wake_after_commit(session, OUTBOX)
-    session.add(
-        OutboxMessage(
-            topic=topic,
-            key=str(envelope.run_id),
-            payload=envelope.to_bytes(),
-            headers={"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type},
-        )
-    )
+    record = outbox_record(topic, envelope)
+    stage_raw(session, record.topic, record.payload, record.key, record.headers)
 
 
 def stage_raw(
@@ -102,9 +128,12 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were tried (sent or charged)."""
-        async with self._factory() as session, session.begin():
-            rows = await self._claim(session)
+        async with driver_connection(self._factory) as driver:
+            await driver.execute("BEGIN")
+            rows, held = claimed_rows(await driver.fetch(CLAIM, self._config.batch_size))
+            self._held_rounds = self._held_rounds + 1 if held else 0
             if not rows:
+                await driver.execute("COMMIT")
                 return 0
             outcomes = await self._send(rows)
             crash_point(self._config.crash_at, "relay_after_publish")
@@ -112,69 +141,18 @@ class OutboxRelay:
             failed = [(r, e) for r in rows if (e := outcomes.get(r.id)) is not None]
             if failed and not sent and not any(is_permanent(e) for _, e in failed):
                 raise BrokerUnavailable(f"{len(failed)} rows failed") from failed[0][1]
-            if sent:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    # The moment the broker acked (now() would be the round's start).
-                    .values(sent_at=func.clock_timestamp())
-                )
+            alerted = False
             for row, exc in failed:
-                charge(session, row, exc, self._config)
+                counted = charge(row, exc, self._config)
+                alerted = await _apply_charge(driver, row, counted) or alerted
+            if sent:
+                await driver.execute(mark_sent_and_commit(sent))
+            else:
+                await driver.execute("COMMIT")
+        if alerted:
+            # The alert is a row of the outbox like any other: this relay publishes it next.
+            factory_bells(self._factory)[OUTBOX].ring()
         return len(sent) + len(failed)
-
-    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
-        earlier = aliased(OutboxMessage)
-        held_back = (
-            select(earlier.id)
-            .where(
-                earlier.key == OutboxMessage.key,
-                earlier.id < OutboxMessage.id,
-                earlier.sent_at.is_(None),
-                or_(earlier.failed_at.is_not(None), earlier.next_attempt_at > func.now()),
-            )
-            .exists()
-        )
-        rows = (
-            await session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed_at.is_(None),
-                    or_(
-                        OutboxMessage.next_attempt_at.is_(None),
-                        OutboxMessage.next_attempt_at <= func.now(),
-                    ),
-                    ~held_back,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self._config.batch_size)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        return await self._without_overtaking(session, list(rows))
-
-    async def _without_overtaking(
-        self, session: AsyncSession, rows: list[OutboxMessage]
-    ) -> list[OutboxMessage]:
-        # An earlier unsent row of the same key that is not ours is locked by another relay
-        # right now: our later rows of that key must wait for it.
-        keys = {r.key for r in rows if r.key is not None}
-        if not keys:
-            return rows
-        foreign = await session.execute(
-            select(OutboxMessage.key, func.min(OutboxMessage.id))
-            .where(
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.key.in_(keys),
-                OutboxMessage.id.not_in([r.id for r in rows]),
-            )
-            .group_by(OutboxMessage.key)
-        )
-        first_foreign = {key: first for key, first in foreign}
-        kept = [r for r in rows if r.key is None or r.id < first_foreign.get(r.key, r.id + 1)]
-        self._held_rounds = self._held_rounds + 1 if len(kept) < len(rows) else 0
-        return kept
 
     async def _rest_s(self) -> float:
         """How long to rest after a round with nothing to send. Rows held back behind
@@ -186,20 +164,20 @@ class OutboxRelay:
             return backoff_window_s(self._held_rounds, 0.005, self._config.poll_interval_s)
         return self._config.poll_interval_s
 
-    async def _send(self, rows: list[OutboxMessage]) -> dict[int, Outcome]:
+    async def _send(self, rows: list[OutboxRow]) -> dict[int, Outcome]:
         """Hand every row to the producer, then await the acks, within the publish timeout;
         each key's rows in order, keys concurrently; a key stops at its first failure (its
         later rows stay unsent, uncharged)."""
         outcomes: dict[int, Outcome] = {}
-        chains: dict[object, list[OutboxMessage]] = {}
+        chains: dict[object, list[OutboxRow]] = {}
         for row in rows:
             chains.setdefault(row.key if row.key is not None else ("row", row.id), []).append(row)
 
-        async def send_chain(chain: list[OutboxMessage]) -> None:
+        async def send_chain(chain: list[OutboxRow]) -> None:
             # No round trip per record: the producer batches what is handed to it and keeps
             # one partition's records in order (idempotent, one batch in flight each).
-            acks: list[tuple[OutboxMessage, Awaitable[object]]] = []
-            refused: tuple[OutboxMessage, Exception] | None = None
+            acks: list[tuple[OutboxRow, Awaitable[object]]] = []
+            refused: tuple[OutboxRow, Exception] | None = None
             for row in chain:
                 try:
                     ack = await self._publish(row.topic, row.payload, row.key, dict(row.headers))
@@ -253,3 +231,19 @@ class OutboxRelay:
             wake=wake,
             idle_for=self._rest_s,
         )
+
+
+async def _apply_charge(driver: Any, row: OutboxRow, counted: Charge) -> bool:
+    """Write a failed publish's count into its row (in the relay's transaction); True when
+    an alert about it was staged."""
+    if counted.retry_in_s is not None:
+        await driver.execute(
+            CHARGE_RETRY, row.id, counted.attempts, counted.last_error, counted.retry_in_s
+        )
+        return False
+    await driver.execute(CHARGE_PARK, row.id, counted.attempts, counted.last_error)
+    if counted.alert is None:
+        return False
+    topic, payload, headers = counted.alert
+    await driver.execute(STAGE, topic, None, payload, json.dumps(headers))
+    return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiokafka.errors import (
@@ -18,12 +18,10 @@ from aiokafka.errors import (
     RecordTooLargeError,
     TopicAuthorizationFailedError,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import func
 
 from cascade.shared.backoff import backoff_window_s
-from cascade.shared.db.messaging_models import OutboxMessage
 from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, new_envelope
+from cascade.shared.outbox_sql import OutboxRow
 from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.topics import Topic
 
@@ -62,44 +60,53 @@ def is_permanent(exc: BaseException) -> bool:
     return isinstance(exc, _PERMANENT) and not isinstance(exc, TimeoutError)
 
 
-def charge(
-    session: AsyncSession, row: OutboxMessage, exc: BaseException, config: RelayConfig
-) -> None:
-    """Count a failed publish in its row: retry it after a back-off, or park it and alert."""
-    row.attempts += 1
-    row.last_error = f"{type(exc).__name__}: {exc}"[:4000]
-    if not is_permanent(exc) and row.attempts < config.max_attempts:
-        wait = backoff_window_s(row.attempts, config.retry_base_s, config.retry_max_s)
-        row.next_attempt_at = func.now() + timedelta(seconds=wait)
+@dataclass(frozen=True)
+class Charge:
+    """A failed publish counted in its row: retried after `retry_in_s`, or parked (None)
+    with `alert` (topic, payload, headers) to stage when alerts are configured."""
+
+    attempts: int
+    last_error: str
+    retry_in_s: float | None
+    alert: tuple[str, bytes, dict[str, str]] | None = None
+
+
+def charge(row: OutboxRow, exc: BaseException, config: RelayConfig) -> Charge:
+    """Count a failed publish of `row`: retry it after a back-off, or park it and alert."""
+    attempts = row.attempts + 1
+    last_error = f"{type(exc).__name__}: {exc}"[:4000]
+    if not is_permanent(exc) and attempts < config.max_attempts:
+        wait = backoff_window_s(attempts, config.retry_base_s, config.retry_max_s)
         log.warning(
             "outbox relay: row %d to %s failed (attempt %d), retrying in %.1fs: %s",
             row.id,
             row.topic,
-            row.attempts,
+            attempts,
             wait,
-            row.last_error,
+            last_error,
         )
-        return
-    row.failed_at = func.now()
+        return Charge(attempts, last_error, wait)
     log.error(
         "outbox relay: row %d to %s (key %s) parked after %d attempt(s); later rows of its "
         "key wait for an operator: %s",
         row.id,
         row.topic,
         row.key,
-        row.attempts,
-        row.last_error,
+        attempts,
+        last_error,
     )
-    _stage_alert(session, row, config.alert_topic)
+    return Charge(attempts, last_error, None, _alert(row, last_error, config.alert_topic))
 
 
-def _stage_alert(session: AsyncSession, row: OutboxMessage, alert_topic: str | None) -> None:
+def _alert(
+    row: OutboxRow, last_error: str, alert_topic: str | None
+) -> tuple[str, bytes, dict[str, str]] | None:
     if alert_topic is None or ALERT_HEADER in row.headers:
-        return  # never alert about an alert: a broken alert topic would loop
+        return None  # never alert about an alert: a broken alert topic would loop
     alert = WorkflowAlert(
         severity="critical",
         reason="outbox_row_parked",
-        detail=f"outbox row {row.id} to {row.topic} cannot be published: {row.last_error}",
+        detail=f"outbox row {row.id} to {row.topic} cannot be published: {last_error}",
         context={"outbox_id": row.id, "topic": row.topic, "key": row.key},
     )
     envelope = new_envelope(
@@ -115,9 +122,7 @@ def _stage_alert(session: AsyncSession, row: OutboxMessage, alert_topic: str | N
         "ce_type": envelope.type,
         ALERT_HEADER: str(row.id),
     }
-    session.add(
-        OutboxMessage(topic=alert_topic, key=None, payload=envelope.to_bytes(), headers=headers)
-    )
+    return alert_topic, envelope.to_bytes(), headers
 
 
 def _run_id_of(key: str | None) -> uuid.UUID:

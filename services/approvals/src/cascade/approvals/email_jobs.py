@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.leased_jobs import (
+    Claim,
     JobTable,
     claim_due,
     requeue_failed,
@@ -74,13 +75,15 @@ async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: s
     return (await session.execute(stmt)).first() is not None
 
 
-async def claim_email(
-    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float
-) -> ClaimedEmail | None:
-    """Lease the most overdue email, committed before it is sent; None when idle."""
-    claim = await claim_due(factory, EMAILS, lease_s, max_attempts)
-    if claim is None:
-        return None
+async def claim_emails(
+    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
+) -> list[ClaimedEmail]:
+    """Lease up to `limit` of the most overdue emails, committed before they are sent."""
+    claims = await claim_due(factory, EMAILS, lease_s, max_attempts, limit)
+    return [_claimed(claim, max_attempts) for claim in claims]
+
+
+def _claimed(claim: Claim, max_attempts: int) -> ClaimedEmail:
     round_no, attempt = round_and_attempt(claim.attempts, max_attempts)
     row = claim.row
     return ClaimedEmail(

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_email
+from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_emails
 from cascade.approvals.email_outcomes import (
     LEASE_LOST_ERROR,
     UNKNOWN_OUTCOME_ERROR,
@@ -84,10 +84,10 @@ class EmailJobs:
         self._rng = rng
         self._alerts = topic_name(settings.topic_prefix, Topic.WORKFLOW_ALERT)
 
-    async def claim(self) -> ClaimedEmail | None:
-        """Lease the most overdue email."""
+    async def claim(self, limit: int) -> list[ClaimedEmail]:
+        """Lease up to `limit` of the most overdue emails."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_email(self._factory, cap, self._config.lease_s)
+        return await claim_emails(self._factory, cap, self._config.lease_s, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until an email falls due (a retry's back-off, a lease running out)."""

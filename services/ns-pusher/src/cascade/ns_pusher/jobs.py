@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.ns_pusher.domain import ClaimedPush
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.leased_jobs import (
+    Claim,
     JobTable,
     claim_due,
     requeue_failed,
@@ -53,13 +54,15 @@ FROM ns_pending_pushes
 """
 
 
-async def claim_push(
-    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float
-) -> ClaimedPush | None:
-    """Lease the most overdue push, committed before NetSuite is called; None when idle."""
-    claim = await claim_due(factory, PUSHES, lease_s, max_attempts)
-    if claim is None:
-        return None
+async def claim_pushes(
+    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
+) -> list[ClaimedPush]:
+    """Lease up to `limit` of the most overdue pushes, committed before NetSuite is called."""
+    claims = await claim_due(factory, PUSHES, lease_s, max_attempts, limit)
+    return [_claimed(claim, max_attempts) for claim in claims]
+
+
+def _claimed(claim: Claim, max_attempts: int) -> ClaimedPush:
     round_no, attempt = round_and_attempt(claim.attempts, max_attempts)
     row = claim.row
     return ClaimedPush(

@@ -13,7 +13,7 @@ import random
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.domain import ClaimedPush, decide, exhausted_decision
-from cascade.ns_pusher.jobs import PUSHES, claim_push
+from cascade.ns_pusher.jobs import PUSHES, claim_pushes
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.responses import Outcome
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
@@ -41,10 +41,10 @@ class PushJobs:
         self._config = config
         self._rng = rng
 
-    async def claim(self) -> ClaimedPush | None:
-        """Lease the most overdue push."""
+    async def claim(self, limit: int) -> list[ClaimedPush]:
+        """Lease up to `limit` of the most overdue pushes."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_push(self._factory, cap, self._config.lease_s)
+        return await claim_pushes(self._factory, cap, self._config.lease_s, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until a push falls due (a retry's back-off, a lease running out)."""

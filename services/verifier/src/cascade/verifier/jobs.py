@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.models import VerifyResult
-from cascade.shared.leased_jobs import JobTable, claim_due
+from cascade.shared.leased_jobs import Claim, JobTable, claim_due
 from cascade.verifier.domain import ClaimedCheck
 
 CHECKS = JobTable(
@@ -24,13 +24,14 @@ CHECKS = JobTable(
 )
 
 
-async def claim_check(
-    factory: async_sessionmaker[AsyncSession], lease_s: float
-) -> ClaimedCheck | None:
-    """Lease the most overdue check, committed before it runs; None when nothing is due."""
-    claim = await claim_due(factory, CHECKS, lease_s)
-    if claim is None:
-        return None
+async def claim_checks(
+    factory: async_sessionmaker[AsyncSession], lease_s: float, limit: int = 1
+) -> list[ClaimedCheck]:
+    """Lease up to `limit` of the most overdue checks, committed before they run."""
+    return [_claimed(claim) for claim in await claim_due(factory, CHECKS, lease_s, limit=limit)]
+
+
+def _claimed(claim: Claim) -> ClaimedCheck:
     row = claim.row
     return ClaimedCheck(
         id=claim.job_id,

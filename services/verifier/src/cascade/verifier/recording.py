@@ -1,6 +1,6 @@
-"""Record an execution: the check's row and, when final, its events, in one transaction.
+"""Record an execution: the check's row and, when final, its events, in one statement.
 
-The row update is fenced by the lease this verifier took (`leased_jobs.write_fenced`): if
+The row update is fenced by the lease this verifier took (`leased_jobs.record_fenced`): if
 another verifier retook an expired lease, this late outcome writes nothing and the other
 one's decides.
 """
@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.leased_jobs import write_fenced
-from cascade.shared.outbox import stage
+from cascade.shared.leased_jobs import record_fenced
+from cascade.shared.outbox import OutboxRecord, outbox_record, stage_raw
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome
@@ -24,14 +23,25 @@ from cascade.verifier.jobs import CHECKS
 from cascade.verifier.results import attempt_detail
 
 
+def result_records(
+    topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
+) -> list[OutboxRecord]:
+    """The outbox rows of a final result: `verify.result`, plus `workflow.alert` for a
+    `fail` or `timeout`."""
+    result = result_envelope(run_id, event)
+    records = [outbox_record(topic_name(topic_prefix, Topic.VERIFY_RESULT), result)]
+    if event.status in ("fail", "timeout"):
+        alert = alert_envelope(run_id, event)
+        records.append(outbox_record(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert))
+    return records
+
+
 def stage_result(
     session: AsyncSession, topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
 ) -> None:
-    """Stage `verify.result`, plus `workflow.alert` for a `fail` or `timeout`."""
-    stage(session, topic_name(topic_prefix, Topic.VERIFY_RESULT), result_envelope(run_id, event))
-    if event.status in ("fail", "timeout"):
-        alert = alert_envelope(run_id, event)
-        stage(session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert)
+    """Stage the outbox rows of a final result in the caller's transaction."""
+    for record in result_records(topic_prefix, run_id, event):
+        stage_raw(session, record.topic, record.payload, record.key, record.headers)
 
 
 class CheckRecorder:
@@ -57,15 +67,13 @@ class CheckRecorder:
         }
         if decision.next_due_at is not None:
             values["due_at"] = decision.next_due_at
-        async with UnitOfWork(self._factory) as uow:
-            fenced = write_fenced(uow.session, CHECKS, check.id, check.lease_until, values)
-            if not await fenced:
-                return False
-            if decision.final:
-                event = _event(check, outcome, decision, executed_at, detail)
-                stage_result(uow.session, self._prefix, check.run_id, event)
-            await uow.commit()
-        return True
+        staged = []
+        if decision.final:
+            event = _event(check, outcome, decision, executed_at, detail)
+            staged = result_records(self._prefix, check.run_id, event)
+        return await record_fenced(
+            self._factory, CHECKS, check.id, check.lease_until, values, staged
+        )
 
 
 def _event(

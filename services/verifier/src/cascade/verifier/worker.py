@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.leased_jobs import JobConfig, LeasedWorker, seconds_until_due
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome, decide
-from cascade.verifier.jobs import CHECKS, claim_check
+from cascade.verifier.jobs import CHECKS, claim_checks
 from cascade.verifier.recording import CheckRecorder
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,9 @@ class CheckJobs:
         self._config = config
         self._clock = clock
 
-    async def claim(self) -> ClaimedCheck | None:
-        """Lease the most overdue check."""
-        return await claim_check(self._factory, self._config.lease_s)
+    async def claim(self, limit: int) -> list[ClaimedCheck]:
+        """Lease up to `limit` of the most overdue checks."""
+        return await claim_checks(self._factory, self._config.lease_s, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until a check falls due (its verify window, a retry, a lease)."""

@@ -1,27 +1,30 @@
 """A job table in PostgreSQL: claim a due row with a lease, write only while it is ours.
 
-A claim takes the most overdue row that is waiting and due, or running with its lease run
-out (its worker died), with `FOR UPDATE SKIP LOCKED`, so several workers in one process or
-many never take the same row; it counts the attempt and sets the lease in the same
-statement, committed before the slow work starts. The outcome is written fenced: only while
-the row is still running under the lease value this claim set (unique per claim), so a late
-answer from a worker whose lease was retaken changes nothing.
+A claim takes the most overdue rows (as many as the worker has free slots) that are waiting
+and due, or running with their lease run out (their worker died), with `FOR UPDATE SKIP
+LOCKED`, so several workers in one process or many never take the same row; it counts the
+attempt and sets the lease in the same statement, committed before the slow work starts.
+The outcome is written fenced: only while the row is still running under the lease value
+this claim set (unique per claim), so a late answer from a worker whose lease was retaken
+changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, text, update
+from sqlalchemy import LargeBinary, TextClause, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.db.autocommit import first_alone
+from cascade.shared.db.autocommit import AUTOCOMMIT, first_alone
 from cascade.shared.db.base import Base
-from cascade.shared.wakeup import wake_after_commit
+from cascade.shared.outbox import OutboxRecord
+from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,9 @@ def _quoted(words: tuple[str, ...]) -> str:
 
 @cache  # built once per table: its text is its cache key in SQLAlchemy's compiled cache
 def claim_statement(table: JobTable) -> TextClause:
-    """The claim: lease the most overdue row (`:lease_s`); `:cap` attempts per round, 0 for
-    no cap. A retaken row whose count is a multiple of the cap had its last allowed attempt
-    cut off: it is claimed `exhausted`, without counting another."""
+    """The claim: lease the `:limit` most overdue rows (`:lease_s`); `:cap` attempts per
+    round, 0 for no cap. A retaken row whose count is a multiple of the cap had its last
+    allowed attempt cut off: it is claimed `exhausted`, without counting another."""
     due, lease = table.due_column, table.lease_column
     returned = "".join(f", j.{column}" for column in table.returning)
     touch = ", updated_at = now()" if table.has_updated_at else ""
@@ -95,7 +98,7 @@ WITH due AS (
     WHERE (status IN ({_quoted(table.waiting)}) AND {due} <= now())
        OR (status = '{table.running}' AND {lease} <= now())
     ORDER BY {due}, id
-    LIMIT 1
+    LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
 UPDATE {table.name} AS j
@@ -113,22 +116,28 @@ async def claim_due(
     table: JobTable,
     lease_s: float,
     max_attempts: int | None = None,
-) -> Claim | None:
-    """Lease the most overdue job of `table`, committed before it runs; None when idle. The
-    claim is one statement, so it runs as its own transaction (no BEGIN/COMMIT round trips)."""
-    params = {"cap": max_attempts or 0, "lease_s": lease_s}
-    row = await first_alone(factory, claim_statement(table), params)
-    if row is None:
-        return None
-    values = row._mapping
-    return Claim(
-        job_id=values["id"],
-        attempts=values["attempts"],
-        lease_until=values["lease_until"],
-        exhausted=values["exhausted"],
-        row=dict(values),
-        retaken=values["retaken"],
-    )
+    limit: int = 1,
+) -> list[Claim]:
+    """Lease up to `limit` of the most overdue jobs of `table`, committed before they run;
+    empty when idle. The claim is one statement, so it runs as its own transaction (no
+    BEGIN/COMMIT round trips), and one claim serves every free slot of a worker instead of
+    a claim per job and an empty one after."""
+    params = {"cap": max_attempts or 0, "lease_s": lease_s, "limit": limit}
+    async with factory() as session:
+        conn = await session.connection(execution_options=AUTOCOMMIT)
+        rows = (await conn.execute(claim_statement(table), params)).all()
+    # All of them start at once: the order UPDATE ... RETURNING gives them in is fine.
+    return [
+        Claim(
+            job_id=values["id"],
+            attempts=values["attempts"],
+            lease_until=values["lease_until"],
+            exhausted=values["exhausted"],
+            row=dict(values),
+            retaken=values["retaken"],
+        )
+        for values in (row._mapping for row in rows)
+    ]
 
 
 @cache
@@ -177,6 +186,63 @@ async def write_fenced(
         .execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+@cache
+def fenced_record_statement(table: JobTable, columns: tuple[str, ...], staged: int) -> TextClause:
+    """`write_fenced`'s UPDATE and `staged` outbox rows as one statement: the rows are
+    inserted only when the fence held (data-modifying CTEs run once, whatever the outer
+    query reads); it returns whether it did."""
+    if not all(c.isidentifier() for c in columns):
+        raise ValueError(f"job table {table.name!r}: columns must be identifiers")
+    model_columns = table.model.__table__.c
+    assignments = ", ".join(f"{c} = :v_{c}" for c in columns)
+    inserts = "".join(
+        f""",
+staged_{i} AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT :topic_{i}, :key_{i}, :payload_{i}, CAST(:headers_{i} AS JSONB) FROM fenced
+)"""
+        for i in range(staged)
+    )
+    binds = [bindparam(f"v_{c}", type_=model_columns[c].type) for c in columns]
+    binds += [bindparam(f"payload_{i}", type_=LargeBinary()) for i in range(staged)]
+    return text(f"""
+WITH fenced AS (
+    UPDATE {table.name} SET {assignments}
+    WHERE id = :job_id AND status = '{table.running}' AND {table.lease_column} = :lease_until
+    RETURNING id
+){inserts}
+SELECT count(*) AS fenced FROM fenced
+""").bindparams(*binds)
+
+
+async def record_fenced(
+    factory: async_sessionmaker[AsyncSession],
+    table: JobTable,
+    job_id: int,
+    lease_until: datetime,
+    values: Mapping[str, Any],
+    staged: Sequence[OutboxRecord] = (),
+) -> bool:
+    """`write_fenced` and the outbox rows that announce it, committed as one statement (one
+    round trip instead of BEGIN, the UPDATE, the INSERT, COMMIT); False (nothing written)
+    when another worker retook the job. The process's relay is rung for the rows."""
+    statement = fenced_record_statement(table, tuple(values), len(staged))
+    params: dict[str, Any] = {"job_id": job_id, "lease_until": lease_until}
+    params |= {f"v_{column}": value for column, value in values.items()}
+    for i, record in enumerate(staged):
+        params |= {
+            f"topic_{i}": record.topic,
+            f"key_{i}": record.key,
+            f"payload_{i}": record.payload,
+            f"headers_{i}": json.dumps(record.headers),
+        }
+    row = await first_alone(factory, statement, params)
+    written = row is not None and row[0] > 0
+    if written and staged:
+        factory_bells(factory)[OUTBOX].ring()
+    return written
 
 
 def requeue_statement(table: JobTable, status: str) -> TextClause:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -31,8 +31,9 @@ ResultT = TypeVar("ResultT")
 class JobKind(Protocol[JobT, ResultT]):
     """What one kind of job does at each step; the worker only orders the steps."""
 
-    async def claim(self) -> JobT | None:
-        """Lease the next due job (committed), or None when nothing is due."""
+    async def claim(self, limit: int) -> Sequence[JobT]:
+        """Lease up to `limit` due jobs (committed, most overdue first); none when nothing
+        is due."""
         ...
 
     async def attempt(self, job: JobT) -> ResultT:
@@ -98,9 +99,10 @@ class JobConfig:
 class LeasedWorker(Generic[JobT, ResultT]):
     """One poller over one job kind, working up to `pace.concurrency` jobs at once.
 
-    It claims while it has a free slot and something is due, then rests until its bell
-    rings (a commit made a job due), a slot frees, the next due time (`next_due`: a retry's
-    back-off, a verify window) or the safety-net poll, whichever is first. Several workers
+    It claims as many due jobs as it has free slots, in one claim, then rests until its bell
+    rings (a commit made a job due), a slot frees while more may be due (the last claim
+    filled every slot), the next due time (`next_due`: a retry's back-off, a verify window)
+    or the safety-net poll, whichever is first. Several workers
     (in one process or many) share a table through the claim's SKIP LOCKED.
     """
 
@@ -115,6 +117,8 @@ class LeasedWorker(Generic[JobT, ResultT]):
         self._next_due = next_due
         self._wake = pace.wake or Wakeup()
         self._working: set[asyncio.Task[None]] = set()
+        # The last claim filled every free slot: more jobs may be due when one frees.
+        self._more = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work due jobs until `stop` is set; a failed round is logged and its lease retries.
@@ -132,21 +136,26 @@ class LeasedWorker(Generic[JobT, ResultT]):
             await asyncio.gather(*self._working, return_exceptions=True)
 
     async def _claim_round(self) -> bool:
-        claimed = False
-        while len(self._working) < self._pace.concurrency:
-            job = await self._kind.claim()
-            if job is None:
-                break
-            claimed = True
+        free = self._pace.concurrency - len(self._working)
+        if free <= 0:
+            return False  # a freed slot rings (`_slot_freed`)
+        jobs = await self._kind.claim(free)
+        # A short claim saw every due job: the next rest looks up the next due time; a full
+        # one may have left some, for the next slot that frees.
+        self._more = len(jobs) >= free
+        for job in jobs:
             task = asyncio.create_task(self._work_logged(job))
             self._working.add(task)
             task.add_done_callback(self._slot_freed)
-        return claimed
+        return False
 
     def _slot_freed(self, task: asyncio.Task[None]) -> None:
         self._working.discard(task)
-        # A slot is free: look again at once (the round claims only while slots are free).
-        self._wake.ring()
+        if self._more:
+            # Jobs may have been left behind for want of a slot: look again at once. After a
+            # short claim nothing was left: the rest ends at the next due time, or when a
+            # commit that made a job due rings.
+            self._wake.ring()
 
     async def _rest_s(self) -> float:
         if self._next_due is None or len(self._working) >= self._pace.concurrency:
@@ -170,10 +179,10 @@ class LeasedWorker(Generic[JobT, ResultT]):
 
     async def run_once(self) -> bool:
         """Claim, work and record one due job; False when none was due."""
-        job = await self._kind.claim()
-        if job is None:
+        jobs = await self._kind.claim(1)
+        if not jobs:
             return False
-        await self._work(job)
+        await self._work(jobs[0])
         return True
 
     async def _work(self, job: JobT) -> None:
