@@ -12,6 +12,7 @@ from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLar
 from cascade.shared.runtime import ServiceRuntime
 
 MAX_IDEMPOTENCY_KEY = 200
+STARTED_BY_API = "api"
 
 RUN_REQUEST_OPENAPI: dict[str, object] = {
     "requestBody": {
@@ -79,7 +80,9 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
             return errors_response(422, parsed)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
-                accepted = await accept_run(uow, parsed, key, runtime.settings.topic_prefix)
+                accepted = await accept_run(
+                    uow, parsed, key, runtime.settings.topic_prefix, STARTED_BY_API
+                )
         except IdempotencyConflict:
             msg = "already used for a different request"
             return errors_response(422, [FieldError("Idempotency-Key", msg)])

@@ -173,7 +173,11 @@ def form_router(
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(
-                    uow, run, key[:200] if key else None, runtime.settings.topic_prefix
+                    uow,
+                    run,
+                    key[:200] if key else None,
+                    runtime.settings.topic_prefix,
+                    f"form:{name}",
                 )
         except IdempotencyConflict:
             return page(

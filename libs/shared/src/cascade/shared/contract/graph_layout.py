@@ -110,7 +110,9 @@ def _trigger(contract: Contract) -> list[Box]:
     trigger = contract.trigger
     lines = [f"sources: {', '.join(trigger.sources)}", f"invoker: {trigger.invoker}"]
     if trigger.schedule:
-        lines.insert(0, f"schedule: {trigger.schedule}")
+        lines.insert(0, f"schedule: {trigger.schedule} UTC ({trigger.catch_up_policy})")
+    if trigger.inputs_from:
+        lines.insert(0, f"maps {len(trigger.inputs_from)} inputs from the event")
     lines.append(f"risk {contract.risk_level} · {contract.risk_label}")
     return [Box("trigger", f"{trigger.kind} trigger", tuple(lines[-3:]), "trigger")]
 
