@@ -27,7 +27,8 @@ class TickPlan:
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("cron times must be timezone-aware (UTC)")
-    return moment.astimezone(UTC)
+    # croniter may hand back `fold=1` (its DST arithmetic); UTC has no fold.
+    return moment.astimezone(UTC).replace(fold=0)
 
 
 def ticks_between(

@@ -45,8 +45,9 @@ Clock = Callable[[], datetime]
 
 _BASELINE = text(
     "INSERT INTO trigger_ticks (workflow_type, scheduled_for, outcome) "
-    "SELECT :workflow_type, :scheduled_for, 'baseline' "
-    "WHERE NOT EXISTS (SELECT 1 FROM trigger_ticks WHERE workflow_type = :workflow_type) "
+    "SELECT CAST(:workflow_type AS VARCHAR), CAST(:scheduled_for AS TIMESTAMPTZ), 'baseline' "
+    "WHERE NOT EXISTS (SELECT 1 FROM trigger_ticks "
+    "WHERE workflow_type = CAST(:workflow_type AS VARCHAR)) "
     "ON CONFLICT DO NOTHING"
 )
 
