@@ -35,7 +35,8 @@ def _contracts(settings: Settings, into: Path) -> Path:
         shutil.copy(path, into / path.name)
     digest = into / f"{DIGEST}.yaml"
     source = digest.read_text(encoding="utf-8")
-    assert 'schedule: "0 8 * * 1-5"' in source and "catch_up: latest" in source
+    assert 'schedule: "0 8 * * 1-5"' in source
+    assert "catch_up: latest" in source
     source = source.replace('schedule: "0 8 * * 1-5"', f'schedule: "{EVERY_2S}"')
     digest.write_text(source.replace("catch_up: latest", "catch_up: all"), encoding="utf-8")
     return into

@@ -78,7 +78,8 @@ async def test_price_changed_events_start_one_run_each_and_bad_ones_are_dead_let
     (first,) = await _runs(session_factory)
     assert first.started_by == "event:price.changed"
     assert first.source == "/pricing-system"
-    assert first.inputs["item_id"] == "ITEM-E1" and first.inputs["pricing_tier"] == "gold"
+    assert first.inputs["item_id"] == "ITEM-E1"
+    assert first.inputs["pricing_tier"] == "gold"
 
     # Redelivered: the same event again, and once more in binary mode (ce_* headers).
     await produce_raw(bootstrap, topic, _cloudevent("evt-1", _price("ITEM-E1", "12.5")), "ITEM-E1")
@@ -110,7 +111,8 @@ async def test_price_changed_events_start_one_run_each_and_bad_ones_are_dead_let
     await eventually(lambda: completed(2), within=90)
     runs = await _runs(session_factory)
     assert len(runs) == 2
-    assert runs[1].inputs["item_id"] == "ITEM-E2" and runs[1].started_by == "event:price.changed"
+    assert runs[1].inputs["item_id"] == "ITEM-E2"
+    assert runs[1].started_by == "event:price.changed"
     async with session_factory() as session:
         letters = (await session.scalars(select(DeadLetter).where(DeadLetter.topic == topic))).all()
         prices = await session.scalar(

@@ -53,7 +53,8 @@ def test_after_an_outage_all_fires_each_missed_tick_oldest_first() -> None:
 def test_all_is_bounded_per_round_and_goes_on_from_the_last_fired() -> None:
     every_minute = "* * * * *"
     first = plan_ticks(every_minute, at(MON, 0), at(MON, 10), "all", GRACE, limit=100)
-    assert len(first.fire) == 100 and first.fire[0] == at(MON, 0, 1)
+    assert len(first.fire) == 100
+    assert first.fire[0] == at(MON, 0, 1)
     second = plan_ticks(every_minute, first.fire[-1], at(MON, 10), "all", GRACE, limit=100)
     assert second.fire[0] == first.fire[-1] + timedelta(minutes=1)
 

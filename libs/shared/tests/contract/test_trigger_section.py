@@ -36,7 +36,8 @@ def _optional_name(doc: Doc) -> None:
 def test_event_trigger_with_mapping_loads(minimal: Doc, parse: Callable[[Doc], Contract]) -> None:
     minimal["trigger"] = EVENT
     trigger = parse(minimal).trigger
-    assert trigger.inputs_from == EVENT["inputs_from"] and trigger.id_from == "$.event_id"
+    assert trigger.inputs_from == EVENT["inputs_from"]
+    assert trigger.id_from == "$.event_id"
     assert event_sources([trigger, trigger]) == ["price.changed"]
 
 
@@ -46,7 +47,8 @@ def test_cron_trigger_defaults_to_catch_up_latest(
     minimal["trigger"] = CRON
     _optional_name(minimal)
     trigger = parse(minimal).trigger
-    assert trigger.catch_up is None and trigger.catch_up_policy == DEFAULT_CATCH_UP == "latest"
+    assert trigger.catch_up is None
+    assert trigger.catch_up_policy == DEFAULT_CATCH_UP == "latest"
     minimal["trigger"] = {**CRON, "catch_up": "all"}
     assert parse(minimal).trigger.catch_up_policy == "all"
 
