@@ -4,11 +4,19 @@ schedule and `catch_up`; each mistake names its path and what was expected."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cascade.shared.contract import DEFAULT_CATCH_UP, Contract, event_sources
+from cascade.shared.contract import (
+    DEFAULT_CATCH_UP,
+    Contract,
+    contract_text,
+    event_sources,
+    load_contracts,
+    render_svg,
+)
 
 Doc = dict[str, Any]
 ErrorsOf = Callable[[Doc], list[str]]
@@ -95,3 +103,15 @@ def test_broken_triggers(trigger: Doc, expected: str, minimal: Doc, errors_of: E
     minimal["trigger"] = {k: v for k, v in trigger.items() if v is not None}
     errors = errors_of(minimal)
     assert any(expected in e for e in errors), errors
+
+
+def test_show_and_graph_name_the_mapping_and_the_schedule() -> None:
+    contracts = load_contracts(Path(__file__).resolve().parents[4] / "contracts")
+    price, digest = contracts["price_changed"], contracts["stale_proposals_digest"]
+    assert "new_price                  <- event $.new_price" in contract_text(price)
+    assert "plain JSON $.event_id" in contract_text(price)
+    assert "maps 6 inputs from the event" in render_svg(price)
+    assert "schedule 0 8 * * 1-5 UTC · catch_up latest" in contract_text(digest)
+    svg = render_svg(digest)
+    assert "schedule: 0 8 * * 1-5 UTC" in svg
+    assert "catch_up: latest" in svg
