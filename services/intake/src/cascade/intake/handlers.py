@@ -29,6 +29,16 @@ class Accepted:
     replayed: bool
 
 
+TRIGGER_KEY_PREFIXES = ("event:", "cron:")
+"""Idempotency keys of runs started by triggers: a client's key may not take one, or it
+could claim an event's or a tick's run before the trigger does."""
+
+
+def reserved_key(key: str) -> bool:
+    """Whether a client-supplied key is one only a trigger may use."""
+    return key.startswith(TRIGGER_KEY_PREFIXES)
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request."""
 
