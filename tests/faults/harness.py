@@ -34,6 +34,7 @@ from cascade.devstack.netsuite_sim import TEST_CREDENTIALS
 from cascade.devstack.paths import repo_root
 from cascade.devstack.pytest_plugin import SERVICE_MODULES, settings_env
 from cascade.devstack.service_process import ServiceProcess, free_port
+from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
 from cascade.shared.topics import all_topic_names
@@ -146,9 +147,7 @@ class FaultStack:
             contracts_dir=repo_root() / "contracts",
             **self.settings_overrides,
         )
-        await acreate_topics(
-            bootstrap, all_topic_names(self.settings.topic_prefix), self.partitions
-        )
+        await acreate_topics(bootstrap, self._topics(), self.partitions)
         self.sink = SmtpSink(free_port())
         self.sink.start()
         sim = self._process("netsuite_sim", {
@@ -163,6 +162,12 @@ class FaultStack:
             self.procs[name] = self._process(name, self._env_of(name))
         await asyncio.gather(*(self._boot(self.procs[n], self.service_env) for n in SERVICES))
 
+    def _topics(self) -> list[str]:
+        assert self.settings is not None
+        contracts = load_contracts(self.settings.contracts_dir)
+        sources = event_sources(c.trigger for c in contracts.values())
+        return all_topic_names(self.settings.topic_prefix, sources)
+
     async def stop(self) -> None:
         """Stop every process we started, drop the database and the topics."""
         for p in [*self.extras, *self.procs.values()]:
@@ -174,9 +179,7 @@ class FaultStack:
             return
         await asyncio.to_thread(ensure_servers, self.servers)
         try:
-            await delete_topics(
-                self.settings.kafka_bootstrap, all_topic_names(self.settings.topic_prefix)
-            )
+            await delete_topics(self.settings.kafka_bootstrap, self._topics())
         except Exception as exc:  # cleanup must not hide the test's own outcome
             print(f"faults: could not delete topics: {exc}")
         admin = await asyncpg.connect(_dsn(self._admin_url, "postgres"))

@@ -50,6 +50,12 @@ async def outbox_rows(factory: async_sessionmaker[AsyncSession]) -> int:
             400,
             "Idempotency-Key",
         ),
+        (
+            b'{"workflow_type": "price_changed", "inputs": {}}',
+            {"Idempotency-Key": "event:price_changed:/pricing:evt-1"},
+            400,
+            "Idempotency-Key",
+        ),
     ],
 )
 async def test_bad_input_is_refused_and_publishes_nothing(

@@ -46,11 +46,18 @@ class RecordView:
     offset: int
     key: str | None
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def ref(self) -> str:
         """Where the record sits in the log: stable across redeliveries of it."""
         return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+Decode = Callable[[RecordView], Envelope]
+"""How a record's bytes become an envelope: Cascade's own (`Envelope.from_bytes`), or an
+outside system's event mapped to one (`cascade.intake.event_records`). Pure: whatever it
+raises it raises again, so the record is dead-lettered at once with the reason."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +102,12 @@ class IdempotentConsumer:
         session_factory: async_sessionmaker[AsyncSession],
         policy: ConsumerPolicy,
         accepts: Accepts | None = None,
+        decode: Decode | None = None,
     ) -> None:
         self.name = name
         self._handler = handler
         self._accepts = accepts
+        self._decode = decode
         self._factory = session_factory
         self._policy = policy
         # Consecutive failures whose attempt could not be recorded (database unreachable).
@@ -128,10 +137,14 @@ class IdempotentConsumer:
 
     async def _process(self, record: RecordView) -> None:
         try:
-            envelope = Envelope.from_bytes(record.value)
+            envelope = self._decode(record) if self._decode else Envelope.from_bytes(record.value)
         except MemoryError as exc:
             # Perhaps only this moment's memory pressure: counted like any handler failure.
             await self._after_failure(record, exc)
+            return
+        except RejectMessage as exc:
+            log.error("%s: %s rejected, dead-lettered: %s", self.name, record.ref, exc)
+            await self._dead_letter(record, f"rejected: {exc}", attempts=1)
             return
         except Exception as exc:
             # Parsing is a pure function of the bytes: whatever it raised (ValueError,
@@ -222,7 +235,13 @@ class IdempotentConsumer:
                 .returning(DeadLetter.id)
             )
             if inserted.first() is not None:
+                # The record's own headers travel with it (a binary-mode CloudEvent's
+                # attributes are its ce_* headers), then the reason.
                 headers = {
+                    **{
+                        n: v.decode("utf-8", "replace").replace("\x00", "")
+                        for n, v in record.headers
+                    },
                     "x-cascade-error": error[:2000],
                     "x-cascade-consumer": self.name,
                     "x-cascade-origin": record.ref,

@@ -86,6 +86,7 @@ def _record_view(message: Any) -> RecordView:
         offset=record.offset,
         key=key,
         value=record.value if isinstance(record.value, bytes) else b"",
+        headers=tuple((name, value or b"") for name, value in record.headers or ()),
     )
 
 
@@ -115,9 +116,12 @@ async def raw_body(message: StreamMessage[Any]) -> Any:
 
 
 def subscribe(
-    broker: KafkaBroker, settings: Settings, topic: Topic, consumer: IdempotentConsumer
+    broker: KafkaBroker, settings: Settings, topic: Topic | str, consumer: IdempotentConsumer
 ) -> None:
     """Attach `consumer` to `topic` with offsets committed only after its DB commit.
+
+    `topic` is one of Cascade's own or, for an event trigger, an outside system's (a
+    contract's `trigger.sources`); either way it is prefixed like every topic.
 
     NACK_ON_ERROR: an exception seeks back to the failed record (redelivery), success
     commits the offset. The consumer itself bounds the redeliveries and dead-letters, so

@@ -20,6 +20,8 @@ class WorkflowRequested(_Payload):
     inputs: dict[str, Any]
     source: str | None = None
     requested_by: str | None = None
+    started_by: str | None = Field(default=None, max_length=200)
+    """The path the request came in on (`cascade.intake.starts`), not the client's word."""
     client_idempotency_key: str | None = Field(default=None, max_length=200)
 
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     verify_window_scale: float = 1.0
     step_jitter_seed: int | None = None
 
+    # Intake's cron scheduler sleeps until the next tick of any cron contract, and at most
+    # this long (the safety net: a clock step, a tick another replica left unclaimed). A
+    # tick up to `cron_grace_s` late is on time; older ones were missed and follow the
+    # contract's `catch_up`.
+    cron_poll_s: float = 60.0
+    cron_grace_s: float = 60.0
+
     # NetSuite (SuiteTalk REST); in local use these point at the simulator.
     netsuite_base_url: str = "http://127.0.0.1:8009"
     netsuite_account_id: str = "TSTDRV0000001"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -36,7 +37,9 @@ def dlq_name(physical_topic: str) -> str:
     return physical_topic + DLQ_SUFFIX
 
 
-def all_topic_names(prefix: str = "") -> list[str]:
-    """Every topic and its dead-letter topic, for provisioning."""
+def all_topic_names(prefix: str = "", event_sources: Iterable[str] = ()) -> list[str]:
+    """Every topic and its dead-letter topic, for provisioning; `event_sources` are the
+    outside topics the contracts' event triggers consume (`contract.event_sources`)."""
     names = [topic_name(prefix, t) for t in Topic]
+    names += [topic_name(prefix, s) for s in event_sources if s not in names]
     return names + [dlq_name(n) for n in names]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from cascade.intake.handlers import IdempotencyConflict, accept_run
+from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
 from cascade.intake.validation import FieldError, InputValidator, RunRequest, parse_run_request
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
 from cascade.shared.runtime import ServiceRuntime
 
 MAX_IDEMPOTENCY_KEY = 200
+STARTED_BY_API = "api"
 
 RUN_REQUEST_OPENAPI: dict[str, object] = {
     "requestBody": {
@@ -68,6 +69,9 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             msg = f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
+        if key is not None and reserved_key(key):
+            msg = "must not start with event: or cron: (the keys of triggered runs)"
+            return errors_response(400, [FieldError("Idempotency-Key", msg)])
         try:
             raw = await read_body(request, limit, timeout_s)
         except BodyTooLarge:
@@ -79,7 +83,9 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
             return errors_response(422, parsed)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
-                accepted = await accept_run(uow, parsed, key, runtime.settings.topic_prefix)
+                accepted = await accept_run(
+                    uow, parsed, key, runtime.settings.topic_prefix, STARTED_BY_API
+                )
         except IdempotencyConflict:
             msg = "already used for a different request"
             return errors_response(422, [FieldError("Idempotency-Key", msg)])

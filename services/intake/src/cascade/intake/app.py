@@ -9,6 +9,8 @@ from fastapi.staticfiles import StaticFiles
 
 from cascade.intake.api import intake_router, outage_body
 from cascade.intake.catalog import contract_input_validator
+from cascade.intake.cron_triggers import CronScheduler
+from cascade.intake.event_triggers import subscribe_event_triggers
 from cascade.intake.form import form_router
 from cascade.intake.upstream import upstream_handler
 from cascade.shared.consumer import IdempotentConsumer
@@ -21,7 +23,8 @@ from cascade.shared.topics import Topic
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Intake: accepts run requests (HTTP API, HTML form, Kafka) and stages them in its outbox."""
+    """Intake: accepts run requests (HTTP API, HTML form, `intake.requested`, the contracts'
+    event topics, their cron schedules) and stages them in its outbox."""
     runtime = ServiceRuntime.build("intake", settings)
     contracts = load_contracts(settings.contracts_dir)  # a broken contract stops the start
     validate = contract_input_validator(contracts)
@@ -32,6 +35,10 @@ def create_app(settings: Settings) -> FastAPI:
         runtime.consumer_policy(),
     )
     subscribe(runtime.broker, settings, Topic.INTAKE_REQUESTED, upstream)
+    subscribe_event_triggers(runtime, contracts, validate)
+    scheduler = CronScheduler(contracts, runtime.session_factory, settings, validate)
+    if scheduler.workflow_types:
+        runtime.add_background(scheduler.run, "cron scheduler")
     app = create_service_app(runtime, "Cascade intake")
     install_outage_handler(app, settings.http_retry_after_s, outage_body)
     app.include_router(intake_router(runtime, validate))

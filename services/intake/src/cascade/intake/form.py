@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cascade.intake.handlers import IdempotencyConflict, accept_run
+from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
 from cascade.intake.messages import label
 from cascade.intake.validation import FieldError, InputValidator, check_request
 from cascade.shared.contract import Contract
@@ -160,6 +160,9 @@ def form_router(
             return HTMLResponse(str(slow), status_code=408, headers=CLOSE_CONNECTION)
         name = fields.pop("workflow_type", "")
         key = fields.pop("idempotency_key", None)
+        if key is not None and reserved_key(key):
+            # The page makes its own keys; one shaped like a trigger's was not made by it.
+            return HTMLResponse("Invalid form key.", status_code=422)
         if name not in manual:
             return HTMLResponse("Unknown workflow.", status_code=422)
         inputs, bad_amounts = amounts_ungrouped(contracts[name], fields)
@@ -173,7 +176,11 @@ def form_router(
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(
-                    uow, run, key[:200] if key else None, runtime.settings.topic_prefix
+                    uow,
+                    run,
+                    key[:200] if key else None,
+                    runtime.settings.topic_prefix,
+                    f"form:{name}",
                 )
         except IdempotencyConflict:
             return page(

@@ -29,6 +29,16 @@ class Accepted:
     replayed: bool
 
 
+TRIGGER_KEY_PREFIXES = ("event:", "cron:")
+"""Idempotency keys of runs started by triggers: a client's key may not take one, or it
+could claim an event's or a tick's run before the trigger does."""
+
+
+def reserved_key(key: str) -> bool:
+    """Whether a client-supplied key is one only a trigger may use."""
+    return key.startswith(TRIGGER_KEY_PREFIXES)
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request."""
 
@@ -40,10 +50,39 @@ def request_digest(request: RunRequest) -> str:
 
 
 async def accept_run(
-    uow: UnitOfWork, request: RunRequest, idempotency_key: str | None, topic_prefix: str
+    uow: UnitOfWork,
+    request: RunRequest,
+    idempotency_key: str | None,
+    topic_prefix: str,
+    started_by: str,
 ) -> Accepted:
-    """Stage the run's request event; a repeated Idempotency-Key returns the first run."""
-    run_id = uuid.uuid4()
+    """Stage the run's request event and commit; a repeated key returns the first run."""
+    accepted = await stage_run(uow, request, idempotency_key, topic_prefix, started_by)
+    if not accepted.replayed:
+        await uow.commit()
+    return accepted
+
+
+async def stage_run(
+    uow: UnitOfWork,
+    request: RunRequest,
+    idempotency_key: str | None,
+    topic_prefix: str,
+    started_by: str,
+    run_id: uuid.UUID | None = None,
+) -> Accepted:
+    """The one way a run is started, whatever started it (the API, the form, an event, a
+    cron tick): claim the idempotency key, stage `workflow.requested` in the outbox of the
+    caller's open transaction (the caller commits, with whatever else it claimed: an inbox
+    key, a cron tick). `request` is already validated (`validation.check_request`);
+    `started_by` names the path it came in on and is recorded on the run; `run_id`, when
+    given, is derived from the key by the caller (an event names the same run however often
+    it is delivered), a new one otherwise.
+
+    A key seen before returns its run (`replayed`) when the request is the same, and raises
+    IdempotencyConflict when it is not.
+    """
+    run_id = run_id or uuid.uuid4()
     if idempotency_key is not None:
         digest = request_digest(request)
         claimed = await uow.session.execute(
@@ -59,12 +98,12 @@ async def accept_run(
         inputs=request.inputs,
         source=request.source,
         client_idempotency_key=idempotency_key,
+        started_by=started_by,
     )
     envelope = new_envelope(
         Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json")
     )
     stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), envelope)
-    await uow.commit()
     return Accepted(run_id=run_id, replayed=False)
 
 

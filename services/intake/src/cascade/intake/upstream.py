@@ -36,6 +36,7 @@ def upstream_handler(
             inputs=request.inputs,
             source=request.source or envelope.source,
             client_idempotency_key=envelope.idempotency_key[:200],
+            started_by=f"upstream:{envelope.source}"[:200],
         )
         out = new_envelope(
             Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json")

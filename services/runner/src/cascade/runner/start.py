@@ -100,6 +100,7 @@ async def _record(
             status="requested",
             inputs=request.inputs,
             source=request.source,
+            started_by=request.started_by,
             requested_at=envelope.time,
         )
         .on_conflict_do_nothing(index_elements=["run_id"])

@@ -22,6 +22,7 @@ from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.service_process import ServiceProcess, free_port
+from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
@@ -102,7 +103,10 @@ async def settings(stack: StackEndpoints, database_url: str) -> AsyncIterator[Se
         redelivery_backoff_ms=50,
         outbox_poll_ms=50,
     )
-    topics = all_topic_names(result.topic_prefix)
+    contracts = load_contracts(result.contracts_dir)
+    topics = all_topic_names(
+        result.topic_prefix, event_sources(c.trigger for c in contracts.values())
+    )
     await acreate_topics(stack.kafka_bootstrap, topics)
     yield result
     await delete_topics(stack.kafka_bootstrap, topics)

@@ -16,6 +16,7 @@ from cascade.devstack.infra import StackEndpoints, add_profile_argument, infra_d
 from cascade.devstack.kafka import create_topics
 from cascade.devstack.paths import logs_dir, repo_root, state_dir
 from cascade.devstack.service_process import health_service
+from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
 from cascade.shared.startup import env_name, known_variables, unknown_variables
@@ -61,10 +62,15 @@ def _say(message: str) -> None:
     print(f"[devstack] {message}", flush=True)
 
 
-def prepare(endpoints: StackEndpoints, topic_prefix: str = "") -> None:
-    """Create every topic and bring the database to the newest schema and reference data."""
+def prepare(
+    endpoints: StackEndpoints, topic_prefix: str = "", contracts_dir: Path | None = None
+) -> None:
+    """Create every topic (Cascade's and those the contracts' event triggers consume, each
+    with its DLQ) and bring the database to the newest schema and reference data."""
     started = time.monotonic()
-    create_topics(endpoints.kafka_bootstrap, all_topic_names(topic_prefix))
+    contracts = load_contracts(contracts_dir or Settings().contracts_dir)
+    sources = event_sources(c.trigger for c in contracts.values())
+    create_topics(endpoints.kafka_bootstrap, all_topic_names(topic_prefix, sources))
     upgrade_to_head(endpoints.database_url)
     _say(f"topics and migrations ready in {time.monotonic() - started:.1f}s")
 

@@ -49,14 +49,15 @@ from .sections import (
     Precondition,
     RetryPolicy,
     SqlCheck,
-    Trigger,
 )
 from .show import contract_document, contract_text
 from .sqlinfo import select_names, sql_params
 from .steps import KIND_ALIASES, DbWriteStep, EmailDraftStep, NetSuitePushStep, SqlStatement
 from .subject import Subject, fallback_subject, render_display, run_subject, twin_keys
+from .trigger import DEFAULT_CATCH_UP, CatchUp, Trigger, event_sources
 
 __all__ = [
+    "DEFAULT_CATCH_UP",
     "HITL_RISK_GATE",
     "KIND_ALIASES",
     "MISSING",
@@ -64,6 +65,7 @@ __all__ = [
     "AnyCheck",
     "AnyPost",
     "AnyStep",
+    "CatchUp",
     "Change",
     "ContextQuery",
     "ContextResultError",
@@ -112,6 +114,7 @@ __all__ = [
     "evaluate_preconditions",
     "evaluate_rule",
     "event_key",
+    "event_sources",
     "failed_blocks",
     "fallback_subject",
     "find_cycle",

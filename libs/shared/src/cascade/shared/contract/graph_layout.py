@@ -109,8 +109,11 @@ def _place_fan_out(contract: Contract, top: int) -> list[Box]:
 def _trigger(contract: Contract) -> list[Box]:
     trigger = contract.trigger
     lines = [f"sources: {', '.join(trigger.sources)}", f"invoker: {trigger.invoker}"]
+    # The box holds three lines: what says most about this kind of trigger, then the risk.
     if trigger.schedule:
-        lines.insert(0, f"schedule: {trigger.schedule}")
+        lines = [f"schedule: {trigger.schedule} UTC", f"catch_up: {trigger.catch_up_policy}"]
+    elif trigger.inputs_from:
+        lines = [lines[0], f"maps {len(trigger.inputs_from)} inputs from the event"]
     lines.append(f"risk {contract.risk_level} · {contract.risk_label}")
     return [Box("trigger", f"{trigger.kind} trigger", tuple(lines[-3:]), "trigger")]
 

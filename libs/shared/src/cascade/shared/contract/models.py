@@ -22,10 +22,10 @@ from .sections import (
     Precondition,
     RetryPolicy,
     SqlCheck,
-    Trigger,
     VerifyCheck,
 )
 from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, Step
+from .trigger import Trigger
 
 RISK_LABELS = {1: "minimal", 2: "low", 3: "medium", 4: "high", 5: "critical"}
 RUNTIME_NAMES = frozenset({"run_id", "workflow_type", "run_started_at"})

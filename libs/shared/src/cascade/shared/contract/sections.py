@@ -3,7 +3,6 @@ HITL gate, verify checks and retry policy."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -12,35 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .durations import Duration
 from .inputs import Identifier
 
-_TOPIC = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 HITL_RISK_GATE = 3
 """Platform invariant: a workflow at this risk level or above never writes without approval."""
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class Trigger(_Section):
-    """How a run is started: by a person (manual), an inbound event (its topic) or a schedule."""
-
-    kind: Literal["manual", "event", "cron"]
-    sources: list[str] = Field(min_length=1)
-    """Forms or systems for ``manual``; topic names for ``event``; a label for ``cron``."""
-    invoker: str = Field(min_length=1)
-    schedule: str | None = None
-    """Five-field cron expression; only (and always) for ``cron``."""
-
-    @model_validator(mode="after")
-    def _schedule_matches_kind(self) -> Trigger:
-        if self.kind == "cron" and (self.schedule is None or len(self.schedule.split()) != 5):
-            raise ValueError("a cron trigger needs schedule: a five-field cron expression")
-        if self.kind != "cron" and self.schedule is not None:
-            raise ValueError(f"schedule is only allowed for cron triggers, not {self.kind}")
-        bad = [s for s in self.sources if not _TOPIC.match(s)]
-        if self.kind == "event" and bad:
-            raise ValueError(f"expected topic names (like price.changed) as sources, got {bad}")
-        return self
 
 
 class Derived(_Section):

@@ -16,6 +16,7 @@ from .check_sections import (
     check_verify,
 )
 from .check_steps import check_fan_out
+from .check_trigger import check_trigger
 from .checks import Path, Problem, unique
 from .models import RUNTIME_NAMES, Contract
 from .scopes import Scopes
@@ -26,6 +27,7 @@ def check_contract(contract: Contract) -> list[Problem]:
     scopes = Scopes.of(contract)
     checks: list[Iterable[Problem]] = [
         check_names(contract),
+        check_trigger(contract),
         check_derived(contract),
         check_context(contract, scopes),
         check_preconditions(contract, scopes),

@@ -51,8 +51,14 @@ def _header(c: Contract) -> list[str]:
 
 def _trigger(c: Contract) -> list[str]:
     t = c.trigger
-    schedule = f" · schedule {t.schedule}" if t.schedule else ""
-    return [f"  kind {t.kind} · sources {', '.join(t.sources)} · invoker {t.invoker}{schedule}"]
+    schedule = f" · schedule {t.schedule} UTC · catch_up {t.catch_up_policy}" if t.schedule else ""
+    lines = [f"  kind {t.kind} · sources {', '.join(t.sources)} · invoker {t.invoker}{schedule}"]
+    lines += [f"  {name:<26} <- event {path}" for name, path in t.inputs_from.items()]
+    if t.kind == "event":
+        lines.append(
+            f"  event id: the CloudEvent's id; plain JSON {t.id_from or '(refused: no id_from)'}"
+        )
+    return lines
 
 
 def _inputs(c: Contract) -> list[str]:

@@ -24,6 +24,9 @@ class WorkflowRun(Base):
     inputs: Mapped[dict[str, Any]]
     context: Mapped[dict[str, Any] | None]
     source: Mapped[str | None] = mapped_column(String(200))
+    # Who or what started the run, set by the path it came in on (never by the request):
+    # `api`, `form:<form>`, `upstream:<source>`, `event:<topic>`, `cron:<workflow_type>`.
+    started_by: Mapped[str | None] = mapped_column(String(200))
     requested_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -208,3 +211,17 @@ class NsPendingPush(Base):
     __table_args__ = (
         UniqueConstraint("record_type", "external_id", name="uq_ns_push_record_external"),
     )
+
+
+class TriggerTick(Base):
+    """A cron tick of a contract, claimed once: the row commits in the transaction that
+    stages its run request, so a tick fires once whatever the replicas and crashes.
+    `outcome`: `fired` (with its run), `skipped` (passed over by `catch_up`) or `baseline`
+    (where a contract seen for the first time starts counting)."""
+
+    __tablename__ = "trigger_ticks"
+    workflow_type: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scheduled_for: Mapped[datetime] = mapped_column(primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    claimed_at: Mapped[datetime] = now_column()

@@ -1,0 +1,76 @@
+"""Event triggers: intake consumes each topic a contract's `trigger.sources` names and
+starts one run per event, through the same door as every other request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from cascade.intake.event_records import trigger_envelope
+from cascade.intake.handlers import IdempotencyConflict, stage_run
+from cascade.intake.validation import InputValidator, check_request
+from cascade.shared.consumer import IdempotentConsumer, RecordView, RejectMessage
+from cascade.shared.contract import Contract
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.messaging import subscribe
+from cascade.shared.runtime import ServiceRuntime
+
+
+def started_by_event(topic: str) -> str:
+    """What a run started by an event on `topic` records as its starter."""
+    return f"event:{topic}"
+
+
+def event_handler(
+    validate_inputs: InputValidator, topic_prefix: str, topic: str
+) -> Callable[[Envelope, UnitOfWork], Awaitable[None]]:
+    """Validate the mapped request like any other; stage it under the event's key."""
+
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        request = check_request(envelope.data, validate_inputs)
+        if isinstance(request, list):
+            detail = "; ".join(f"{p.field}: {p.message}" for p in request)
+            raise RejectMessage(f"invalid event: {detail}")
+        try:
+            await stage_run(
+                uow,
+                request,
+                envelope.idempotency_key,
+                topic_prefix,
+                started_by_event(topic),
+                run_id=envelope.run_id,
+            )
+        except IdempotencyConflict:
+            raise RejectMessage(
+                f"event {envelope.idempotency_key} already started a run with other inputs"
+            ) from None
+
+    return handle
+
+
+def subscribe_event_triggers(
+    runtime: ServiceRuntime,
+    contracts: Mapping[str, Contract],
+    validate_inputs: InputValidator,
+) -> list[str]:
+    """One idempotent consumer per event contract and source topic; their names."""
+    names: list[str] = []
+    prefix = runtime.settings.topic_prefix
+    for contract in contracts.values():
+        if contract.trigger.kind != "event":
+            continue
+        for topic in contract.trigger.sources:
+
+            def decode(record: RecordView, c: Contract = contract, t: str = topic) -> Envelope:
+                return trigger_envelope(c, t, record)
+
+            consumer = IdempotentConsumer(
+                f"intake.event.{contract.workflow_type}.{topic}",
+                event_handler(validate_inputs, prefix, topic),
+                runtime.session_factory,
+                runtime.consumer_policy(),
+                decode=decode,
+            )
+            subscribe(runtime.broker, runtime.settings, topic, consumer)
+            names.append(consumer.name)
+    return names
