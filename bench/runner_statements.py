@@ -143,7 +143,7 @@ class Runner:
             topic: IdempotentConsumer(
                 name, _bound(deps, name, topic, handler), factory, ConsumerPolicy()
             )
-            for name, topic, handler in SUBSCRIPTIONS
+            for name, topic, handler, _quiet in SUBSCRIPTIONS
         }
         self.offset = 0
 

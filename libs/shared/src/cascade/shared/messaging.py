@@ -116,7 +116,12 @@ async def raw_body(message: StreamMessage[Any]) -> Any:
 
 
 def subscribe(
-    broker: KafkaBroker, settings: Settings, topic: Topic | str, consumer: IdempotentConsumer
+    broker: KafkaBroker,
+    settings: Settings,
+    topic: Topic | str,
+    consumer: IdempotentConsumer,
+    *,
+    quiet: bool = False,
 ) -> None:
     """Attach `consumer` to `topic` with offsets committed only after its DB commit.
 
@@ -133,6 +138,18 @@ def subscribe(
     its partitions one record at a time. A member commits only its own positions, which
     never pass a record it has not finished, so a slow record holds back only its own
     partition (a run's records share one: the key is the run).
+
+    A `quiet` subscription (records at the rate of people's decisions or of failures, or
+    nearly all of them filtered out by the consumer's `accepts`) gets one member: it works
+    every partition the same way, one record at a time, and an idle member is not free — a
+    heartbeat every 3 s and an empty fetch per `kafka_fetch_max_wait_ms`, in this process
+    and in the broker.
+
+    `consumer_timeout_ms` is how often aiokafka's fetch loop wakes with nothing to do (200 ms
+    by default, 5 wake-ups a second per member: two thirds of an idle member's CPU). Every
+    event the loop acts on (a fetch answered, records consumed, a seek, a rebalance, a
+    metadata refresh) wakes it at once, so the timer is only a safety net; an in-flight
+    fetch ends within `kafka_fetch_max_wait_ms` anyway, and that is the bound used.
     """
     physical = topic_name(settings.topic_prefix, topic)
 
@@ -140,10 +157,11 @@ def subscribe(
         physical,
         group_id=f"{settings.consumer_group_prefix}.{consumer.name}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        max_workers=settings.consumer_workers,
+        max_workers=1 if quiet else settings.consumer_workers,
         auto_offset_reset="earliest",
         max_poll_records=50,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        consumer_timeout_ms=settings.kafka_fetch_max_wait_ms,
         parser=tolerant_parser,
         decoder=raw_body,
     )

@@ -154,9 +154,10 @@ class Settings(BaseSettings):
     # database outage tells the client to wait before it tries again.
     http_body_timeout_s: float = Field(default=10.0, gt=0)
     http_retry_after_s: int = Field(default=5, ge=1)
-    # Kafka consumers: each subscription runs this many group members in the process, each
-    # working its own partitions one record at a time (per-partition order and
-    # ack-after-commit kept; topics have 3 partitions, more members than partitions idle).
+    # Kafka consumers: each busy subscription runs this many group members in the process,
+    # each working its own partitions one record at a time (per-partition order and
+    # ack-after-commit kept; topics have 3 partitions, more members than partitions idle); a
+    # quiet one (rejections, operator retries, records nearly all filtered out) runs one.
     # A fetch waits up to `kafka_fetch_max_wait_ms` on the broker for a record and returns
     # the moment one arrives: the wait costs an idle consumer requests, never a record time.
     consumer_workers: int = Field(default=3, ge=1)

@@ -42,7 +42,8 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
         EMAIL_CONSUMER, email_enqueuer(ui.settings.smtp_from), runtime.session_factory,
         runtime.consumer_policy(), accepts=is_email_approval,
     )  # fmt: skip
-    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, consumer)
+    # Only email approvals are kept, the rest pass by unclaimed: one group member is enough.
+    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, consumer, quiet=True)
     runtime.add_background(email_pollers(runtime, ui.settings))
     app = create_service_app(runtime, "Cascade approvals")
     app.add_middleware(SecurityHeaders)

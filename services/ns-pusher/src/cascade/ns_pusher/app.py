@@ -81,7 +81,9 @@ def create_app(settings: Settings) -> FastAPI:
         runtime.session_factory,
         runtime.consumer_policy(),
     )
-    subscribe(runtime.broker, settings, Topic.NS_PUSH_RETRY, retries)
+    # Retries are an operator's requests, corrections pass over every approval and keep the
+    # rare correction ones: one group member each (`messaging.subscribe`'s `quiet`).
+    subscribe(runtime.broker, settings, Topic.NS_PUSH_RETRY, retries, quiet=True)
     corrections = IdempotentConsumer(
         CORRECTION_CONSUMER,
         correction_approved(settings.ns_push_max_attempts, settings.topic_prefix),
@@ -89,7 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         runtime.consumer_policy(),
         accepts=is_correction_approval,
     )
-    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections)
+    subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections, quiet=True)
     runtime.add_background(pollers(runtime))
     app = create_service_app(runtime, "Cascade ns-pusher")
     admin = push_admin_router(

@@ -21,11 +21,13 @@ RunnerHandler = Callable[[RunnerDeps, Envelope, UnitOfWork], Awaitable[Disagreem
 """A runner use case; it returns a Disagreement, having changed nothing, for an event the
 database contradicts."""
 
-SUBSCRIPTIONS: tuple[tuple[str, Topic, RunnerHandler], ...] = (
-    ("runner.workflow_requested", Topic.WORKFLOW_REQUESTED, start_run),
-    ("runner.proposal_approved", Topic.PROPOSAL_APPROVED, on_approved),
-    ("runner.proposal_rejected", Topic.PROPOSAL_REJECTED, on_rejected),
-    ("runner.ns_push_result", Topic.NS_PUSH_RESULT, on_push_result),
+SUBSCRIPTIONS: tuple[tuple[str, Topic, RunnerHandler, bool], ...] = (
+    # (consumer, topic, handler, quiet): rejections come at the rate of Mike's decisions
+    # against a proposal, so one group member serves them (`messaging.subscribe`).
+    ("runner.workflow_requested", Topic.WORKFLOW_REQUESTED, start_run, False),
+    ("runner.proposal_approved", Topic.PROPOSAL_APPROVED, on_approved, False),
+    ("runner.proposal_rejected", Topic.PROPOSAL_REJECTED, on_rejected, True),
+    ("runner.ns_push_result", Topic.NS_PUSH_RESULT, on_push_result, False),
 )
 
 
@@ -42,11 +44,11 @@ def _bound(deps: RunnerDeps, name: str, topic: Topic, handler: RunnerHandler) ->
 
 def register(runtime: ServiceRuntime, deps: RunnerDeps) -> None:
     """Subscribe the runner's handlers with the idempotent consumer."""
-    for name, topic, handler in SUBSCRIPTIONS:
+    for name, topic, handler, quiet in SUBSCRIPTIONS:
         consumer = IdempotentConsumer(
             name,
             _bound(deps, name, topic, handler),
             runtime.session_factory,
             runtime.consumer_policy(),
         )
-        subscribe(runtime.broker, runtime.settings, topic, consumer)
+        subscribe(runtime.broker, runtime.settings, topic, consumer, quiet=quiet)

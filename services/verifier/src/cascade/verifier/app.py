@@ -31,8 +31,10 @@ from cascade.verifier.sweep import Sweeper
 from cascade.verifier.worker import CheckJobs, check_worker, utc_now
 
 SUBSCRIPTIONS = (
-    ("verifier.workflow_completed", Topic.WORKFLOW_COMPLETED),
-    ("verifier.workflow_partial", Topic.WORKFLOW_PARTIAL),
+    # (consumer, topic, quiet): a partial run is a failure's outcome, rare next to the
+    # completed ones, so one group member serves it (`messaging.subscribe`).
+    ("verifier.workflow_completed", Topic.WORKFLOW_COMPLETED, False),
+    ("verifier.workflow_partial", Topic.WORKFLOW_PARTIAL, True),
 )
 
 
@@ -92,10 +94,10 @@ def create_app(settings: Settings) -> FastAPI:
     schedule = CronSchedule(settings.verify_sweep_cron)
     runtime = ServiceRuntime.build("verifier", settings)
     handler = run_ended_handler(settings.topic_prefix, utc_now)
-    for name, topic in SUBSCRIPTIONS:
+    for name, topic, quiet in SUBSCRIPTIONS:
         consumer = IdempotentConsumer(
             name, handler, runtime.session_factory, runtime.consumer_policy()
         )
-        subscribe(runtime.broker, settings, topic, consumer)
+        subscribe(runtime.broker, settings, topic, consumer, quiet=quiet)
     runtime.add_background(checking(runtime, schedule))
     return create_service_app(runtime, "Cascade verifier")
