@@ -83,9 +83,10 @@ def test_the_registry_holds_the_names_of_every_settings_model() -> None:
 
 def _settings_classes() -> set[str]:
     found = set()
-    for path in REPO.glob("*/**/src/cascade/**/*.py"):
-        if ".venv" in path.parts:
-            continue
+    # The source trees only: a glob from the root would also walk .cascade/, where test
+    # brokers delete topic folders mid-walk (FileNotFoundError under load).
+    trees = (REPO / top for top in ("libs", "services", "tools"))
+    for path in (p for tree in trees for p in tree.glob("**/src/cascade/**/*.py")):
         src = path.as_posix().split("/src/", 1)[1]
         module = src.removesuffix(".py").replace("/", ".")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
