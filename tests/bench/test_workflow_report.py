@@ -30,6 +30,7 @@ from bench.workflow.system import Counters
 from tests.faults.checker import (
     EMAIL_ACTION,
     Answer,
+    BundleRow,
     CustomerRow,
     Observed,
     ProposalRow,
@@ -183,6 +184,11 @@ def _observed(run: str, customers: int, ns_records: int, terminal: int) -> Obser
         proposals=[
             ProposalRow(1, run, "workflow_new_customer", "approved"),
             ProposalRow(2, run, EMAIL_ACTION, "pending"),  # the run's draft, not a gate
+        ],
+        bundles=[
+            BundleRow(
+                run, f"customers/{external}/first-quote-context/v1.json", "stored", "ab", "ab"
+            )
         ],
     )
 

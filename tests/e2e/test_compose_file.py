@@ -33,7 +33,7 @@ APP_SERVICES: dict[str, tuple[str, int]] = {
     "verifier": ("verifier", 8005),
     "netsuite-sim": ("netsuite_sim", 8009),
 }
-INFRA_SERVICES = ("kafka", "postgres")
+INFRA_SERVICES = ("kafka", "postgres", "s3")
 PREPARE = "prepare"
 LONG_RUNNING = (*INFRA_SERVICES, *APP_SERVICES)
 #: services that run our image: the one-shot `prepare` and the app services
@@ -471,9 +471,25 @@ def test_app_service_waits_for_prepare_and_healthy_infra(
         PREPARE: "service_completed_successfully",
         "kafka": "service_healthy",
         "postgres": "service_healthy",
+        "s3": "service_healthy",
     }
     wrong = {dep: deps.get(dep) for dep, condition in wanted.items() if deps.get(dep) != condition}
     assert not wrong, f"{name} depends_on is wrong for {wrong}; want {wanted}"
+
+
+def test_s3_is_the_seaweedfs_server_with_the_bucket_and_the_services_use_it(
+    compose: dict[str, Any],
+) -> None:
+    s3 = service(compose, "s3")
+    assert str(s3["image"]).startswith("chrislusf/seaweedfs:")
+    assert "mini" in s3["command"]
+    assert "-bucket=cascade" in s3["command"]
+    for name in ("runner", "verifier"):
+        env = env_of(service(compose, name))
+        assert env["CASCADE_OBJECT_STORE_ENDPOINT_URL"] == "http://s3:8333"
+        assert env["CASCADE_OBJECT_STORE_BUCKET"] == "cascade"
+        secret = env["CASCADE_OBJECT_STORE_SECRET_ACCESS_KEY"]
+        assert secret == env_of(s3)["AWS_SECRET_ACCESS_KEY"], "one key pair on both sides"
 
 
 def test_prepare_waits_for_healthy_infra_and_runs_once(compose: dict[str, Any]) -> None:

@@ -6,7 +6,10 @@ runner fans out; ns-pusher pushes to NetSuite; the run completes; the verifier p
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,14 @@ from cascade.shared.db.models import (
     EventRecord,
     ProposedAction,
     ReflexionEntry,
+    VerifyResult,
     WorkflowRunLog,
+    WorkflowRunStep,
 )
+from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
+from cascade.verifier.jobs import reverify
 
 pytestmark = pytest.mark.e2e
 Factory = async_sessionmaker[AsyncSession]
@@ -54,7 +61,10 @@ def start_stack(start_service: StartService, data_dir: Path) -> dict[str, Servic
         "runner": start_service("runner", scale),
         "approvals": start_service("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN}),
         "ns_pusher": start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
-        "verifier": start_service("verifier", {**netsuite, **scale}),
+        # A re-verification (below) is found by the poll, not by a bell in this process.
+        "verifier": start_service(
+            "verifier", {**netsuite, **scale, "CASCADE_VERIFY_POLL_MS": "200"}
+        ),
     }
 
 
@@ -65,7 +75,11 @@ async def api(process: ServiceProcess, method: str, path: str, **kwargs: Any) ->
 
 
 async def test_new_customer_from_intake_to_verified(
-    settings: Settings, session_factory: Factory, start_service: StartService, tmp_path: Path
+    settings: Settings,
+    session_factory: Factory,
+    start_service: StartService,
+    object_store_settings: ObjectStoreSettings,
+    tmp_path: Path,
 ) -> None:
     stack = start_stack(start_service, tmp_path / "netsuite")
     created = await api(
@@ -136,6 +150,49 @@ async def test_new_customer_from_intake_to_verified(
     assert len({e.idempotency_key for e in results}) == len(run["verify_results"])
     records = (await api(stack["sim"], "GET", "/_sim/records/customer")).json()
     assert len(records["items"]) == 1, "exactly one customer in NetSuite"
+    await first_quote_bundle_is_stored_and_checked(session_factory, object_store_settings, run_id)
+
+
+async def first_quote_bundle_is_stored_and_checked(
+    factory: Factory, store_settings: ObjectStoreSettings, run_id: str
+) -> None:
+    """The bundle is in the real S3 server with the recorded hash; deleted, its check fails."""
+    run_uuid = uuid.UUID(run_id)
+    async with factory() as session:
+        step = await session.get(WorkflowRunStep, (run_uuid, "first_quote_context"))
+        customer = (await session.scalars(select(Customer))).one()
+    assert step is not None
+    assert step.output is not None
+    key = step.output["first_quote_context_key"]
+    assert key == f"customers/cascade-customer-{run_id}/first-quote-context/v1.json"
+    async with open_object_store(store_settings) as store:
+        data = await store.get(key)
+        assert data is not None, "the bundle is in the object store"
+        assert hashlib.sha256(data).hexdigest() == step.output["first_quote_context_sha256"]
+        bundle = json.loads(data)
+        assert (bundle["schema_version"], bundle["document_type"]) == (1, "first_quote_context")
+        assert bundle["customer"]["companyname"] == INPUTS["company_name"]
+        assert bundle["netsuite_internal_id"] == customer.netsuite_id
+        assert bundle["pricing_tier"]["code"] == "silver"
+        assert bundle["terms"]["name"] == "Net 30"
+        assert len(bundle["programs"]) == 3, "silver's programs"
+        assert all(p["unit_price"] for p in bundle["price_list"])
+        await store.delete(key)
+    async with factory() as session, session.begin():
+        deadline = datetime.now(UTC) + timedelta(seconds=2)
+        assert await reverify(session, run_uuid, "first_quote_context_stored", deadline)
+
+    async def check_failed() -> bool:
+        async with factory() as session:
+            row = await session.scalar(
+                select(VerifyResult).where(
+                    VerifyResult.run_id == run_uuid,
+                    VerifyResult.check_name == "first_quote_context_stored",
+                )
+            )
+        return row is not None and row.status == "fail"
+
+    await eventually(check_failed, within=60)
 
 
 async def test_an_address_netsuite_refuses_is_warned_and_no_welcome_email_is_drafted(

@@ -83,6 +83,19 @@ class Mail:
 
 
 @dataclass(frozen=True)
+class BundleRow:
+    """An `object_puts` row and what the object store holds under its key."""
+
+    run_id: str
+    key: str
+    status: str
+    #: The SHA-256 the run recorded for the bytes it staged.
+    sha256: str
+    #: The SHA-256 of the bytes the store returns for the key (None: no such object).
+    stored_sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class Injected:
     """A record the suite published straight to a topic (poison or forged)."""
 
@@ -108,6 +121,7 @@ class Observed:
     ns_records: list[tuple[str, str | None]] = field(default_factory=list)  # internal, external
     proposals: list[ProposalRow] = field(default_factory=list)
     email_sends: list[EmailSendRow] = field(default_factory=list)
+    bundles: list[BundleRow] = field(default_factory=list)
     mails: list[Mail] = field(default_factory=list)
     outbox_unsent: int = 0
     lag: dict[str, int] = field(default_factory=dict)  # "group topic" -> records behind
@@ -272,6 +286,29 @@ def _check_effects(obs: Observed, out: list[Violation]) -> int:
     return duplicates
 
 
+def _check_bundles(obs: Observed, out: list[Violation]) -> int:
+    """One stored first-quote bundle per completed run, holding the bytes it recorded; none
+    for a run that never reached fan-out. Returns how many are stored."""
+    per_run = Counter(b.run_id for b in obs.bundles)
+    stored = {b.run_id: b for b in obs.bundles if b.status == "stored"}
+    for run_id, n in per_run.items():
+        if n > 1:
+            out.append(Violation("duplicate_bundle", f"run {run_id}: {n} object rows"))
+        status = obs.runs.get(run_id)
+        if status not in ("completed", "partial", "failed", "running"):
+            out.append(Violation("unexpected_bundle", f"run {run_id} is {status}"))
+    for run_id, status in obs.runs.items():
+        if status == "completed" and run_id not in stored:
+            out.append(Violation("missing_bundle", f"completed run {run_id} stored no bundle"))
+    for bundle in stored.values():
+        if bundle.stored_sha256 is None:
+            out.append(Violation("bundle_not_in_store", f"run {bundle.run_id}: {bundle.key}"))
+        elif bundle.stored_sha256 != bundle.sha256:
+            detail = f"run {bundle.run_id}: {bundle.stored_sha256} != {bundle.sha256}"
+            out.append(Violation("bundle_bytes_differ", detail))
+    return len(stored)
+
+
 def _proposal_of(message_id: str) -> int | None:
     found = _MESSAGE_ID.search(message_id)
     return int(found.group(1)) if found else None
@@ -368,6 +405,7 @@ def check(obs: Observed) -> Report:
     raw_duplicates = _check_terminal_events(obs, out)
     duplicate_effects = _check_effects(obs, out)
     emails = _check_emails(obs, out)
+    bundles = _check_bundles(obs, out)
     _check_pipes(obs, out)
     _check_forged(obs, out)
     keys = {a.key for a in obs.answers}
@@ -381,6 +419,7 @@ def check(obs: Observed) -> Report:
         "duplicate_effects": duplicate_effects,
         "customers": len(obs.customers),
         "netsuite_records": len(obs.ns_records),
+        "bundles_stored": bundles,
         "dead_letters_on_wire": len(obs.dlq),
         "poison_records": len(obs.poisoned),
         "forged_events": len(obs.forged),

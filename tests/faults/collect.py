@@ -10,11 +10,14 @@ from collections import Counter
 
 import asyncpg
 
+from cascade.devstack import objectstore
 from cascade.devstack.kafka_inspect import group_lag, read_all
 from cascade.shared.envelope import Envelope
+from cascade.shared.objectstore import open_object_store, sha256_hex
 from cascade.shared.topics import DLQ_SUFFIX, Topic, dlq_name, topic_name
 from tests.faults.checker import (
     TERMINAL,
+    BundleRow,
     CustomerRow,
     EmailSendRow,
     Injected,
@@ -49,6 +52,8 @@ PERMANENT = frozenset(
         "duplicate_program",
         "email_sent_twice",
         "email_sent_unapproved",
+        "bundle_bytes_differ",
+        "duplicate_bundle",
         "forged_netsuite_id",
         "idempotency_broken",
         "orphan_netsuite_record",
@@ -111,6 +116,10 @@ async def read_database(stack: FaultStack, obs: Observed) -> None:
                 "SELECT id, run_id, action_type, status FROM proposed_actions"
             )
         ]
+        obs.bundles = [
+            BundleRow(str(r["run_id"]), r["object_key"], r["status"], r["sha256"])
+            for r in await conn.fetch("SELECT run_id, object_key, status, sha256 FROM object_puts")
+        ]
         obs.email_sends = await _email_sends(conn)
         obs.outbox_unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         obs.verify = [
@@ -156,6 +165,18 @@ async def read_topics(stack: FaultStack, obs: Observed) -> None:
         obs.lag[f"{name} {topic}"] = await group_lag(bootstrap, group, topic_name(prefix, topic))
 
 
+async def read_objects(stack: FaultStack, obs: Observed) -> None:
+    """What the object store really holds under each stored bundle's key."""
+    settings = objectstore.endpoint_settings(stack.servers.s3)
+    read: list[BundleRow] = []
+    async with open_object_store(settings) as store:
+        for bundle in obs.bundles:
+            data = await store.get(bundle.key) if bundle.status == "stored" else None
+            found = None if data is None else sha256_hex(data)
+            read.append(BundleRow(bundle.run_id, bundle.key, bundle.status, bundle.sha256, found))
+    obs.bundles = read
+
+
 async def read_netsuite(stack: FaultStack, obs: Observed) -> None:
     """The simulator's stored customers (what NetSuite really holds)."""
     answer = await stack.sim("GET", "/_sim/records/customer")
@@ -180,6 +201,7 @@ async def observe(
     await read_database(stack, obs)
     await read_topics(stack, obs)
     await read_netsuite(stack, obs)
+    await read_objects(stack, obs)
     assert stack.sink is not None
     obs.mails = [Mail(m.message_id, m.recipients) for m in stack.sink.received()]
     return obs
@@ -202,6 +224,9 @@ async def _quiet(stack: FaultStack, load: LoadClient) -> bool:
         verify = await conn.fetchval(
             "SELECT count(*) FROM workflow_verify_results WHERE status IN ('pending', 'running')"
         )
+        unstored = await conn.fetchval(
+            "SELECT count(*) FROM object_puts WHERE status IN ('queued', 'putting', 'retrying')"
+        )
         unmailed = await conn.fetchval(
             "SELECT count(*) FROM proposed_actions p WHERE p.status = 'approved'"
             " AND p.action_type = 'propose_email_to_customer'"
@@ -213,7 +238,7 @@ async def _quiet(stack: FaultStack, load: LoadClient) -> bool:
         await conn.close()
     accepted = {a.run_id for a in load.answers if a.run_id is not None}
     missing = accepted - {str(r["run_id"]) for r in runs}
-    return not (busy or undecided or unsent or verify or unmailed or missing)
+    return not (busy or undecided or unsent or verify or unmailed or unstored or missing)
 
 
 async def drain(

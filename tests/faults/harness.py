@@ -27,7 +27,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from cascade.devstack import kafka, postgres, procs
+from cascade.devstack import kafka, objectstore, postgres, procs
+from cascade.devstack.infra import object_store_env
 from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.netsuite_sim import TEST_CREDENTIALS
@@ -52,9 +53,25 @@ class Servers:
     pg_port: int
     kafka_port: int
     kafka_controller_port: int
+    #: The S3 server's port block (`cascade.devstack.objectstore`); None: the profile's default.
+    s3_port: int | None = None
+
+    @property
+    def s3(self) -> int:
+        """The S3 port of these servers."""
+        return self.s3_port or objectstore.DEFAULT_PORTS.get(self.profile, 18533)
 
 
-FAULTS = Servers("faults", 55533, 19292, 19293)
+def fault_servers(ports: str = os.environ.get("FAULT_PORTS", "")) -> Servers:
+    """The `faults` profile's servers; `FAULT_PORTS="pg,kafka,controller,s3"` moves them (so a
+    checkout whose fixed ports another checkout's servers hold can still run the suite)."""
+    if not ports:
+        return Servers("faults", 55533, 19292, 19293)
+    pg, kafka_port, controller, s3 = (int(p) for p in ports.split(","))
+    return Servers("faults", pg, kafka_port, controller, s3)
+
+
+FAULTS = fault_servers()
 #: What the fault scenarios tune per service (the bench keeps the product's defaults: a
 #: 100 ms email poll alone was ~10 of the idle stack's 11.7 PG commits/s).
 FAULT_SERVICE_ENV: dict[str, dict[str, str]] = {
@@ -89,7 +106,8 @@ FAULT_SETTINGS: dict[str, Any] = {
 
 
 def ensure_servers(servers: Servers = FAULTS) -> tuple[str, str]:
-    """Start (or reuse) the profile's PostgreSQL and Kafka; (admin URL, bootstrap)."""
+    """Start (or reuse) the profile's PostgreSQL, Kafka and S3 server; (admin URL, bootstrap)."""
+    objectstore.ensure_s3(servers.profile, servers.s3)
     url = postgres.ensure_postgres(servers.profile, servers.pg_port)
     bootstrap = kafka.ensure_kafka(
         servers.profile, servers.kafka_port, servers.kafka_controller_port
@@ -216,7 +234,8 @@ class FaultStack:
         assert self.settings is not None
         module, port_var = SERVICE_MODULES[name]
         port = free_port()
-        full = {**settings_env(self.settings), port_var: str(port), **env}
+        store = object_store_env(objectstore.endpoint_settings(self.servers.s3))
+        full = {**store, **settings_env(self.settings), port_var: str(port), **env}
         log = self.workdir / "logs" / f"{name}{suffix}.log"
         return ServiceProcess(name, module, port, full, log)
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.faults.checker import (
     Answer,
+    BundleRow,
     CustomerRow,
     EmailSendRow,
     Injected,
@@ -57,6 +58,10 @@ def clean() -> Observed:
             ProposalRow(5, DECOY, "workflow_new_customer", "pending"),
         ],
         email_sends=[EmailSendRow(2, "<cascade-proposal-2-v1@x>"), EmailSendRow(4, "m4")],
+        bundles=[
+            BundleRow(RUN_A, "customers/ext-a/first-quote-context/v1.json", "stored", "h1", "h1"),
+            BundleRow(RUN_B, "customers/ext-b/first-quote-context/v1.json", "stored", "h2", "h2"),
+        ],
         mails=[Mail("<cascade-proposal-2-v1@x>"), Mail("<cascade-proposal-4-v1@x>")],
         lag={"runner.workflow_requested workflow.requested": 0},
         dlq=[(POISON.topic, POISON.payload), (FORGED.topic, FORGED.payload)],
@@ -77,6 +82,7 @@ def test_clean_data_passes_with_counts() -> None:
     assert report.counts["lost"] == 0
     assert report.counts["emails_sent"] == 2
     assert report.counts["emails_sent_twice"] == 0
+    assert report.counts["bundles_stored"] == 2
 
 
 def _lost(o: Observed) -> None:
@@ -114,6 +120,22 @@ def _duplicate_ns(o: Observed) -> None:
 
 def _missing_ns(o: Observed) -> None:
     o.ns_records.pop()
+
+
+def _missing_bundle(o: Observed) -> None:
+    o.bundles.pop()
+
+
+def _bundle_not_in_store(o: Observed) -> None:
+    o.bundles[0] = BundleRow(RUN_A, o.bundles[0].key, "stored", "h1", None)
+
+
+def _bundle_bytes_differ(o: Observed) -> None:
+    o.bundles[0] = BundleRow(RUN_A, o.bundles[0].key, "stored", "h1", "other")
+
+
+def _bundle_for_a_decoy(o: Observed) -> None:
+    o.bundles.append(BundleRow(DECOY, "customers/d/first-quote-context/v1.json", "queued", "h"))
 
 
 def _duplicate_program(o: Observed) -> None:
@@ -201,6 +223,10 @@ BREAKS: dict[str, tuple[Callable[[Observed], None], str]] = {
     "forged event created a run": (_forged_new_run, "forged_created_run"),
     "one key two runs": (_idempotency, "idempotency_broken"),
     "proposal left pending": (_undecided_proposal, "proposal_undecided"),
+    "completed run without a bundle": (_missing_bundle, "missing_bundle"),
+    "bundle missing from the store": (_bundle_not_in_store, "bundle_not_in_store"),
+    "bundle bytes differ": (_bundle_bytes_differ, "bundle_bytes_differ"),
+    "bundle for a run never approved": (_bundle_for_a_decoy, "unexpected_bundle"),
 }
 
 

@@ -39,15 +39,19 @@ def claimed(kind: str) -> ClaimedCheck:
     )
 
 
-def runner(sql: FakeChecks, http: FakeChecks) -> CheckRunner:
-    return CheckRunner(sql, http)  # type: ignore[arg-type]
+def runner(sql: FakeChecks, http: FakeChecks, objects: FakeChecks | None = None) -> CheckRunner:
+    objects = objects or FakeChecks(Outcome("pass", "object"))
+    return CheckRunner(sql, http, objects)  # type: ignore[arg-type]
 
 
 async def test_each_kind_goes_to_its_checks() -> None:
     sql, http = FakeChecks(Outcome("pass", "sql")), FakeChecks(Outcome("fail", "http"))
-    assert (await runner(sql, http).run(claimed("sql"))).reason == "sql"
-    assert (await runner(sql, http).run(claimed("http"))).reason == "http"
+    objects = FakeChecks(Outcome("fail", "object"))
+    assert (await runner(sql, http, objects).run(claimed("sql"))).reason == "sql"
+    assert (await runner(sql, http, objects).run(claimed("http"))).reason == "http"
+    assert (await runner(sql, http, objects).run(claimed("object"))).reason == "object"
     assert (sql.specs, http.specs) == ([{"kind": "sql"}], [{"kind": "http"}])
+    assert objects.specs == [{"kind": "object"}]
 
 
 async def test_an_unknown_kind_is_a_broken_check() -> None:

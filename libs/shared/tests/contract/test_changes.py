@@ -19,7 +19,7 @@ def test_new_customer_changes_in_order(contracts_dir: Path) -> None:
         "configured by post action reflexion",
         "Kafka | workflow.completed | workflow.partial | workflow.failed | publish one per run | "
         "runner automatic (always), configured by post action event",
-        "PostgreSQL | workflow_verify_results | INSERT pending × 3 | runner verify staging",
+        "PostgreSQL | workflow_verify_results | INSERT pending × 4 | runner verify staging",
         "PostgreSQL | proposed_actions | INSERT | runner HITL gate",
         "PostgreSQL | customers | INSERT | fan-out #1 (write_d1)",
         "PostgreSQL | ns_pending_pushes | INSERT | fan-out #2 (write_ns)",
@@ -28,6 +28,9 @@ def test_new_customer_changes_in_order(contracts_dir: Path) -> None:
         "PostgreSQL | customers | UPDATE | fan-out #2 (write_ns) writeback",
         "PostgreSQL | customer_programs | INSERT | fan-out #3 (assign_programs)",
         "PostgreSQL | proposed_actions | INSERT | fan-out #4 (welcome_email)",
+        "PostgreSQL | object_puts | INSERT | fan-out #5 (first_quote_context)",
+        "Object store (S3 / R2) | customers/{{ customer_external_id }}/first-quote-context/v1.json"
+        " | PUT first_quote_context v1 | fan-out #5 (first_quote_context)",
     ]
 
 

@@ -55,7 +55,13 @@ def test_every_element_is_a_node(new_customer: Contract) -> None:
 def test_needs_are_edges(new_customer: Contract) -> None:
     root = _parse(render_svg(new_customer))
     edges = {p.attrib["data-edge"] for p in root.iter(f"{SVG}path") if "data-edge" in p.attrib}
-    assert edges == {"write_d1->write_ns", "write_d1->assign_programs", "write_ns->welcome_email"}
+    assert edges == {
+        "write_d1->write_ns",
+        "write_d1->assign_programs",
+        "write_ns->welcome_email",
+        "write_ns->first_quote_context",
+        "assign_programs->first_quote_context",
+    }
 
 
 def test_nodes_do_not_overlap(new_customer: Contract) -> None:

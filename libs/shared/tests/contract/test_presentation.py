@@ -250,11 +250,18 @@ def test_business_changes_render_every_template(new_customer: Contract) -> None:
         ("write_ns", "NetSuite", "customer"),
         ("assign_programs", "Mirror", "customer_programs"),
         ("welcome_email", "Email", "draft for your approval"),
+        ("first_quote_context", "Object store", "first_quote_context v1"),
     ]
+    assert changes[4]["says"] == (
+        "Store the first-quote context of Acme Corp (the gold price list, terms and programs) "
+        "for quoting"
+    )
     assert changes[2]["says"] == "Assign Welcome kit, Loyalty points to Acme Corp"
     plumbing = rendered_plumbing(new_customer, shown)
     assert "{{" not in str(changes) + str(plumbing)
     assert any(f"cascade-customer-{RUN_ID}" in row["action"] for row in plumbing)
+    key = f"customers/cascade-customer-{RUN_ID}/first-quote-context/v1.json"
+    assert any(row["resource"] == key for row in plumbing)
 
 
 def test_values_only_a_step_makes_are_marked(new_customer: Contract) -> None:

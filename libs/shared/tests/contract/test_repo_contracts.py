@@ -56,7 +56,7 @@ def test_every_repo_contract_validates(
     assert len(paths) >= 2
     assert main(["contract", "validate", *paths]) == 0
     out = capsys.readouterr().out
-    assert "new_customer.yaml: ok (new_customer, 4 steps)" in out
+    assert "new_customer.yaml: ok (new_customer, 5 steps)" in out
     assert "price_changed.yaml: ok (price_changed, 1 step)" in out
 
 
@@ -132,7 +132,13 @@ def test_hitl_gate(shown: dict[str, Any]) -> None:
 
 def test_fan_out_steps(shown: dict[str, Any]) -> None:
     steps = by(shown["contract"]["fan_out"], "id")
-    assert list(steps) == ["write_d1", "write_ns", "assign_programs", "welcome_email"]
+    assert list(steps) == [
+        "write_d1",
+        "write_ns",
+        "assign_programs",
+        "welcome_email",
+        "first_quote_context",
+    ]
     assert steps["write_d1"]["kind"] == "db_write"
     assert "INSERT INTO customers" in steps["write_d1"]["statements"][0]["sql"]
     assert steps["write_ns"]["kind"] == "netsuite_push"
@@ -142,6 +148,11 @@ def test_fan_out_steps(shown: dict[str, Any]) -> None:
     assert "INSERT INTO customer_programs" in steps["assign_programs"]["statements"][0]["sql"]
     assert steps["welcome_email"]["kind"] == "email_draft"
     assert steps["welcome_email"]["tool"] == "propose_email_to_customer"
+    bundle = steps["first_quote_context"]
+    assert bundle["kind"] == "object_put"
+    assert bundle["key"] == "customers/{{ customer_external_id }}/first-quote-context/v1.json"
+    assert bundle["schema_version"] == 1
+    assert set(bundle["needs"]) == {"write_ns", "assign_programs"}
 
 
 def test_columns_and_fields_the_seed_left_unknown(shown: dict[str, Any]) -> None:
@@ -186,7 +197,9 @@ def test_verify_checks(shown: dict[str, Any]) -> None:
     assert "lastmodifieddate >" in checks["ns_customer_reflects"]["sql"]
     assert checks["ns_customer_matches"]["kind"] == "http"
     assert checks["ns_customer_matches"]["path"].endswith("eid:{{ customer_external_id }}")
-    assert {c["kind"] for c in checks.values()} == {"sql", "http"}
+    assert checks["first_quote_context_stored"]["kind"] == "object"
+    assert checks["first_quote_context_stored"]["schema_version"] == 1
+    assert {c["kind"] for c in checks.values()} == {"sql", "http", "object"}
     assert all(c["retry_until"] == "1h" for c in checks.values())
 
 
@@ -206,7 +219,8 @@ def test_what_changes(shown: dict[str, Any]) -> None:
         ("PostgreSQL", "workflow_run_log", "INSERT"),
         ("PostgreSQL", "reflexion_log", "INSERT"),
         ("Kafka", "workflow.completed | workflow.partial | workflow.failed", "publish one per run"),
-        ("PostgreSQL", "workflow_verify_results", "INSERT pending × 3"),
+        ("PostgreSQL", "workflow_verify_results", "INSERT pending × 4"),
+        ("PostgreSQL", "object_puts", "INSERT"),
         ("PostgreSQL", "proposed_actions", "INSERT"),
         ("PostgreSQL", "customers", "INSERT"),
         ("NetSuite (via ns.push)", "customer", "upsert by external id {{ customer_external_id }}"),

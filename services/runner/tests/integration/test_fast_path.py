@@ -108,6 +108,7 @@ async def test_an_approved_run_completes_with_the_step_poller_an_hour_away(
         "write_d1": ("done", 1),
         "write_ns": ("done", 1),
         "assign_programs": ("done", 1),
+        "first_quote_context": ("done", 1),
         "welcome_email": ("done", 1),
     }
     await eventually(lambda: one_end(settings, run_id), within=30)
@@ -191,6 +192,7 @@ async def test_two_executors_share_due_runs_and_never_run_a_step_twice(
         "write_d1": {("done", 1)},
         "assign_programs": {("done", 1)},
         "write_ns": {("awaiting_result", 1)},
+        "first_quote_context": {("waiting_needs", 0)},
         "welcome_email": {("waiting_needs", 0)},
     }
     assert await count_rows(session_factory, Customer) == runs
@@ -224,6 +226,7 @@ async def test_a_failing_effect_undoes_the_others_and_is_recorded_as_its_own_att
         "write_d1": ("failed", 1),
         "write_ns": ("skipped", 0),
         "assign_programs": ("skipped", 0),
+        "first_quote_context": ("skipped", 0),
         "welcome_email": ("skipped", 0),
     }
     assert await count_rows(session_factory, Customer) == 1, "only the squatter"
@@ -261,7 +264,9 @@ async def test_a_crash_around_the_approval_commit_leaves_all_or_nothing(
     assert await count_rows(session_factory, Customer) == expected
     assert await count_rows(session_factory, CustomerProgram) == programs * expected
     assert await count_rows(session_factory, NsPendingPush, run_id) == expected
-    assert await count_rows(session_factory, WorkflowRunStep, run_id) == 4 * expected
+    assert (
+        await count_rows(session_factory, WorkflowRunStep, run_id) == 5 * expected
+    )  # the five fan-out steps of new_customer
     assert await run_status(session_factory, run_id) == (
         "running" if written_before_restart else "awaiting_approval"
     )
@@ -281,6 +286,7 @@ async def test_a_crash_around_the_approval_commit_leaves_all_or_nothing(
         "write_d1": 1,
         "write_ns": 1,
         "assign_programs": 1,
+        "first_quote_context": 1,
         "welcome_email": 1,
     }
     await eventually(lambda: one_end(settings, run_id), within=30)

@@ -190,5 +190,6 @@ async def test_the_welcome_email_waits_for_netsuite_and_is_not_drafted_when_refu
     run = await the_run(session_factory, run_id)
     assert run.error == (
         f"write_ns: NetSuite refused the customer: {REFUSED}; "
+        "first_quote_context: skipped because write_ns failed; "
         "welcome_email: skipped because write_ns failed"
     )

@@ -20,7 +20,12 @@ from .harness import VerifyHarness
 
 pytestmark = pytest.mark.integration
 SCALE = {"CASCADE_VERIFY_WINDOW_SCALE": "0.005"}
-CHECKS = ("customer_persisted", "ns_customer_reflects", "ns_customer_matches")
+CHECKS = (
+    "customer_persisted",
+    "ns_customer_reflects",
+    "ns_customer_matches",
+    "first_quote_context_stored",
+)
 INPUTS = {
     "company_name": "Verified Widgets, Inc.",
     "contact_email": "ops@verified-widgets.example",

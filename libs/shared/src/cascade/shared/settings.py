@@ -149,6 +149,17 @@ class Settings(BaseSettings):
     # Fault tests only: a fixed seed makes the full-jitter draws reproducible.
     email_jitter_seed: int | None = None
 
+    # Objects of `object_put` steps (runner): each is a durable leased job, its bytes fixed
+    # when the step fell due, PUT to the object store (`CASCADE_OBJECT_STORE_*`) outside any
+    # transaction. The staging commit wakes the worker; `object_put_poll_ms` is only its
+    # safety net. A claim outlives a PUT twice (`object_store.timeout_s`).
+    object_put_max_attempts: int = Field(default=5, ge=1)
+    object_put_backoff_base_s: float = Field(default=1.0, gt=0)
+    object_put_backoff_max_s: float = Field(default=60.0, gt=0)
+    object_put_poll_ms: int = Field(default=15_000, ge=10)
+    object_put_workers: int = Field(default=2, ge=1)
+    object_put_lease_s: float = Field(default=60.0, gt=0)
+
     # HTTP edges (intake, approvals): how long a client may take to send a request body
     # (408 after that; uvicorn has no such limit), and how long a 503 answered during a
     # database outage tells the client to wait before it tries again.

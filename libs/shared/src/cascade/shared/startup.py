@@ -35,6 +35,7 @@ SETTINGS_MODELS = (
     "cascade.shared.settings:Settings",
     "cascade.approvals.ui_settings:UiSettings",
     "cascade.devstack.settings:DevstackSettings",
+    "cascade.shared.objectstore.settings:ObjectStoreSettings",
 )
 
 #: Exit status of a refused start (sysexits' EX_CONFIG).

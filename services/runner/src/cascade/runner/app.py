@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime
 
@@ -10,10 +11,13 @@ from fastapi import FastAPI
 from cascade.runner.context_reader import ContextReader
 from cascade.runner.executor import StepExecutor
 from cascade.runner.expiry import ExpirySweeper
+from cascade.runner.object_jobs import OBJECT_PUTS
+from cascade.runner.object_worker import ObjectJobs, object_config, object_worker
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.subscribers import register
 from cascade.shared.contract import load_contracts
-from cascade.shared.runtime import ServiceRuntime, create_service_app
+from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
+from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 
 # Gate proposals expire after hours and remind after the contract's approval window (an
@@ -28,7 +32,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def object_writing(
+    runtime: ServiceRuntime, deps: RunnerDeps, store_settings: ObjectStoreSettings
+) -> BackgroundFactory:
+    """The object worker of this process, on one S3 client."""
+    settings = runtime.settings
+
+    async def run(stop: asyncio.Event) -> None:
+        config = object_config(settings, store_settings, runtime.bells[OBJECT_PUTS.bell])
+        async with open_object_store(store_settings) as store:
+            rng = random.Random(settings.step_jitter_seed)
+            jobs = ObjectJobs(runtime.session_factory, store, deps, config, rng)
+            await object_worker(jobs, config).run(stop)
+
+    return run
+
+
+def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = None) -> FastAPI:
     """The runner: drives runs from request through approval, fan-out and post actions."""
     runtime = ServiceRuntime.build("runner", settings)
     deps = RunnerDeps(
@@ -44,5 +64,6 @@ def create_app(settings: Settings) -> FastAPI:
     poll_s = settings.runner_poll_ms / 1000
     executor = StepExecutor(deps, runtime.session_factory, poll_s, STEP_CONCURRENCY)
     runtime.add_background(executor.run)
+    runtime.add_background(object_writing(runtime, deps, store_settings or ObjectStoreSettings()))
     runtime.add_background(ExpirySweeper(deps, runtime.session_factory, EXPIRY_SWEEP_S).run)
     return create_service_app(runtime, "Cascade runner")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
+from cascade.runner.object_jobs import PUT_ID, stage_object
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import (
     AnyStep,
@@ -17,6 +18,7 @@ from cascade.shared.contract import (
     DbWriteStep,
     EmailDraftStep,
     NetSuitePushStep,
+    ObjectPutStep,
     bind,
     email_draft,
     netsuite_payload,
@@ -53,6 +55,10 @@ async def perform(
         return await _db_write(uow, step, values)
     if isinstance(step, NetSuitePushStep):
         return await _stage_push(uow, run, step, values, topic_prefix)
+    if isinstance(step, ObjectPutStep):
+        # The object's bytes are fixed here; the runner's object worker PUTs them.
+        put_id = await stage_object(uow, run, step, values)
+        return StepResult("awaiting_result", {PUT_ID: put_id})
     return await _stage_email(uow, run, contract, step, values, now)
 
 

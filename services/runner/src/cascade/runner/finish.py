@@ -237,6 +237,13 @@ def _spec(check: AnyCheck, values: Mapping[str, object]) -> dict[str, Any]:
             "params": bind(check.sql, values),
             "expect": check.expect,
         }
+    if check.kind == "object":
+        return {
+            "kind": "object",
+            "key": render_text(check.key, values),
+            "sha256": render_text(check.sha256, values),
+            "schema_version": check.schema_version,
+        }
     return {
         "kind": "http",
         "system": check.system,

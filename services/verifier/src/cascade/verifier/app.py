@@ -14,6 +14,7 @@ from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.oauth import TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -23,6 +24,7 @@ from cascade.verifier.domain import check_schedule, lease_seconds
 from cascade.verifier.handlers import run_ended_handler
 from cascade.verifier.http_checks import HttpChecks
 from cascade.verifier.jobs import CHECKS
+from cascade.verifier.object_checks import ObjectChecks
 from cascade.verifier.readonly import ReadOnlyDatabase
 from cascade.verifier.recording import CheckRecorder
 from cascade.verifier.schedule import CronSchedule
@@ -62,21 +64,26 @@ def worker_config(settings: Settings, wake: Wakeup | None = None) -> JobConfig:
     )
 
 
-def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFactory:
-    """The pollers and the sweep of this process, sharing one HTTP client."""
+def checking(
+    runtime: ServiceRuntime, schedule: CronSchedule, store_settings: ObjectStoreSettings
+) -> BackgroundFactory:
+    """The pollers and the sweep of this process, sharing one HTTP and one S3 client."""
     settings = runtime.settings
 
     async def run(stop: asyncio.Event) -> None:
         db = ReadOnlyDatabase(runtime.session_factory, settings.verify_statement_timeout_ms)
         recorder = CheckRecorder(runtime.session_factory, settings.topic_prefix, identity())
-        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http:
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http,
+            open_object_store(store_settings) as store,
+        ):
             rest = SuiteTalkRest(
                 http,
                 settings.netsuite_base_url,
                 TbaCredentials.from_settings(settings),
                 settings.netsuite_timeout_s,
             )
-            runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db))
+            runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db), ObjectChecks(store))
             config = worker_config(settings, runtime.bells[CHECKS.bell])
             jobs = CheckJobs(runtime.session_factory, runner, recorder, config)
             worker = check_worker(jobs, config)
@@ -88,7 +95,7 @@ def checking(runtime: ServiceRuntime, schedule: CronSchedule) -> BackgroundFacto
     return run
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = None) -> FastAPI:
     """The verifier service: runs the delayed checks of finished runs."""
     # Parsed here so a bad expression stops the process at start, not at the first tick.
     schedule = CronSchedule(settings.verify_sweep_cron)
@@ -99,5 +106,5 @@ def create_app(settings: Settings) -> FastAPI:
             name, handler, runtime.session_factory, runtime.consumer_policy()
         )
         subscribe(runtime.broker, settings, topic, consumer, quiet=quiet)
-    runtime.add_background(checking(runtime, schedule))
+    runtime.add_background(checking(runtime, schedule, store_settings or ObjectStoreSettings()))
     return create_service_app(runtime, "Cascade verifier")

@@ -6,17 +6,19 @@ import logging
 
 from cascade.verifier.domain import ClaimedCheck, Outcome
 from cascade.verifier.http_checks import HttpChecks
+from cascade.verifier.object_checks import ObjectChecks
 from cascade.verifier.sql_checks import SqlChecks
 
 log = logging.getLogger(__name__)
 
 
 class CheckRunner:
-    """Dispatches `sql` and `http` checks; an unknown kind is a broken check."""
+    """Dispatches `sql`, `http` and `object` checks; an unknown kind is a broken check."""
 
-    def __init__(self, sql: SqlChecks, http: HttpChecks) -> None:
+    def __init__(self, sql: SqlChecks, http: HttpChecks, objects: ObjectChecks) -> None:
         self._sql = sql
         self._http = http
+        self._objects = objects
 
     async def run(self, check: ClaimedCheck) -> Outcome:
         """One execution of `check`."""
@@ -25,6 +27,8 @@ class CheckRunner:
                 return await self._sql.run(check.spec)
             if check.kind == "http":
                 return await self._http.run(check.spec)
+            if check.kind == "object":
+                return await self._objects.run(check.spec)
         except Exception as exc:
             # A bug here must not leave the check running until its lease ends, attempt
             # after attempt: it is undecided and ends as `timeout` at its deadline.

@@ -8,10 +8,14 @@ the lease (committed before the check runs) keeps it theirs until they record an
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.models import VerifyResult
-from cascade.shared.leased_jobs import Claim, JobTable, claim_due
+from cascade.shared.leased_jobs import Claim, JobTable, claim_due, wake_due
 from cascade.verifier.domain import ClaimedCheck
 
 CHECKS = JobTable(
@@ -45,3 +49,26 @@ def _claimed(claim: Claim) -> ClaimedCheck:
         lease_until=claim.lease_until,
         detail=row["detail"],
     )
+
+
+async def reverify(
+    session: AsyncSession, run_id: uuid.UUID, check_name: str, deadline_at: datetime
+) -> bool:
+    """Put a decided check of a run back in the queue, due now, until `deadline_at` (in
+    `session`'s transaction; the checkers woken by its commit): how drift is looked for
+    again after a run ended, e.g. once a repair ran. False unless the check was decided."""
+    stmt = (
+        update(VerifyResult)
+        .where(
+            VerifyResult.run_id == run_id,
+            VerifyResult.check_name == check_name,
+            VerifyResult.status.in_(("pass", "fail", "timeout")),
+        )
+        .values(status="pending", due_at=func.now(), deadline_at=deadline_at, lease_until=None)
+        .returning(VerifyResult.id)
+        .execution_options(synchronize_session=False)
+    )
+    requeued = (await session.execute(stmt)).first() is not None
+    if requeued:
+        wake_due(session, CHECKS)
+    return requeued

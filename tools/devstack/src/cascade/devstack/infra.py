@@ -1,4 +1,4 @@
-"""`infra up|down|status`: the stack's PostgreSQL and Kafka, provisioned or external.
+"""`infra up|down|status`: the stack's PostgreSQL, Kafka and S3 server, provisioned or external.
 
 `infra_up` is what `make up` / `make test` (and test fixtures) call; the CLI in __main__ is a
 thin layer over it.
@@ -14,14 +14,16 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cascade.devstack import kafka, postgres
+from cascade.devstack import kafka, objectstore, postgres
 from cascade.devstack.paths import KNOWN_PROFILES, check_profile, state_dir
+from cascade.shared.objectstore import ObjectStoreSettings
 
 DATABASE_URL_ENV = "CASCADE_DATABASE_URL"
 KAFKA_BOOTSTRAP_ENV = "CASCADE_KAFKA_BOOTSTRAP"
+OBJECT_STORE_ENDPOINT_ENV = "CASCADE_OBJECT_STORE_ENDPOINT_URL"
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,16 @@ class StackEndpoints:
     #: False when the value came from the environment (an external server we do not run).
     postgres_managed: bool = True
     kafka_managed: bool = True
+    #: `CASCADE_OBJECT_STORE_*` of the S3 server (empty: the services' own settings decide).
+    object_store: dict[str, str] = field(default_factory=dict)
+    s3_managed: bool = True
 
     def env(self) -> dict[str, str]:
-        return {DATABASE_URL_ENV: self.database_url, KAFKA_BOOTSTRAP_ENV: self.kafka_bootstrap}
+        return {
+            DATABASE_URL_ENV: self.database_url,
+            KAFKA_BOOTSTRAP_ENV: self.kafka_bootstrap,
+            **self.object_store,
+        }
 
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]*$")
@@ -78,21 +87,37 @@ def mask_url(url: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+def object_store_env(settings: ObjectStoreSettings) -> dict[str, str]:
+    """The `CASCADE_OBJECT_STORE_*` variables that point a service at `settings`' store."""
+    env = {
+        "CASCADE_OBJECT_STORE_BUCKET": settings.bucket,
+        "CASCADE_OBJECT_STORE_REGION": settings.region,
+        "CASCADE_OBJECT_STORE_ACCESS_KEY_ID": settings.access_key_id.get_secret_value(),
+        "CASCADE_OBJECT_STORE_SECRET_ACCESS_KEY": settings.secret_access_key.get_secret_value(),
+    }
+    if settings.endpoint_url:
+        env[OBJECT_STORE_ENDPOINT_ENV] = settings.endpoint_url
+    return env
+
+
 def _log(msg: str) -> None:
     print(f"devstack: {msg}", flush=True)
 
 
 def infra_up(profile: str) -> StackEndpoints:
-    """Provision (or adopt from the env) PostgreSQL and Kafka; write stack.env; return them.
+    """Provision (or adopt from the env) PostgreSQL, Kafka and the S3 server; write
+    stack.env; return them.
 
-    `CASCADE_DATABASE_URL` / `CASCADE_KAFKA_BOOTSTRAP` in the environment point at external
-    servers, which are then used as given and not provisioned. PostgreSQL and Kafka start in
-    parallel: the JVM's start-up dominates a cold start, PostgreSQL fits inside it.
+    `CASCADE_DATABASE_URL` / `CASCADE_KAFKA_BOOTSTRAP` / `CASCADE_OBJECT_STORE_ENDPOINT_URL`
+    in the environment point at external servers, which are then used as given and not
+    provisioned. The servers start in parallel: the JVM's start-up dominates a cold start,
+    PostgreSQL and SeaweedFS fit inside it.
     """
     check_profile(profile)
     started = time.monotonic()
     ext_db = os.environ.get(DATABASE_URL_ENV)
     ext_kafka = os.environ.get(KAFKA_BOOTSTRAP_ENV)
+    ext_s3 = os.environ.get(OBJECT_STORE_ENDPOINT_ENV)
     timings: dict[str, float] = {}
 
     def timed(name: str, ensure: Callable[[], str]) -> str:
@@ -101,20 +126,42 @@ def infra_up(profile: str) -> StackEndpoints:
         timings[name] = time.monotonic() - t0
         return value
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="devstack") as pool:
+    def s3_endpoint() -> str:
+        store = objectstore.ensure_s3(profile)
+        return store.endpoint_url or ""
+
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="devstack") as pool:
         db_job: Future[str] | None = None
         kafka_job: Future[str] | None = None
+        s3_job: Future[str] | None = None
         if not ext_db:
             db_job = pool.submit(timed, "postgres", lambda: postgres.ensure_postgres(profile))
         if not ext_kafka:
             kafka_job = pool.submit(timed, "kafka", lambda: kafka.ensure_kafka(profile))
-        # Wait for both before raising, so a failure of one never leaves the other running
+        if not ext_s3:
+            s3_job = pool.submit(timed, "s3", s3_endpoint)
+        # Wait for all before raising, so a failure of one never leaves another running
         # on unseen in a background thread.
-        wait([job for job in (db_job, kafka_job) if job is not None])
+        wait([job for job in (db_job, kafka_job, s3_job) if job is not None])
         database_url = ext_db or (db_job.result() if db_job else "")
         bootstrap = ext_kafka or (kafka_job.result() if kafka_job else "")
+        if s3_job is not None:
+            s3_job.result()
 
-    endpoints = StackEndpoints(database_url, bootstrap, ext_db is None, ext_kafka is None)
+    # External: the services read every CASCADE_OBJECT_STORE_* from the same environment.
+    store = (
+        ObjectStoreSettings()
+        if ext_s3
+        else objectstore.endpoint_settings(objectstore.default_port(profile))
+    )
+    endpoints = StackEndpoints(
+        database_url,
+        bootstrap,
+        ext_db is None,
+        ext_kafka is None,
+        object_store_env(store),
+        ext_s3 is None,
+    )
     env_file = stack_env_file(profile)
     env_file.parent.mkdir(parents=True, exist_ok=True)
     env_file.write_text(render_stack_env(endpoints))
@@ -134,13 +181,21 @@ def infra_up(profile: str) -> StackEndpoints:
             f"Kafka       {bootstrap}  ready in {timings['kafka']:.2f}s"
             f"  log: {kafka.kafka_log(profile)}"
         )
+    if ext_s3:
+        _log(f"S3          {ext_s3}  (external, from ${OBJECT_STORE_ENDPOINT_ENV})")
+    else:
+        _log(
+            f"S3          {store.endpoint_url} bucket {store.bucket}  ready in "
+            f"{timings['s3']:.2f}s  log: {objectstore.s3_log(profile)}"
+        )
     _log(f"env file    {env_file}")
     _log(f"infra up ({profile}) took {total:.2f}s")
     return endpoints
 
 
 def infra_down(profile: str, *, purge: bool = False) -> None:
-    """Stop this profile's own Kafka and PostgreSQL (never external ones); drop stack.env.
+    """Stop this profile's own Kafka, PostgreSQL and S3 server (never external ones); drop
+    stack.env.
 
     `purge` also deletes the profile's state (databases, topics, logs).
     """
@@ -149,6 +204,12 @@ def infra_down(profile: str, *, purge: bool = False) -> None:
     was = kafka.stop_kafka(profile)
     state = "stopped" if was else "was not running"
     _log(f"Kafka ({profile}) {state} ({time.monotonic() - t0:.2f}s)")
+    t2 = time.monotonic()
+    was = objectstore.stop_s3(profile)
+    _log(
+        f"SeaweedFS ({profile}) {'stopped' if was else 'was not running'}"
+        f" ({time.monotonic() - t2:.2f}s)"
+    )
     t1 = time.monotonic()
     was = postgres.stop_postgres(profile)
     _log(
@@ -163,16 +224,18 @@ def infra_down(profile: str, *, purge: bool = False) -> None:
 
 
 def infra_status(profile: str) -> bool:
-    """Print what runs for `profile`; True if both servers run."""
+    """Print what runs for `profile`; True if all three servers run."""
     check_profile(profile)
     pg = postgres.postgres_running(profile)
     kf = kafka.kafka_running(profile)
+    s3 = objectstore.s3_running(profile)
     _log(f"PostgreSQL ({profile}): {'running' if pg else 'stopped'}")
     _log(f"Kafka ({profile}): {'running' if kf else 'stopped'}")
+    _log(f"SeaweedFS S3 ({profile}): {'running' if s3 else 'stopped'}")
     env = read_stack_env(profile)
     for key, value in env.items():
-        _log(f"{key}={mask_url(value)}")
-    return pg and kf
+        _log(f"{key}={'***' if 'SECRET' in key else mask_url(value)}")
+    return pg and kf and s3
 
 
 def _cmd_infra(args: argparse.Namespace) -> int:

@@ -17,7 +17,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.infra import DATABASE_URL_ENV, KAFKA_BOOTSTRAP_ENV, StackEndpoints, infra_up
+from cascade.devstack import objectstore
+from cascade.devstack.infra import (
+    DATABASE_URL_ENV,
+    KAFKA_BOOTSTRAP_ENV,
+    OBJECT_STORE_ENDPOINT_ENV,
+    StackEndpoints,
+    infra_up,
+    object_store_env,
+)
 from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
@@ -25,6 +33,7 @@ from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.objectstore import ObjectStoreSettings
 from cascade.shared.settings import Settings
 from cascade.shared.topics import all_topic_names
 
@@ -43,12 +52,32 @@ def _asyncpg_dsn(url: str, database: str) -> str:
 
 @pytest.fixture(scope="session")
 def stack() -> StackEndpoints:
-    """The test profile's PostgreSQL and Kafka (started if needed), or external ones from env."""
+    """The test profile's PostgreSQL, Kafka and S3 server (started if needed), or external
+    ones from env."""
     if os.environ.get(DATABASE_URL_ENV) and os.environ.get(KAFKA_BOOTSTRAP_ENV):
+        external_s3 = bool(os.environ.get(OBJECT_STORE_ENDPOINT_ENV))
+        store = ObjectStoreSettings() if external_s3 else objectstore.ensure_s3("test")
         return StackEndpoints(
-            os.environ[DATABASE_URL_ENV], os.environ[KAFKA_BOOTSTRAP_ENV], False, False
+            os.environ[DATABASE_URL_ENV],
+            os.environ[KAFKA_BOOTSTRAP_ENV],
+            False,
+            False,
+            object_store_env(store),
+            not external_s3,
         )
     return infra_up("test")
+
+
+@pytest.fixture(scope="session")
+def object_store_settings(stack: StackEndpoints) -> ObjectStoreSettings:
+    """The real S3-compatible server of the tests (the test profile's SeaweedFS, or an
+    external one from env); tests share its bucket, keys hold run ids."""
+    return ObjectStoreSettings.model_validate(_object_store_fields(stack.object_store))
+
+
+def _object_store_fields(env: dict[str, str]) -> dict[str, str]:
+    prefix = "CASCADE_OBJECT_STORE_"
+    return {key[len(prefix) :].lower(): value for key, value in env.items()}
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +175,9 @@ SERVICE_MODULES = {
 
 
 @pytest.fixture
-def start_service(settings: Settings, tmp_path: Path) -> Iterator[StartService]:
+def start_service(
+    settings: Settings, stack: StackEndpoints, tmp_path: Path
+) -> Iterator[StartService]:
     """Start a service as a real process on a free port; all are stopped after the test."""
     started: list[ServiceProcess] = []
 
@@ -154,7 +185,12 @@ def start_service(settings: Settings, tmp_path: Path) -> Iterator[StartService]:
         module, port_var = SERVICE_MODULES[name]
         for attempt in range(3):
             port = free_port()
-            env = {**settings_env(settings), port_var: str(port), **(extra_env or {})}
+            env = {
+                **stack.object_store,
+                **settings_env(settings),
+                port_var: str(port),
+                **(extra_env or {}),
+            }
             proc = ServiceProcess(name, module, port, env, tmp_path / f"{name}-{attempt}.log")
             proc.start()
             started.append(proc)

@@ -25,6 +25,9 @@ class DevstackSettings(BaseSettings):
     devstack_pg_port: int | None = Field(default=None, ge=1, le=65535)
     devstack_kafka_port: int | None = Field(default=None, ge=1, le=65535)
     devstack_kafka_controller_port: int | None = Field(default=None, ge=1, le=65535)
+    #: The S3 port of the provisioned SeaweedFS; it also takes the next four, +10..+13
+    #: and +10004 (cascade.devstack.objectstore). Unset: dev 18333, test 18433.
+    devstack_s3_port: int | None = Field(default=None, ge=1, le=65520)
     #: The test-support probe service (`python -m cascade.devstack.probe`).
     probe_port: int = Field(default=8090, ge=1, le=65535)
     #: Read by no process: docker-compose.yml interpolates it into the database URL and the

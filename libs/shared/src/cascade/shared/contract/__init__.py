@@ -25,6 +25,7 @@ from .preview import business_changes, pending_outputs, rendered_plumbing
 from .rules import Rule, compile_rule, evaluate_rule
 from .runtime import (
     ContextResultError,
+    ObjectKeyError,
     PreconditionOutcome,
     bind,
     blocking_names,
@@ -35,6 +36,8 @@ from .runtime import (
     event_key,
     failed_blocks,
     netsuite_payload,
+    object_document,
+    object_key,
     prepare_values,
     runtime_values,
     shape_context_result,
@@ -46,13 +49,21 @@ from .sections import (
     Derived,
     HitlGate,
     HttpCheck,
+    ObjectCheck,
     Precondition,
     RetryPolicy,
     SqlCheck,
 )
 from .show import contract_document, contract_text
 from .sqlinfo import select_names, sql_params
-from .steps import KIND_ALIASES, DbWriteStep, EmailDraftStep, NetSuitePushStep, SqlStatement
+from .steps import (
+    KIND_ALIASES,
+    DbWriteStep,
+    EmailDraftStep,
+    NetSuitePushStep,
+    ObjectPutStep,
+    SqlStatement,
+)
 from .subject import Subject, fallback_subject, render_display, run_subject, twin_keys
 from .trigger import DEFAULT_CATCH_UP, CatchUp, Trigger, event_sources
 
@@ -82,6 +93,9 @@ __all__ = [
     "LogRunPost",
     "NetSuitePushStep",
     "NodeState",
+    "ObjectCheck",
+    "ObjectKeyError",
+    "ObjectPutStep",
     "PostPlan",
     "Precondition",
     "PreconditionOutcome",
@@ -124,6 +138,8 @@ __all__ = [
     "load_contracts",
     "needs_map",
     "netsuite_payload",
+    "object_document",
+    "object_key",
     "parse_contract",
     "parse_duration",
     "pending_outputs",

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from .models import AnyStep, Contract
 from .sqlinfo import write_effect
-from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, SqlStatement
+from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, ObjectPutStep, SqlStatement
 
 POSTGRES = "PostgreSQL"
 KAFKA = "Kafka"
+OBJECT_STORE = "Object store (S3 / R2)"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ def step_changes(step: AnyStep, source: str) -> list[Change]:
     if isinstance(step, EmailDraftStep):
         action = f"INSERT (email draft via {step.tool}, to {step.to})"
         return [Change(POSTGRES, "proposed_actions", action, source)]
+    if isinstance(step, ObjectPutStep):
+        action = f"PUT {step.document_type} v{step.schema_version} (JSON, sha256 recorded)"
+        return [
+            Change(POSTGRES, "object_puts", "INSERT (staged object, bytes and sha256)", source),
+            Change(OBJECT_STORE, step.key, action, source),
+        ]
     raise TypeError(f"unknown step type {type(step).__name__}")
 
 

@@ -11,7 +11,7 @@ from .models import RUNTIME_NAMES, Contract
 from .post import EVENT_KEY_NAMES, EventPost, ReflexionPost
 from .rules import compile_rule
 from .scopes import EXPECTED_IN_CONTEXT, EXPECTED_IN_RULES, EXPECTED_IN_VERIFY, Scopes
-from .sections import HITL_RISK_GATE, HttpCheck, SqlCheck
+from .sections import HITL_RISK_GATE, HttpCheck, ObjectCheck, SqlCheck
 from .sqlinfo import read_tables, select_width
 from .templates import TemplateSyntaxError, template_names
 
@@ -138,7 +138,8 @@ def _check_event(path: Path, event: EventPost, steps: int) -> Iterator[Problem]:
 
 
 def check_verify(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
-    """Verify SQL is read-only; SQL and HTTP paths use names bound after the run."""
+    """Verify SQL is read-only; SQL, HTTP paths and object keys/hashes use names bound after
+    the run."""
     bound = scopes.after_run
     for index, check in enumerate(contract.verify):
         if isinstance(check, SqlCheck):
@@ -147,3 +148,10 @@ def check_verify(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
         elif isinstance(check, HttpCheck):
             path = ("verify", index, "path")
             yield from check_template(path, check.path, bound, scopes, expected=EXPECTED_IN_VERIFY)
+        elif isinstance(check, ObjectCheck):
+            for field in ("key", "sha256"):
+                path = ("verify", index, field)
+                template = getattr(check, field)
+                yield from check_template(
+                    path, template, bound, scopes, expected=EXPECTED_IN_VERIFY
+                )

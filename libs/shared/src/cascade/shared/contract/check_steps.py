@@ -10,7 +10,7 @@ from .models import AnyStep, Contract
 from .plan import find_cycle
 from .scopes import Scopes
 from .sqlinfo import SqlError, returning_columns, write_effect
-from .steps import SqlStatement
+from .steps import ObjectPutStep, SqlStatement
 
 
 def check_fan_out(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
@@ -19,7 +19,8 @@ def check_fan_out(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
     for index, step in enumerate(contract.fan_out):
         yield from _check_needs(index, step, ids)
         yield from _check_step_sql(index, step, scopes)
-        bound = scopes.for_step(step.id)
+        yield from _check_step_queries(index, step, scopes)
+        bound = scopes.for_step(step.id) | step.local_names()
         for suffix, template in step.template_parts():
             path: Path = ("fan_out", index, *suffix)
             yield from check_template(path, template, bound, scopes, step_id=step.id)
@@ -29,6 +30,29 @@ def check_fan_out(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
         position = contract.fan_out[index].needs.index(cycle[1])
         message = f"needs forms a cycle: {' -> '.join(cycle)}; expected an acyclic order"
         yield Problem(("fan_out", index, "needs", position), message)
+
+
+def _check_step_queries(index: int, step: AnyStep, scopes: Scopes) -> Iterator[Problem]:
+    # An object_put step's queries only read (they run in the run's own transaction).
+    if not isinstance(step, ObjectPutStep):
+        return
+    bound = scopes.for_step(step.id)
+    yield from unique_names(
+        ("fan_out", index, "queries"), [query.name for query in step.queries], scopes
+    )
+    for position, query in enumerate(step.queries):
+        path: Path = ("fan_out", index, "queries", position, "sql")
+        yield from check_sql(path, query.sql, bound, scopes, step_id=step.id)
+
+
+def unique_names(path: Path, names: list[str], scopes: Scopes) -> Iterator[Problem]:
+    """A problem for a repeated query name, or one that hides a name the run binds."""
+    yield from unique_values(path, names)
+    everything = scopes.after_run
+    for position, name in enumerate(names):
+        if name in everything:
+            message = f"query name {name!r} is already a name of the run; choose another"
+            yield Problem((*path, position, "name"), message)
 
 
 def _check_needs(index: int, step: AnyStep, ids: list[str]) -> Iterator[Problem]:

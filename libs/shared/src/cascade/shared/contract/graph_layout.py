@@ -8,9 +8,9 @@ from datetime import timedelta
 from .durations import format_duration
 from .models import AnyStep, Contract
 from .plan import levels, needs_map
-from .sections import HttpCheck, SqlCheck
+from .sections import HttpCheck, ObjectCheck, SqlCheck
 from .sqlinfo import read_tables, write_effect
-from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep
+from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, ObjectPutStep
 
 GUTTER, MARGIN, NODE_W, NODE_H = 190, 24, 260, 124
 GAP_X, GAP_Y, FANOUT_GAP_X, LANE_PAD, PER_ROW = 20, 14, 56, 20, 4
@@ -150,6 +150,8 @@ def _step_box(step: AnyStep) -> Box:
         detail = f"{step.record_type} via {step.queue}"
     elif isinstance(step, EmailDraftStep):
         detail = f"draft to {step.to}"
+    elif isinstance(step, ObjectPutStep):
+        detail = f"PUT {step.key} (v{step.schema_version}, sha256)"
     return Box(f"step:{step.id}", step.id, (f"{step.kind} → {step.target}", detail), "step")
 
 
@@ -181,6 +183,9 @@ def _verify(contract: Contract) -> list[Box]:
             )
         elif isinstance(check, HttpCheck):
             detail = (f"{check.method} {check.system}", check.path)
+        elif isinstance(check, ObjectCheck):
+            version = f", schema_version {check.schema_version}" if check.schema_version else ""
+            detail = (f"object store: exists, sha256 matches{version}", check.key)
         lines = (f"{check.kind} · after {_d(check.window)}{until}", *detail)
         boxes.append(Box(f"verify:{check.name}", check.name, lines, "verify"))
     return boxes

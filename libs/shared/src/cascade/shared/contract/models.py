@@ -19,20 +19,21 @@ from .sections import (
     Derived,
     HitlGate,
     HttpCheck,
+    ObjectCheck,
     Precondition,
     RetryPolicy,
     SqlCheck,
     VerifyCheck,
 )
-from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, Step
+from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, ObjectPutStep, Step
 from .trigger import Trigger
 
 RISK_LABELS = {1: "minimal", 2: "low", 3: "medium", 4: "high", 5: "critical"}
 RUNTIME_NAMES = frozenset({"run_id", "workflow_type", "run_started_at"})
 """Names the runner binds for every run: run_id (text), workflow_type, run_started_at."""
 
-AnyStep = DbWriteStep | NetSuitePushStep | EmailDraftStep
-AnyCheck = SqlCheck | HttpCheck
+AnyStep = DbWriteStep | NetSuitePushStep | EmailDraftStep | ObjectPutStep
+AnyCheck = SqlCheck | HttpCheck | ObjectCheck
 AnyPost = LogRunPost | ReflexionPost | EventPost
 
 

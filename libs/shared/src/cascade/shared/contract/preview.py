@@ -10,7 +10,7 @@ from dataclasses import asdict
 from .changes import what_changes
 from .models import AnyStep, Contract
 from .sqlinfo import write_effect
-from .steps import DbWriteStep, NetSuitePushStep
+from .steps import DbWriteStep, NetSuitePushStep, ObjectPutStep
 from .subject import render_display
 from .templates import TemplateSyntaxError
 
@@ -51,6 +51,8 @@ def _where(step: AnyStep) -> tuple[str, str]:
         return "Mirror", ", ".join(tables)
     if isinstance(step, NetSuitePushStep):
         return "NetSuite", step.record_type
+    if isinstance(step, ObjectPutStep):
+        return "Object store", f"{step.document_type} v{step.schema_version}"
     return "Email", "draft for your approval"
 
 

@@ -18,7 +18,7 @@ from .post import EventPost
 from .rules import compile_rule
 from .sections import ContextQuery
 from .sqlinfo import sql_params
-from .steps import EmailDraftStep, NetSuitePushStep
+from .steps import EmailDraftStep, NetSuitePushStep, ObjectPutStep
 from .templates import render_text, render_tree
 
 
@@ -158,3 +158,29 @@ def email_draft(step: EmailDraftStep, values: Mapping[str, object]) -> dict[str,
         "subject": render_text(step.subject, values),
         "body": render_text(step.body, values),
     }
+
+
+class ObjectKeyError(ValueError):
+    """A rendered object key is not a safe relative path (a value held a '/', '..', ...)."""
+
+
+def object_key(step: ObjectPutStep, values: Mapping[str, object]) -> str:
+    """The object's key for this run: the key template rendered, checked segment by segment
+    (a value may not add segments, climb out with '..', or leave one empty)."""
+    key = render_text(step.key, values)
+    segments = key.split("/")
+    if len(segments) != len(step.key.split("/")) or any(s in ("", ".", "..") for s in segments):
+        raise ObjectKeyError(f"object key {key!r} of step {step.id} is not a safe relative path")
+    return key
+
+
+def object_document(
+    step: ObjectPutStep, values: Mapping[str, object], query_results: Mapping[str, object]
+) -> dict[str, object]:
+    """The document an ``object_put`` step stores (pure): the step's ``document_type`` and
+    ``schema_version``, then its ``document`` rendered over the run's values and the results
+    of its queries, NULLs kept so every version-1 document has the same keys."""
+    scope = {**values, **query_results}
+    body = render_tree(dict(step.document), scope, drop_nulls=False)
+    assert isinstance(body, dict)
+    return {"document_type": step.document_type, "schema_version": step.schema_version, **body}

@@ -124,8 +124,22 @@ class HttpCheck(_Check):
     expect_status: int = Field(default=200, ge=100, le=599)
 
 
-VerifyCheck = Annotated[SqlCheck | HttpCheck, Field(discriminator="kind")]
-"""One verify check; ``kind`` selects sql or http."""
+class ObjectCheck(_Check):
+    """A delayed read of an object in the object store (the seed's "R2" check): it passes
+    when the object exists, its bytes hash to ``sha256`` (and its ``sha256`` metadata agrees),
+    and it parses as a JSON object with the expected ``schema_version``."""
+
+    kind: Literal["object"]
+    key: str = Field(min_length=1, max_length=1024)
+    """Template of the key, usually the ``object_put`` step's key output."""
+    sha256: str = Field(min_length=1)
+    """Template of the expected hex SHA-256, usually the step's hash output."""
+    schema_version: int | None = Field(default=None, ge=1)
+    """The ``schema_version`` the document must have (None: not compared)."""
+
+
+VerifyCheck = Annotated[SqlCheck | HttpCheck | ObjectCheck, Field(discriminator="kind")]
+"""One verify check; ``kind`` selects sql, http or object."""
 
 
 class RetryPolicy(_Section):

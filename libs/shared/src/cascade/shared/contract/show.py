@@ -9,7 +9,7 @@ from typing import Any
 from .changes import what_changes
 from .models import Contract
 from .sections import Derived, Precondition
-from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep
+from .steps import DbWriteStep, EmailDraftStep, NetSuitePushStep, ObjectPutStep
 
 
 def contract_document(contract: Contract) -> dict[str, Any]:
@@ -127,6 +127,10 @@ def _steps(contract: Contract) -> list[str]:
             lines.append(f"      {step.record_type} by external id {step.external_id}: {fields}")
         elif isinstance(step, EmailDraftStep):
             lines.append(f"      {step.tool} to {step.to}: {step.subject}")
+        elif isinstance(step, ObjectPutStep):
+            reads = ", ".join(q.name for q in step.queries) or "no queries"
+            what = f"{step.document_type} v{step.schema_version}"
+            lines.append(f"      PUT {step.key} ({what}; reads {reads})")
         if step.says:
             lines.append(f"      says: {_flat(step.says)}")
     return lines
@@ -155,7 +159,12 @@ def _post(contract: Contract) -> list[str]:
 
 
 def _check(check: Any) -> str:
-    return _flat(check.sql) if check.kind == "sql" else f"{check.method} {check.system}{check.path}"
+    if check.kind == "sql":
+        return _flat(check.sql)
+    if check.kind == "object":
+        version = f" schema_version {check.schema_version}" if check.schema_version else ""
+        return f"object {check.key} sha256 {check.sha256}{version}"
+    return f"{check.method} {check.system}{check.path}"
 
 
 def _dump(model: Any, field: str) -> str:

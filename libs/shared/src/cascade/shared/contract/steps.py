@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from .inputs import Identifier
+from .sections import ContextQuery
 
 KIND_ALIASES = {
     "d1_write": "db_write",
@@ -60,6 +61,10 @@ class StepBase(BaseModel):
     def template_parts(self) -> list[TemplatePart]:
         """Every template in the step, for name checks."""
         return []
+
+    def local_names(self) -> frozenset[str]:
+        """Names bound only inside this step's own templates (its queries' results)."""
+        return frozenset()
 
 
 class DbWriteStep(StepBase):
@@ -133,6 +138,79 @@ class EmailDraftStep(StepBase):
         return [(("to",), self.to), (("subject",), self.subject), (("body",), self.body)]
 
 
-Step = Annotated[DbWriteStep | NetSuitePushStep | EmailDraftStep, Field(discriminator="kind")]
+RESERVED_DOCUMENT_KEYS = ("schema_version", "document_type")
+"""Keys of an object's document that the step itself sets (from its own fields)."""
+
+
+class ObjectPutStep(StepBase):
+    """Writes one JSON document to the object store (S3, R2) under a deterministic key.
+
+    When the step falls due, the runner runs its read-only ``queries`` in the run's
+    transaction, renders ``document`` (exact ``{{ name }}`` strings keep the value's type:
+    a query's rows stay rows) and stores the canonical JSON bytes with their SHA-256 in
+    ``object_puts``; its object worker PUTs exactly those bytes, so a retry (or a PUT repeated
+    after a crash) writes the same object. The step is done once the store has it; the key
+    and the hash are its outputs (``key_output``, ``sha256_output``), for later steps and
+    ``object`` verify checks. Times in the document must come from the run's recorded data
+    (``run_started_at``, a row's column), never from the clock of an attempt."""
+
+    kind: Literal["object_put"]
+    target: Literal["object_store"] = "object_store"
+    key: str = Field(min_length=1, max_length=1024, pattern=r"^[^/]")
+    """Template of the object's key, e.g. ``customers/{{ x }}/first-quote-context/v1.json``."""
+    document_type: Identifier
+    """What the document is (``first_quote_context``); stored in it as ``document_type``."""
+    schema_version: int = Field(ge=1)
+    """Version of the document's shape; stored in it, checked by ``object`` verify checks."""
+    queries: list[ContextQuery] = Field(default_factory=list)
+    """Read-only queries run when the step falls due; each result is a name in ``document``."""
+    document: dict[str, JsonValue] = Field(min_length=1)
+    """The document's fields: JSON with ``{{ name }}`` templates (NULLs are kept)."""
+    key_output: Identifier | None = None
+    """Output holding the stored key; default ``<id>_key``."""
+    sha256_output: Identifier | None = None
+    """Output holding the hex SHA-256 of the stored bytes; default ``<id>_sha256``."""
+
+    @model_validator(mode="after")
+    def _document_keys(self) -> ObjectPutStep:
+        taken = [key for key in RESERVED_DOCUMENT_KEYS if key in self.document]
+        if taken:
+            raise ValueError(
+                f"document must not set {', '.join(taken)}: the step's own "
+                "schema_version and document_type fields are written there"
+            )
+        if "\\" in self.key or any(part in ("", ".", "..") for part in self.key.split("/")):
+            raise ValueError(
+                "key must be a relative path of non-empty segments (no '//', '.', '..' or "
+                "backslash), e.g. customers/{{ customer_external_id }}/bundle/v1.json"
+            )
+        return self
+
+    @property
+    def key_name(self) -> str:
+        """The output name of the key."""
+        return self.key_output or f"{self.id}_key"
+
+    @property
+    def sha256_name(self) -> str:
+        """The output name of the hash."""
+        return self.sha256_output or f"{self.id}_sha256"
+
+    def outputs(self) -> frozenset[str]:
+        """The stored key and the hash of the stored bytes."""
+        return frozenset({self.key_name, self.sha256_name})
+
+    def template_parts(self) -> list[TemplatePart]:
+        """The key and the document."""
+        return [(("key",), self.key), (("document",), dict(self.document))]
+
+    def local_names(self) -> frozenset[str]:
+        """The queries' results, bound in the document only."""
+        return frozenset(query.name for query in self.queries)
+
+
+Step = Annotated[
+    DbWriteStep | NetSuitePushStep | EmailDraftStep | ObjectPutStep, Field(discriminator="kind")
+]
 """One fan-out step."""
-STEP_KINDS = ("db_write", "netsuite_push", "email_draft")
+STEP_KINDS = ("db_write", "netsuite_push", "email_draft", "object_put")

@@ -71,10 +71,13 @@ def render_text(text: str, values: Mapping[str, object]) -> str:
     return _PLACEHOLDER.sub(substitute, text)
 
 
-def render_tree(tree: JsonValue, values: Mapping[str, object]) -> object:
+def render_tree(
+    tree: JsonValue, values: Mapping[str, object], *, drop_nulls: bool = True
+) -> object:
     """Render a JSON-like tree: a string that is exactly one placeholder keeps the value's type,
     other strings are text templates, and object keys whose value renders to NULL are dropped
-    (so NetSuite keeps its own default instead of receiving an explicit null)."""
+    (so NetSuite keeps its own default instead of receiving an explicit null) unless
+    ``drop_nulls`` is False (a stored document keeps every key of its shape)."""
     if isinstance(tree, str):
         exact = _EXACT.match(tree)
         if exact is None:
@@ -83,8 +86,10 @@ def render_tree(tree: JsonValue, values: Mapping[str, object]) -> object:
             raise KeyError(f"template name {exact.group(1)!r} is not bound")
         return values[exact.group(1)]
     if isinstance(tree, list):
-        return [render_tree(item, values) for item in tree]
+        return [render_tree(item, values, drop_nulls=drop_nulls) for item in tree]
     if isinstance(tree, dict):
-        rendered = {key: render_tree(item, values) for key, item in tree.items()}
-        return {key: item for key, item in rendered.items() if item is not None}
+        rendered = {
+            key: render_tree(item, values, drop_nulls=drop_nulls) for key, item in tree.items()
+        }
+        return {k: item for k, item in rendered.items() if item is not None or not drop_nulls}
     return tree

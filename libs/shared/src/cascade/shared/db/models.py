@@ -17,6 +17,7 @@ from cascade.shared.db.mirror_models import (
     PricingTierProgram,
     Program,
 )
+from cascade.shared.db.object_models import ObjectPut
 from cascade.shared.db.ui_models import EmailJob, EmailSend, LoginThrottle, UiSession
 from cascade.shared.db.workflow_models import (
     ApprovalAudit,
@@ -47,6 +48,7 @@ __all__ = [
     "ItemPrice",
     "LoginThrottle",
     "NsPendingPush",
+    "ObjectPut",
     "OutboxMessage",
     "PaymentTerm",
     "PricingTier",

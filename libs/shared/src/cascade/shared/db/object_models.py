@@ -1,0 +1,43 @@
+"""Objects the runner writes to the object store, as leased jobs (`cascade.shared.leased_jobs`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Identity, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cascade.shared.db.base import Base, now_column
+
+
+class ObjectPut(Base):
+    """One `object_put` step's object: the exact bytes, their SHA-256 and key, fixed when the
+    step became due (in the runner's transaction), so every attempt PUTs identical bytes.
+
+    Statuses: queued -> putting -> stored | retrying | failed; retrying -> putting when due.
+    `lease_until` ends a putting claim (past it another worker takes over and PUTs the same
+    bytes again, which leaves the same object).
+    """
+
+    __tablename__ = "object_puts"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID]
+    step_id: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    stored_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("run_id", "step_id", name="uq_object_puts_run_step"),
+        Index("ix_object_puts_status_due", "status", "next_attempt_at"),
+    )

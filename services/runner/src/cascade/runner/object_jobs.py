@@ -1,0 +1,142 @@
+"""`object_puts`: the objects of `object_put` steps as a leased job table.
+
+The step's effect (in the run's transaction) fixes the object: its key, its canonical JSON
+bytes and their SHA-256 go into one row with the step's status. The object worker
+(`object_worker.py`) claims due rows, PUTs outside any transaction and finishes the step
+in the transaction that records the outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.shared.contract import (
+    ObjectPutStep,
+    bind,
+    object_document,
+    object_key,
+    shape_context_result,
+)
+from cascade.shared.db.models import ObjectPut, WorkflowRun
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.leased_jobs import (
+    Claim,
+    JobTable,
+    claim_due,
+    round_and_attempt,
+    wake_due,
+)
+from cascade.shared.objectstore import ObjectBody, object_body
+
+OBJECT_PUTS = JobTable(
+    model=ObjectPut,
+    running="putting",
+    waiting=("queued", "retrying"),
+    due_column="next_attempt_at",
+    lease_column="lease_until",
+    returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type"),
+    failed="failed",
+    has_updated_at=True,
+)
+PUT_ID = "object_put_id"
+"""The output of an `object_put` step that waits for its object (the job row's id)."""
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    """What an `object_put` step stores for this run: the key and the exact bytes."""
+
+    key: str
+    body: ObjectBody
+
+
+async def assemble(
+    uow: UnitOfWork, step: ObjectPutStep, values: Mapping[str, object]
+) -> StagedObject:
+    """Run the step's read-only queries in the caller's transaction, then build the key and
+    the canonical bytes (pure from here: `object_document`, `object_body`)."""
+    results: dict[str, object] = {}
+    for query in step.queries:
+        rows = (await uow.session.execute(text(query.sql), bind(query.sql, values))).mappings()
+        results[query.name] = shape_context_result(query, [dict(row) for row in rows])
+    document = object_document(step, values, results)
+    return StagedObject(object_key(step, values), object_body(document))
+
+
+async def stage_object(
+    uow: UnitOfWork, run: WorkflowRun, step: ObjectPutStep, values: Mapping[str, object]
+) -> int:
+    """Queue the step's object (due now; this process's object worker woken by the commit);
+    the job's id. A row staged before for this run and step is kept as it was."""
+    staged = await assemble(uow, step, values)
+    wake_due(uow.session, OBJECT_PUTS)
+    stmt = (
+        insert(ObjectPut)
+        .values(
+            run_id=run.run_id, step_id=step.id, object_key=staged.key, body=staged.body.data,
+            sha256=staged.body.sha256, content_type=staged.body.content_type,
+            status="queued", attempts=0, next_attempt_at=text("now()"),
+        )
+        .on_conflict_do_nothing(index_elements=[ObjectPut.run_id, ObjectPut.step_id])
+        .returning(ObjectPut.id)
+    )  # fmt: skip
+    inserted = (await uow.session.execute(stmt)).scalar_one_or_none()
+    if inserted is not None:
+        return inserted
+    existing = select(ObjectPut.id).where(
+        ObjectPut.run_id == run.run_id, ObjectPut.step_id == step.id
+    )
+    return (await uow.session.execute(existing)).scalar_one()
+
+
+@dataclass(frozen=True)
+class ClaimedObject:
+    """An object this worker holds until `lease_until`; `attempt` in its round."""
+
+    job_id: int
+    run_id: uuid.UUID
+    step_id: str
+    key: str
+    sha256: str
+    body: bytes
+    content_type: str
+    attempt: int
+    lease_until: datetime
+    exhausted: bool
+    retaken: bool
+
+    def __str__(self) -> str:
+        return f"object {self.key} of run {self.run_id} (attempt {self.attempt})"
+
+
+async def claim_objects(
+    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
+) -> list[ClaimedObject]:
+    """Lease up to `limit` of the most overdue objects, committed before they are PUT."""
+    claims = await claim_due(factory, OBJECT_PUTS, lease_s, max_attempts, limit)
+    return [_claimed(claim, max_attempts) for claim in claims]
+
+
+def _claimed(claim: Claim, max_attempts: int) -> ClaimedObject:
+    _, attempt = round_and_attempt(claim.attempts, max_attempts)
+    row = claim.row
+    return ClaimedObject(
+        job_id=claim.job_id,
+        run_id=row["run_id"],
+        step_id=row["step_id"],
+        key=row["object_key"],
+        sha256=row["sha256"],
+        body=bytes(row["body"]),
+        content_type=row["content_type"],
+        attempt=attempt,
+        lease_until=claim.lease_until,
+        exhausted=claim.exhausted,
+        retaken=claim.retaken,
+    )
