@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bench.peers import new_customer as nc
 from cascade.shared.canonical import canonical_json
-from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
 
 
@@ -127,7 +127,9 @@ def netsuite_from_env(http: httpx.AsyncClient) -> SuiteTalkRest:
         token_secret=SecretStr(os.environ["CASCADE_NETSUITE_TOKEN_SECRET"]),
     )
     timeout = float(os.environ.get("CASCADE_NETSUITE_TIMEOUT_S", "10"))
-    return SuiteTalkRest(http, os.environ["CASCADE_NETSUITE_BASE_URL"], credentials, timeout)
+    return SuiteTalkRest(
+        http, os.environ["CASCADE_NETSUITE_BASE_URL"], TbaAuth(credentials), timeout
+    )
 
 
 def _raise_for(answer: httpx.Response | object, what: str) -> httpx.Response:

@@ -161,6 +161,26 @@ def test_production_refuses_a_short_admin_token_and_test_doubles() -> None:
     ]
 
 
+def test_production_on_oauth2_asks_for_the_m2m_settings_not_the_tba_secrets() -> None:
+    tba_secrets = ("consumer_key", "consumer_secret", "token_id", "token_secret")
+    base = {
+        k: v for k, v in GOOD_PRODUCTION.items() if k.removeprefix("netsuite_") not in tba_secrets
+    }
+    settings = Settings(**{**base, "netsuite_auth": "oauth2"})
+    assert production_problems(settings, {Role.NETSUITE_CLIENT}) == [
+        "CASCADE_NETSUITE_OAUTH2_CLIENT_ID is unset (its default is the NetSuite simulator's)",
+        "CASCADE_NETSUITE_OAUTH2_CERTIFICATE_ID is unset (its default is the NetSuite simulator's)",
+        "CASCADE_NETSUITE_OAUTH2_PRIVATE_KEY is unset (CASCADE_NETSUITE_AUTH=oauth2)",
+    ]
+    complete = {
+        "netsuite_oauth2_client_id": SecretStr("a" * 64),
+        "netsuite_oauth2_certificate_id": "Ab12Cd34",
+        "netsuite_oauth2_private_key": SecretStr("-----BEGIN PRIVATE KEY-----..."),
+    }
+    settings = Settings(**{**base, "netsuite_auth": "oauth2", **complete})
+    assert production_problems(settings, {Role.NETSUITE_CLIENT}) == []
+
+
 def test_a_complete_production_configuration_passes() -> None:
     roles = {Role.NETSUITE_CLIENT, Role.ADMIN_API}
     assert production_problems(Settings(**GOOD_PRODUCTION), roles) == []

@@ -71,3 +71,29 @@ def test_a_misspelled_variable_stops_make_up_before_any_service_starts(
         stack.start_services("dev", ENDPOINTS, "token")
     assert "did you mean CASCADE_NETSUITE_SIM_PORT?" in str(refused.value)
     assert started == {}
+
+
+def test_the_local_stack_speaks_oauth2_m2m_with_a_key_made_once(
+    monkeypatch: pytest.MonkeyPatch, started: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CASCADE_NETSUITE_AUTH", raising=False)
+    stack.start_services("dev", ENDPOINTS, "token")
+    key_file = tmp_path / ".cascade" / "netsuite-m2m-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    pusher, sim = started["ns-pusher"], started["netsuite-sim"]
+    assert pusher["CASCADE_NETSUITE_AUTH"] == "oauth2"
+    assert pusher["CASCADE_NETSUITE_OAUTH2_PRIVATE_KEY"] == key_file.read_text()
+    assert "PUBLIC KEY" in sim["CASCADE_NETSUITE_SIM_OAUTH2_PUBLIC_KEY"]
+    first = key_file.read_text()
+    stack.start_services("dev", ENDPOINTS, "token")
+    assert key_file.read_text() == first
+
+
+def test_a_chosen_netsuite_auth_mode_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, started: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CASCADE_NETSUITE_AUTH", "tba")
+    stack.start_services("dev", ENDPOINTS, "token")
+    assert started["ns-pusher"]["CASCADE_NETSUITE_AUTH"] == "tba"
+    assert "CASCADE_NETSUITE_OAUTH2_PRIVATE_KEY" not in started["ns-pusher"]
+    assert not (tmp_path / ".cascade" / "netsuite-m2m-key.pem").exists()

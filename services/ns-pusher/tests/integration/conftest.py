@@ -17,7 +17,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import produce_raw
-from cascade.devstack.netsuite_sim import client_env, start_simulator
+from cascade.devstack.netsuite_sim import (
+    client_env,
+    m2m_env,
+    new_m2m_private_key,
+    start_simulator,
+)
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
@@ -36,6 +41,11 @@ CREDENTIALS = {
     "CASCADE_NETSUITE_TOKEN_ID": "tk-it",
     "CASCADE_NETSUITE_TOKEN_SECRET": "ts-it",
 }
+# OAuth 2.0 M2M too: the simulator knows the public key; a pusher uses it only when started
+# with CASCADE_NETSUITE_AUTH=oauth2 (TBA stays the settings' default).
+M2M_KEY = new_m2m_private_key()
+M2M = {k: v for k, v in m2m_env(M2M_KEY, "m2m-client-it").items() if k != "CASCADE_NETSUITE_AUTH"}
+CREDENTIALS |= M2M
 # The contract's policy scaled down (base 300 ms) so a failing push takes about a second;
 # the lease then comes to 7 s (never below twice the timeout plus 5 s).
 PUSHER_ENV = {

@@ -25,7 +25,7 @@ from cascade.devstack.waiting import eventually
 from cascade.devstack.wire import publish, topic_events, wait_topic_events
 from cascade.shared.db.models import Customer, VerifyResult
 from cascade.shared.envelope import Envelope
-from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.payloads import WorkflowEnded
 from cascade.shared.settings import Settings
@@ -138,7 +138,7 @@ class VerifyHarness:
             *(SecretStr(CREDENTIALS[f"CASCADE_NETSUITE_{name.upper()}"]) for name in secrets),
         )
         async with httpx.AsyncClient(timeout=10) as http:
-            rest = SuiteTalkRest(http, self.sim_url, credentials, 10)
+            rest = SuiteTalkRest(http, self.sim_url, TbaAuth(credentials), 10)
             url = rest.record_url("customer", f"eid:{customer.external_id}")
             answer = await rest.send("PUT", url, {"companyName": customer.companyname})
             assert isinstance(answer, httpx.Response), answer

@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     netsuite_token_secret: SecretStr = SecretStr("sim-token-secret")
     netsuite_timeout_s: float = 10.0
     netsuite_sim_enable_test_api: bool = False
+    # How requests authenticate: `tba` (OAuth 1.0a, the four secrets above) or `oauth2`
+    # (machine-to-machine client credentials: a JWT signed with the private key of the
+    # certificate mapped in NetSuite, `kid` = its certificate id, exchanged for a bearer
+    # token). Oracle asks new integrations to use OAuth 2.0; TBA creation ends with 2027.1.
+    netsuite_auth: Literal["tba", "oauth2"] = "tba"
+    netsuite_oauth2_client_id: SecretStr = SecretStr("sim-client-id")
+    netsuite_oauth2_certificate_id: str = "sim-certificate-id"
+    netsuite_oauth2_private_key: SecretStr = SecretStr("")
+    netsuite_oauth2_algorithm: Literal["PS256", "ES256"] = "PS256"
+    netsuite_oauth2_scope: str = "rest_webservices"
 
     crash_at: str | None = Field(
         default=None, description="fault injection: kill this process at the named point"
@@ -104,6 +114,10 @@ class Settings(BaseSettings):
     # The NetSuite simulator: where it keeps its records, how many calls it serves at once.
     netsuite_sim_data_dir: Path = Path(".cascade/netsuite-sim")
     netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)
+    # The public key (PEM) the simulator checks client assertions with, for the certificate
+    # id above; unset, its token endpoint refuses every assertion. Tokens live this long.
+    netsuite_sim_oauth2_public_key: str = ""
+    netsuite_sim_oauth2_token_ttl_s: int = Field(default=3600, ge=1)
 
     # Verifier: the continuous poller of due checks (woken by the run's end, sleeping until
     # the next due time; `verify_poll_ms` is only its safety net), the seed's cron sweep

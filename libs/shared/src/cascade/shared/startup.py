@@ -41,15 +41,18 @@ SETTINGS_MODELS = (
 #: Exit status of a refused start (sysexits' EX_CONFIG).
 EX_CONFIG = 78
 
-#: The NetSuite settings whose defaults are the simulator's account (see tools/netsuite-sim).
-_SIMULATOR_DEFAULTS = (
-    "netsuite_base_url",
-    "netsuite_account_id",
-    "netsuite_consumer_key",
-    "netsuite_consumer_secret",
-    "netsuite_token_id",
-    "netsuite_token_secret",
-)
+#: The NetSuite settings whose defaults are the simulator's account (see tools/netsuite-sim),
+#: those every mode needs, then those of each auth mode.
+_SIMULATOR_DEFAULTS = {
+    "any": ("netsuite_base_url", "netsuite_account_id"),
+    "tba": (
+        "netsuite_consumer_key",
+        "netsuite_consumer_secret",
+        "netsuite_token_id",
+        "netsuite_token_secret",
+    ),
+    "oauth2": ("netsuite_oauth2_client_id", "netsuite_oauth2_certificate_id"),
+}
 
 #: `make up` generates 43 characters (`secrets.token_urlsafe(32)`); less is guessable.
 MIN_ADMIN_TOKEN_CHARS = 32
@@ -152,11 +155,16 @@ def production_problems(settings: Settings, roles: Collection[Role]) -> list[str
         )
     if Role.NETSUITE_CLIENT in roles:
         fields = Settings.model_fields
-        for name in _SIMULATOR_DEFAULTS:
+        names = _SIMULATOR_DEFAULTS["any"] + _SIMULATOR_DEFAULTS[settings.netsuite_auth]
+        for name in names:
             if _secret(getattr(settings, name)) == _secret(fields[name].default):
                 problems.append(
                     f"{env_name(name)} is unset (its default is the NetSuite simulator's)"
                 )
+        if settings.netsuite_auth == "oauth2" and not _secret(settings.netsuite_oauth2_private_key):
+            problems.append(
+                "CASCADE_NETSUITE_OAUTH2_PRIVATE_KEY is unset (CASCADE_NETSUITE_AUTH=oauth2)"
+            )
         if urlsplit(settings.netsuite_base_url).scheme != "https":
             problems.append("CASCADE_NETSUITE_BASE_URL must be an https:// URL")
     if Role.ADMIN_API in roles:

@@ -21,7 +21,7 @@ from cascade.ns_pusher.worker import PushJobs, push_worker
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
-from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.auth import request_auth
 from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
@@ -58,7 +58,7 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
             rest = SuiteTalkRest(
                 http,
                 settings.netsuite_base_url,
-                TbaCredentials.from_settings(settings),
+                request_auth(settings),
                 settings.netsuite_timeout_s,
             )
             config = worker_config(settings, runtime.bells[PUSHES.bell])

@@ -19,8 +19,8 @@ from cascade.ns_pusher.responses import (
     classify_failure,
     internal_id_from_location,
 )
-from cascade.shared.netsuite.oauth import Method
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.netsuite.transport import Method
 
 
 class SuiteTalkClient:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
-from cascade.shared.netsuite.oauth import TbaCredentials
+from cascade.shared.netsuite.auth import request_auth
 from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
@@ -80,7 +80,7 @@ def checking(
             rest = SuiteTalkRest(
                 http,
                 settings.netsuite_base_url,
-                TbaCredentials.from_settings(settings),
+                request_auth(settings),
                 settings.netsuite_timeout_s,
             )
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db), ObjectChecks(store))

@@ -14,6 +14,7 @@ from pathlib import Path
 from cascade.devstack import procs
 from cascade.devstack.infra import StackEndpoints, add_profile_argument, infra_down, infra_up
 from cascade.devstack.kafka import create_topics
+from cascade.devstack.netsuite_sim import m2m_env, new_m2m_private_key
 from cascade.devstack.paths import logs_dir, repo_root, state_dir
 from cascade.devstack.service_process import health_service
 from cascade.shared.contract import event_sources, load_contracts
@@ -90,6 +91,22 @@ def admin_token(profile: str) -> tuple[str, str]:
     return path.read_text().strip(), str(path)
 
 
+def local_m2m_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """OAuth 2.0 M2M for the local stack (what Oracle asks of new integrations): a key made
+    once into .cascade/ (mode 0600), its public half given to the simulator. Nothing when
+    CASCADE_NETSUITE_AUTH is set: the operator chose."""
+    if environ.get("CASCADE_NETSUITE_AUTH"):
+        return {}
+    path = repo_root() / ".cascade" / "netsuite-m2m-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_m2m_private_key())
+        _say(f"generated a NetSuite M2M key for the simulator into {path}")
+    return m2m_env(path.read_text())
+
+
 def _pidfile(profile: str, service: ServiceSpec) -> Path:
     return state_dir(profile) / "run" / f"{service.name}.pid"
 
@@ -114,6 +131,7 @@ def services_env(
         "CASCADE_CONTRACTS_DIR": str(repo_root() / "contracts"),
     }
     if not environ.get(NETSUITE_URL_ENV):
+        env.update(local_m2m_env(environ))
         env[NETSUITE_URL_ENV] = f"http://127.0.0.1:{_port(NETSUITE_SIM, environ)}"
     return env
 

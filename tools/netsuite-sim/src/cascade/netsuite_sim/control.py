@@ -55,3 +55,9 @@ async def stored_records(record_type: str, request: Request) -> dict[str, Any]:
     """Every stored record of a type, as the record API would render it."""
     records = _sim(request).store.records(record_type)
     return {"items": [render(request, record) for record in records]}
+
+
+@router.post("/oauth2/expire")
+async def expire_tokens(request: Request) -> dict[str, Any]:
+    """Expire every OAuth 2.0 access token handed out, as an hour's wait would."""
+    return {"expired": _sim(request).m2m.expire_all()}

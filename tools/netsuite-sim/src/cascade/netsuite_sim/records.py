@@ -8,12 +8,14 @@ record with `id` and `lastModifiedDate`. Every call is authenticated first.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from cascade.netsuite_sim.auth import AuthResult
 from cascade.netsuite_sim.errors import error_response, invalid_login
 from cascade.netsuite_sim.gate import CALL_SCOPE_KEY, Call
 from cascade.netsuite_sim.state import SimState
@@ -43,9 +45,17 @@ def _request_uri(request: Request) -> str:
     return _origin(request) + raw_path.decode("latin-1") + (f"?{query}" if query else "")
 
 
+def authenticate(state: SimState, uri: str, method: str, headers: Mapping[str, str]) -> AuthResult:
+    """A REST call's credentials: an OAuth 2.0 bearer token, or a TBA signature."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return state.m2m.verify_bearer(token.strip())
+    return state.verifier.verify(uri, method, headers)
+
+
 def _refusal(request: Request, record_type: str) -> Response | None:
     """The answer when the call is not authenticated or names no known record type."""
-    result = _sim(request).verifier.verify(_request_uri(request), request.method, request.headers)
+    result = authenticate(_sim(request), _request_uri(request), request.method, request.headers)
     if not result.ok:
         call: Call | None = request.scope.get(CALL_SCOPE_KEY)
         if call is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from cascade.netsuite_sim.auth import SimAccount, TbaVerifier
 from cascade.netsuite_sim.faults import FaultPlan
+from cascade.netsuite_sim.oauth2 import M2MIssuer
 from cascade.netsuite_sim.store import SimStore
 
 
@@ -17,5 +18,6 @@ class SimState:
     account: SimAccount
     verifier: TbaVerifier
     concurrency_limit: int
+    m2m: M2MIssuer = field(default_factory=lambda: M2MIssuer(None))
     faults: FaultPlan = field(default_factory=FaultPlan)
     in_flight: int = 0

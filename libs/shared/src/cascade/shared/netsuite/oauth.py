@@ -8,14 +8,13 @@ exactly that base string. Secrets stay in SecretStr until the moment of signing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
+import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 from pydantic import SecretStr
 
+from cascade.shared.netsuite.transport import Method, TransportFailure
 from cascade.shared.settings import Settings
-
-Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +71,19 @@ def authorization_header(
     )
     _, headers, _ = client.sign(url, http_method=method)
     return str(headers["Authorization"])
+
+
+class TbaAuth:
+    """Token-based authentication as a `RequestAuth`: every request signed anew, so a 401 is
+    the credentials' fault and another try would only be refused again."""
+
+    def __init__(self, credentials: TbaCredentials) -> None:
+        self._credentials = credentials
+
+    async def authorization(
+        self, http: httpx.AsyncClient, method: Method, url: str
+    ) -> str | httpx.Response | TransportFailure:
+        return authorization_header(method, url, self._credentials)
+
+    def rejected(self, authorization: str) -> bool:
+        return False

@@ -1,4 +1,5 @@
-"""A signed SuiteTalk REST transport: URLs, an OAuth 1.0a header per request, one deadline.
+"""The SuiteTalk REST transport: URLs, an authenticated request (TBA or OAuth 2.0 M2M), one
+deadline.
 
 Transport errors and timeouts come back as `TransportFailure` values, never as exceptions,
 so each caller decides what they mean (the pusher retries, the verifier may time out).
@@ -7,13 +8,14 @@ so each caller decides what they mean (the pusher retries, the verifier may time
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from cascade.shared.netsuite.oauth import Method, TbaCredentials, authorization_header
+from cascade.shared.netsuite.transport import Method, RequestAuth, TransportFailure
+
+__all__ = ["RECORD_PATH", "REST_PATH", "SuiteTalkRest", "TransportFailure", "record_path"]
 
 REST_PATH = "/services/rest"
 RECORD_PATH = REST_PATH + "/record/v1"
@@ -25,14 +27,6 @@ def record_path(record_type: str, ref: str) -> str:
     return f"{RECORD_PATH}/{quote(record_type)}/{quote(ref, safe=':')}"
 
 
-@dataclass(frozen=True)
-class TransportFailure:
-    """No answer from NetSuite: the call timed out (`timed_out`) or the connection failed."""
-
-    error: str
-    timed_out: bool
-
-
 class SuiteTalkRest:
     """Calls one NetSuite account over an httpx client owned by the caller."""
 
@@ -40,12 +34,12 @@ class SuiteTalkRest:
         self,
         http: httpx.AsyncClient,
         base_url: str,
-        credentials: TbaCredentials,
+        auth: RequestAuth,
         timeout_s: float,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
-        self._credentials = credentials
+        self._auth = auth
         self._timeout_s = timeout_s
 
     def record_url(self, record_type: str, ref: str) -> str:
@@ -59,20 +53,33 @@ class SuiteTalkRest:
     async def send(
         self, method: Method, url: str, body: dict[str, Any] | None = None
     ) -> httpx.Response | TransportFailure:
-        """One signed request with the configured deadline; any answer is returned as is."""
-        headers = {
-            "Authorization": authorization_header(method, url, self._credentials),
-            "Accept": "application/json",
-        }
+        """One authenticated request with the configured deadline; any answer is returned as
+        is. A 401 to a bearer token is tried once more with a new token (it may have expired
+        or been revoked between our clock and NetSuite's)."""
+        answer = await self._send_once(method, url, body)
+        retry = isinstance(answer, tuple) and self._auth.rejected(answer[1])
+        if retry:
+            answer = await self._send_once(method, url, body)
+        return answer[0] if isinstance(answer, tuple) else answer
+
+    async def _send_once(
+        self, method: Method, url: str, body: dict[str, Any] | None
+    ) -> httpx.Response | TransportFailure | tuple[httpx.Response, str]:
+        """The answer, or (a 401 answer, the Authorization it refused)."""
+        authorization = await self._auth.authorization(self._http, method, url)
+        if not isinstance(authorization, str):
+            return authorization
+        headers = {"Authorization": authorization, "Accept": "application/json"}
         # NetSuite treats a request carrying cookies as a browser session and refuses the
         # token: never send back what an earlier answer set.
         self._http.cookies.clear()
         try:
             async with asyncio.timeout(self._timeout_s):
-                return await self._http.request(method, url, json=body, headers=headers)
+                answer = await self._http.request(method, url, json=body, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             error = f"NetSuite did not answer {method} within {self._timeout_s:g}s"
             return TransportFailure(error, timed_out=True)
         except httpx.HTTPError as exc:
             error = f"{method} to NetSuite failed: {type(exc).__name__}: {exc}"
             return TransportFailure(error, timed_out=False)
+        return (answer, authorization) if answer.status_code == 401 else answer
