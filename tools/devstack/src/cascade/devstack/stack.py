@@ -53,6 +53,7 @@ SERVICES = (
     ServiceSpec("runner", "cascade.runner", "runner_port"),
     ServiceSpec("ns-pusher", "cascade.ns_pusher", "ns_pusher_port"),
     ServiceSpec("verifier", "cascade.verifier", "verifier_port"),
+    ServiceSpec("mcp", "cascade.mcp", "mcp_port"),
 )
 
 NETSUITE_URL_ENV = env_name("netsuite_base_url")
