@@ -240,7 +240,7 @@ async def test_an_agent_proposes_through_mcp_and_can_never_decide(
                     tried.append(f"{method} {path}")
     assert {"POST /v1/proposals/{proposal_id}/approve", "POST /proposals/{proposal_id}/approve",
             "POST /proposals/{proposal_id}/edit", "POST /runs/{run_id}/pushes/{push_id}/retry",
-            "POST /v1/pushes/{push_id}/retry"} <= set(tried), tried  # fmt: skip
+            "POST /v1/ns-pushes/{push_id}/retry"} <= set(tried), tried  # fmt: skip
     assert await _counts(session_factory) == before, "a refused decision changed something"
 
     # The UI's login: the agent's token is not Mike's password. Mike's is, and his page of
