@@ -31,6 +31,7 @@ APP_SERVICES: dict[str, tuple[str, int]] = {
     "runner": ("runner", 8003),
     "ns-pusher": ("ns_pusher", 8004),
     "verifier": ("verifier", 8005),
+    "mcp": ("mcp", 8006),
     "netsuite-sim": ("netsuite_sim", 8009),
 }
 INFRA_SERVICES = ("kafka", "postgres", "s3")
@@ -46,6 +47,7 @@ MODULE_HOMES: dict[str, str] = {
     "runner": "services/runner",
     "ns_pusher": "services/ns-pusher",
     "verifier": "services/verifier",
+    "mcp": "services/mcp",
     "netsuite_sim": "tools/netsuite-sim",
     "devstack": "tools/devstack",
 }

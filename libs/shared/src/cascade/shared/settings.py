@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     runner_port: int = 8003
     ns_pusher_port: int = 8004
     verifier_port: int = 8005
+    mcp_port: int = 8006
     netsuite_sim_port: int = 8009
 
     admin_token: SecretStr | None = None

@@ -34,6 +34,7 @@ ENV_PREFIX = "CASCADE_"
 SETTINGS_MODELS = (
     "cascade.shared.settings:Settings",
     "cascade.approvals.ui_settings:UiSettings",
+    "cascade.mcp.settings:McpSettings",
     "cascade.devstack.settings:DevstackSettings",
     "cascade.shared.objectstore.settings:ObjectStoreSettings",
 )

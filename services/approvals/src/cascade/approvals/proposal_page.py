@@ -36,6 +36,7 @@ from cascade.shared.db.models import (
     ApprovalAudit,
     Customer,
     EmailJob,
+    EmailSuggestion,
     EventRecord,
     ProposedAction,
     ReflexionEntry,
@@ -77,6 +78,8 @@ class ProposalPage:
     """The rules that blocked the run at approval, when they did."""
     collisions: Sequence[Collision] = ()
     """The customers the run collided with when it was blocked at approval."""
+    suggestions: Sequence[EmailSuggestion] = ()
+    """Texts AI agents suggested for this draft (never applied by themselves), newest first."""
 
     @property
     def title(self) -> str:
@@ -174,4 +177,12 @@ async def load_page(
         page.duplicates = [c.customer for c in page.collisions]
     page.reflexions = await prior_reflexions(session, proposal.run_id, *subject_of(inputs))
     page.email = await email_job(session, proposal_id)
+    page.suggestions = list(
+        await session.scalars(
+            select(EmailSuggestion)
+            .where(EmailSuggestion.proposal_id == proposal_id)
+            .order_by(EmailSuggestion.id.desc())
+            .limit(20)
+        )
+    )
     return page

@@ -70,7 +70,7 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
             msg = f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
         if key is not None and reserved_key(key):
-            msg = "must not start with event: or cron: (the keys of triggered runs)"
+            msg = "must not start with event:, cron: or agent: (the keys of triggered runs)"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
         try:
             raw = await read_body(request, limit, timeout_s)

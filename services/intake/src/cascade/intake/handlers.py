@@ -29,9 +29,20 @@ class Accepted:
     replayed: bool
 
 
-TRIGGER_KEY_PREFIXES = ("event:", "cron:")
-"""Idempotency keys of runs started by triggers: a client's key may not take one, or it
-could claim an event's or a tick's run before the trigger does."""
+TRIGGER_KEY_PREFIXES = ("event:", "cron:", "agent:")
+"""Idempotency keys of runs started by triggers and by AI agents (the MCP gateway): a
+client's key may not take one, or it could claim an event's, a tick's or an agent's run
+before its starter does."""
+
+STARTED_BY_AGENT = "agent:"
+"""`started_by` of a run an agent started through the MCP gateway (`agent:<name>`). Only
+the gateway's authenticated path sets it; intake's own paths name themselves (api, form,
+event:, cron:, upstream:), so nobody posting to intake can pass as an agent."""
+
+
+def agent_started_by(agent_name: str) -> str:
+    """The `started_by` of an agent's run."""
+    return f"{STARTED_BY_AGENT}{agent_name}"
 
 
 def reserved_key(key: str) -> bool:

@@ -169,6 +169,7 @@ SERVICE_MODULES = {
     "approvals": ("cascade.approvals", "CASCADE_APPROVALS_PORT"),
     "ns_pusher": ("cascade.ns_pusher", "CASCADE_NS_PUSHER_PORT"),
     "verifier": ("cascade.verifier", "CASCADE_VERIFIER_PORT"),
+    "mcp": ("cascade.mcp", "CASCADE_MCP_PORT"),
     "probe": ("cascade.devstack.probe", "CASCADE_PROBE_PORT"),
     "netsuite_sim": ("cascade.netsuite_sim", "CASCADE_NETSUITE_SIM_PORT"),
 }

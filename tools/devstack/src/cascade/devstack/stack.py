@@ -54,6 +54,7 @@ SERVICES = (
     ServiceSpec("runner", "cascade.runner", "runner_port"),
     ServiceSpec("ns-pusher", "cascade.ns_pusher", "ns_pusher_port"),
     ServiceSpec("verifier", "cascade.verifier", "verifier_port"),
+    ServiceSpec("mcp", "cascade.mcp", "mcp_port"),
 )
 
 NETSUITE_URL_ENV = env_name("netsuite_base_url")
@@ -194,6 +195,11 @@ def up(profile: str) -> None:
     approvals = next(service for service in SERVICES if service.name == "approvals")
     ui = f"http://localhost:{_port(approvals)}/"
     _say(f"  approvals UI: {ui} (password: see README, 'Approvals UI')")
+    gateway = next(service for service in SERVICES if service.name == "mcp")
+    _say(
+        f"  MCP for agents: http://127.0.0.1:{_port(gateway)}/mcp with an agent token "
+        "(python -m cascade.mcp.tokens_cli mint <name>; README, 'AI agents (MCP)')"
+    )
 
 
 def down(profile: str, purge: bool) -> None:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
+from cascade.shared.db.agent_models import AgentAudit, AgentToken, EmailSuggestion
 from cascade.shared.db.base import Base
 from cascade.shared.db.messaging_models import (
     DeadLetter,
@@ -34,6 +35,8 @@ from cascade.shared.db.workflow_models import (
 )
 
 __all__ = [
+    "AgentAudit",
+    "AgentToken",
     "ApprovalAudit",
     "Base",
     "Customer",
@@ -42,6 +45,7 @@ __all__ = [
     "DeliveryAttempt",
     "EmailJob",
     "EmailSend",
+    "EmailSuggestion",
     "EventRecord",
     "IntakeRequest",
     "Item",

@@ -1,0 +1,346 @@
+"""What an agent may do, each act scoped and audited: read contracts, dry-run and start runs
+(through intake's `stage_run`, `started_by: agent:<name>`), read runs and pending proposals,
+and suggest a new text for a pending email draft. Nothing here decides a proposal: there is
+no code path from an agent to an approval, a rejection, a send or a retry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cascade.intake.catalog import contract_input_validator
+from cascade.intake.handlers import IdempotencyConflict, agent_started_by, stage_run
+from cascade.intake.validation import FieldError, InputValidator, RunRequest, check_request
+from cascade.mcp.tokens import Agent
+from cascade.runner.context_reader import ContextReader, subject_of
+from cascade.runner.domain import blocking_rules, draft_proposal, outcome_rows
+from cascade.shared.canonical import to_jsonable
+from cascade.shared.contract import (
+    Contract,
+    EmailDraftStep,
+    evaluate_preconditions,
+    prepare_values,
+    runtime_values,
+    what_changes,
+)
+from cascade.shared.db.models import (
+    AgentAudit,
+    EmailSuggestion,
+    ProposedAction,
+    WorkflowRun,
+    WorkflowRunStep,
+)
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.text_rules import control_character_problem
+
+AGENT_TRIGGERS = ("manual", "cron")
+"""Contracts an agent may start: those a person starts by hand, and the scheduled ones on
+demand ("send me the digest now"). Event-triggered runs belong to their event's publisher."""
+MAX_KEY = 150
+MAX_SUBJECT = 300
+MAX_BODY = 20_000
+MAX_NOTE = 2_000
+MAX_LIST = 100
+
+
+class Refused(Exception):
+    """The agent may not do this, or asked for something invalid; the message says which."""
+
+
+@dataclass(frozen=True)
+class GatewayDeps:
+    """What the tools read and write with (built once in the composition root)."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    contracts: Mapping[str, Contract]
+    topic_prefix: str
+    context_timeout_ms: int
+
+
+class Gateway:
+    """The tools' behaviour, independent of the MCP transport that carries them."""
+
+    def __init__(self, deps: GatewayDeps) -> None:
+        self._deps = deps
+        self._validate: InputValidator = contract_input_validator(deps.contracts)
+        self._reader = ContextReader(deps.session_factory, deps.context_timeout_ms)
+        # An email draft is the proposal of a contract's email_draft step, named by its tool.
+        self._email_actions = frozenset(
+            step.tool
+            for contract in deps.contracts.values()
+            for step in contract.fan_out
+            if isinstance(step, EmailDraftStep)
+        )
+
+    async def audit(
+        self,
+        agent: Agent,
+        tool: str,
+        arguments: Mapping[str, Any],
+        outcome: str,
+        detail: str | None = None,
+        run_id: uuid.UUID | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """One audit row; in `uow` (committed with the act) when given, else on its own."""
+        row = AgentAudit(
+            agent=agent_started_by(agent.name),
+            tool=tool,
+            arguments=to_jsonable(dict(arguments)),
+            outcome=outcome,
+            detail=detail[:2000] if detail else None,
+            run_id=run_id,
+        )
+        if uow is not None:
+            uow.session.add(row)
+            return
+        async with self._deps.session_factory() as session, session.begin():
+            session.add(row)
+
+    def list_contracts(self) -> list[dict[str, Any]]:
+        """Every contract with its inputs and whether an agent may start it (pure)."""
+        return [_contract_row(c) for c in sorted(self._deps.contracts.values(), key=_type)]
+
+    def _request(
+        self, workflow_type: str, inputs: Mapping[str, Any]
+    ) -> tuple[Contract, RunRequest]:
+        contract = self._deps.contracts.get(workflow_type)
+        if contract is not None and contract.trigger.kind not in AGENT_TRIGGERS:
+            raise Refused(
+                f"{workflow_type} is started by its {contract.trigger.kind} trigger, not by agents"
+            )
+        checked = check_request(
+            {"workflow_type": workflow_type, "inputs": dict(inputs), "source": "mcp"},
+            self._validate,
+        )
+        if isinstance(checked, list):
+            raise Refused(_errors(checked))
+        assert contract is not None  # the validator refuses an unknown type
+        return contract, checked
+
+    async def dry_run(self, workflow_type: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """What starting this run would show Mike (context, preconditions, what changes, the
+        proposal's presentation), computed read-only: no row is written anywhere."""
+        contract, request = self._request(workflow_type, inputs)
+        run_id, now = uuid.uuid4(), datetime.now(UTC)
+        values = prepare_values(
+            contract, request.inputs, runtime_values(run_id, workflow_type, now)
+        )
+        # The runner's own reader: one READ ONLY transaction with the statement timeout.
+        context = to_jsonable(await self._reader.load(contract, values))
+        scope = {**values, **context}
+        outcomes = evaluate_preconditions(contract, scope)
+        blocked = blocking_rules(outcomes)
+        result: dict[str, Any] = {
+            "dry_run": True,
+            "workflow_type": workflow_type,
+            "inputs": request.inputs,
+            "context": context,
+            "preconditions": outcome_rows(outcomes),
+            "what_changes": [vars(c) for c in what_changes(contract)],
+        }
+        if blocked:
+            return {**result, "would": "block", "blocked_by": blocked}
+        if not contract.requires_approval:
+            return {**result, "would": "run without a proposal (risk below the gate)"}
+        prior = await self._reader.prior_reflexions(*subject_of(scope))
+        draft = draft_proposal(
+            contract, run_id, request.inputs, scope, {**context, "prior_reflexions": prior},
+            outcomes, now,
+        )  # fmt: skip
+        return {
+            **result,
+            "would": "stage a proposal for Mike's approval",
+            "approver": draft.approver,
+            "presentation": draft.payload["presentation"],
+            "warnings": draft.payload["warnings"],
+        }
+
+    async def start_run(
+        self,
+        agent: Agent,
+        workflow_type: str,
+        inputs: Mapping[str, Any],
+        idempotency_key: str | None,
+    ) -> dict[str, Any]:
+        """Start a run through intake's one way (`stage_run`), recorded as started by the
+        agent; a repeated key returns its first run. The run stops at Mike's gate."""
+        _, request = self._request(workflow_type, inputs)
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
+            raise Refused(f"idempotency_key: 1 to {MAX_KEY} characters")
+        started_by = agent_started_by(agent.name)
+        # Keys live in the agent's own namespace (reserved in intake): no client and no other
+        # agent can take this agent's key, nor this agent a trigger's.
+        key = f"{started_by}:{idempotency_key}" if idempotency_key else None
+        arguments = {"workflow_type": workflow_type, "inputs": dict(inputs), "key": key}
+        async with UnitOfWork(self._deps.session_factory) as uow:
+            try:
+                accepted = await stage_run(uow, request, key, self._deps.topic_prefix, started_by)
+            except IdempotencyConflict:
+                raise Refused("idempotency_key was already used for a different run") from None
+            await self.audit(agent, "start_run", arguments, "ok", run_id=accepted.run_id, uow=uow)
+            await uow.commit()
+        return {
+            "run_id": str(accepted.run_id),
+            "replayed": accepted.replayed,
+            "started_by": started_by,
+            "note": "the run stops at Mike's approval gate; agents cannot approve",
+        }
+
+    async def read_run(self, run_id: str) -> dict[str, Any]:
+        """A run's status, subject, steps and proposals."""
+        try:
+            rid = uuid.UUID(run_id)
+        except ValueError:
+            raise Refused("run_id is not a UUID") from None
+        async with self._deps.session_factory() as session:
+            run = await session.get(WorkflowRun, rid)
+            if run is None:
+                raise Refused(f"no run {run_id}")
+            steps = await session.scalars(
+                select(WorkflowRunStep).where(WorkflowRunStep.run_id == rid)
+            )
+            proposals = await session.scalars(
+                select(ProposedAction)
+                .where(ProposedAction.run_id == rid)
+                .order_by(ProposedAction.id)
+            )
+            row: dict[str, Any] = to_jsonable(
+                {
+                    "run_id": run.run_id,
+                    "workflow_type": run.workflow_type,
+                    "status": run.status,
+                    "title": run.title,
+                    "started_by": run.started_by,
+                    "requested_at": run.requested_at,
+                    "completed_at": run.completed_at,
+                    "error": run.error,
+                    "inputs": run.inputs,
+                    "steps": [
+                        {"step_id": s.step_id, "status": s.status, "attempts": s.attempts}
+                        for s in steps
+                    ],
+                    "proposals": [self._proposal_row(p) for p in proposals],
+                }
+            )
+            return row
+
+    async def pending_proposals(self, limit: int) -> list[dict[str, Any]]:
+        """Pending proposals, oldest first (what waits longest for Mike)."""
+        if not 0 < limit <= MAX_LIST:
+            raise Refused(f"limit: 1 to {MAX_LIST}")
+        async with self._deps.session_factory() as session:
+            rows = await session.scalars(
+                select(ProposedAction)
+                .where(ProposedAction.status == "pending")
+                .order_by(ProposedAction.created_at, ProposedAction.id)
+                .limit(limit)
+            )
+            return [to_jsonable(self._proposal_row(p)) for p in rows]
+
+    async def propose_email_edit(
+        self,
+        agent: Agent,
+        proposal_id: int,
+        version: int,
+        subject: str,
+        body: str,
+        note: str | None,
+    ) -> dict[str, Any]:
+        """Store a suggested text for a pending email draft, against the version the agent
+        read; the draft itself is untouched until Mike edits, approves or rejects it."""
+        if problem := _suggestion_problem(subject, body, note):
+            raise Refused(problem)
+        arguments = {"proposal_id": proposal_id, "version": version, "subject": subject}
+        async with UnitOfWork(self._deps.session_factory) as uow:
+            found = (
+                await uow.session.execute(
+                    select(ProposedAction)
+                    .where(ProposedAction.id == proposal_id)
+                    .with_for_update(read=True)
+                )
+            ).scalar_one_or_none()
+            if found is None or found.action_type not in self._email_actions:
+                raise Refused(f"no pending email draft {proposal_id}")
+            if found.status != "pending" or _expired(found):
+                raise Refused(f"email draft {proposal_id} is {found.status}, not pending")
+            if found.version != version:
+                raise Refused(f"the draft is at version {found.version}; read it again")
+            suggestion = EmailSuggestion(
+                proposal_id=proposal_id,
+                based_on_version=version,
+                agent=agent_started_by(agent.name),
+                subject=subject.strip(),
+                body=body.replace("\r\n", "\n"),
+                note=note.strip() if note else None,
+            )
+            uow.session.add(suggestion)
+            await uow.session.flush()
+            await self.audit(
+                agent, "propose_email_edit", arguments, "ok", run_id=found.run_id, uow=uow
+            )
+            await uow.commit()
+            return {
+                "suggestion_id": suggestion.id,
+                "proposal_id": proposal_id,
+                "applied": False,
+                "note": "stored as a suggestion on the proposal page; only Mike can apply it",
+            }
+
+    def _proposal_row(self, p: ProposedAction) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "proposal_id": p.id,
+            "run_id": p.run_id,
+            "action_type": p.action_type,
+            "entity_ref": p.entity_ref,
+            "status": p.status,
+            "version": p.version,
+            "created_at": p.created_at,
+            "expires_at": p.expires_at,
+        }
+        if p.action_type in self._email_actions:
+            row["email"] = {k: p.payload.get(k) for k in ("to", "subject", "body")}
+        return row
+
+
+def _type(contract: Contract) -> str:
+    return contract.workflow_type
+
+
+def _contract_row(contract: Contract) -> dict[str, Any]:
+    return {
+        "workflow_type": contract.workflow_type,
+        "title": contract.title,
+        "description": contract.description,
+        "risk_level": contract.risk_level,
+        "trigger": contract.trigger.kind,
+        "agent_may_start": contract.trigger.kind in AGENT_TRIGGERS,
+        "requires_approval": contract.requires_approval,
+        "inputs": [spec.model_dump(mode="json", exclude_none=True) for spec in contract.inputs],
+    }
+
+
+def _expired(p: ProposedAction) -> bool:
+    return p.expires_at is not None and p.expires_at <= datetime.now(UTC)
+
+
+def _errors(errors: list[FieldError]) -> str:
+    return "invalid request: " + "; ".join(f"{e.field}: {e.message}" for e in errors)
+
+
+def _suggestion_problem(subject: str, body: str, note: str | None) -> str | None:
+    if not subject.strip() or not body.strip():
+        return "subject and body are needed"
+    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY or len(note or "") > MAX_NOTE:
+        return f"subject at most {MAX_SUBJECT}, body {MAX_BODY}, note {MAX_NOTE} characters"
+    if problem := control_character_problem(subject.strip()):
+        return f"subject {problem}"
+    if problem := control_character_problem(body, multiline=True):
+        return f"body {problem}"
+    return None
