@@ -54,6 +54,11 @@ def _runner_changes(contract: Contract) -> list[Change]:
     if contract.verify:
         action = f"INSERT pending × {len(contract.verify)}"
         changes.append(Change(POSTGRES, "workflow_verify_results", action, "runner verify staging"))
+    for check in contract.verify:
+        if check.repair is not None:
+            rerun = ", ".join(check.repair.rerun)
+            action = f"INSERT if {check.name} fails (repair proposal: re-run {rerun})"
+            changes.append(Change(POSTGRES, "verify_repairs", action, "runner repair staging"))
     if contract.hitl is not None and contract.requires_approval:
         action = f"INSERT (HITL gate envelope, {contract.hitl.action_type})"
         changes.append(Change(POSTGRES, "proposed_actions", action, "runner HITL gate"))
