@@ -190,6 +190,7 @@ async def first_quote_bundle_is_stored_and_checked(
 
 
 CHECK = "first_quote_context_stored"
+ACTION = f"repair_check:{CHECK}:1"
 
 
 async def check_is(factory: Factory, run_id: uuid.UUID, status: str, round_number: int) -> bool:
@@ -214,10 +215,8 @@ async def a_missing_bundle_is_repaired_once_mike_approves(
     repairs: list[dict[str, Any]] = []
 
     async def repair_proposed() -> bool:
-        listed = await api(
-            stack["approvals"], "GET", "/v1/proposals",
-            params={"run_id": str(run_id), "status": "pending", "action_type": f"repair_check:{CHECK}:1"},
-        )  # fmt: skip
+        params = {"run_id": str(run_id), "status": "pending", "action_type": ACTION}
+        listed = await api(stack["approvals"], "GET", "/v1/proposals", params=params)
         repairs[:] = listed.json()["items"] if listed.status_code == 200 else []
         return len(repairs) == 1
 
