@@ -47,8 +47,7 @@ def test_an_unknown_step_is_named_with_the_steps_there_are(
 ) -> None:
     errors = errors_of(with_repair(minimal, ["bundel"]))
     assert any(
-        "verify[1].repair.rerun[0]: unknown step 'bundel'; expected one of" in e
-        and "'bundle'" in e
+        "verify[1].repair.rerun[0]: unknown step 'bundel'; expected one of" in e and "'bundle'" in e
         for e in errors
     ), errors
 
