@@ -29,6 +29,7 @@ from cascade.shared.db.models import (
     EventRecord,
     ProposedAction,
     ReflexionEntry,
+    VerifyRepair,
     VerifyResult,
     WorkflowRunLog,
     WorkflowRunStep,
@@ -151,6 +152,9 @@ async def test_new_customer_from_intake_to_verified(
     records = (await api(stack["sim"], "GET", "/_sim/records/customer")).json()
     assert len(records["items"]) == 1, "exactly one customer in NetSuite"
     await first_quote_bundle_is_stored_and_checked(session_factory, object_store_settings, run_id)
+    await a_missing_bundle_is_repaired_once_mike_approves(
+        stack, settings, session_factory, object_store_settings, run_uuid
+    )
 
 
 async def first_quote_bundle_is_stored_and_checked(
@@ -182,17 +186,80 @@ async def first_quote_bundle_is_stored_and_checked(
         deadline = datetime.now(UTC) + timedelta(seconds=2)
         assert await reverify(session, run_uuid, "first_quote_context_stored", deadline)
 
-    async def check_failed() -> bool:
-        async with factory() as session:
-            row = await session.scalar(
-                select(VerifyResult).where(
-                    VerifyResult.run_id == run_uuid,
-                    VerifyResult.check_name == "first_quote_context_stored",
-                )
-            )
-        return row is not None and row.status == "fail"
+    await eventually(lambda: check_is(factory, run_uuid, "fail", 1), within=60)
 
-    await eventually(check_failed, within=60)
+
+CHECK = "first_quote_context_stored"
+ACTION = f"repair_check:{CHECK}:1"
+
+
+async def check_is(factory: Factory, run_id: uuid.UUID, status: str, round_number: int) -> bool:
+    async with factory() as session:
+        row = await session.scalar(
+            select(VerifyResult).where(
+                VerifyResult.run_id == run_id, VerifyResult.check_name == CHECK
+            )
+        )
+    return row is not None and (row.status, row.round) == (status, round_number)
+
+
+async def a_missing_bundle_is_repaired_once_mike_approves(
+    stack: dict[str, ServiceProcess],
+    settings: Settings,
+    factory: Factory,
+    store_settings: ObjectStoreSettings,
+    run_id: uuid.UUID,
+) -> None:
+    """The failed check stages one repair proposal showing the drift; nothing is written
+    before Mike approves; approved, the same bytes are back and the next round passes."""
+    repairs: list[dict[str, Any]] = []
+
+    async def repair_proposed() -> bool:
+        params = {"run_id": str(run_id), "status": "pending", "action_type": ACTION}
+        listed = await api(stack["approvals"], "GET", "/v1/proposals", params=params)
+        repairs[:] = listed.json()["items"] if listed.status_code == 200 else []
+        return len(repairs) == 1
+
+    await eventually(repair_proposed, within=60)
+    detail = (await api(stack["approvals"], "GET", f"/v1/proposals/{repairs[0]['id']}")).json()
+    async with factory() as session:
+        step = await session.get(WorkflowRunStep, (run_id, "first_quote_context"))
+        repair = (await session.scalars(select(VerifyRepair))).one()
+    assert step is not None
+    assert step.output is not None
+    key, sha256 = step.output["first_quote_context_key"], step.output["first_quote_context_sha256"]
+    drift = detail["payload"]["drift"]
+    assert (drift["check_name"], drift["round"]) == (CHECK, 1)
+    assert drift["expected"]["sha256"] == sha256
+    assert "missing" in drift["reason"]
+    assert "missing" in detail["payload"]["presentation"]["sentence"]
+    assert (repair.status, repair.proposal_id, repair.rerun) == (
+        "proposed", detail["id"], ["first_quote_context"],
+    )  # fmt: skip
+    async with open_object_store(store_settings) as store:
+        assert await store.get(key) is None, "nothing is written before Mike approves"
+
+    approved = await api(
+        stack["approvals"], "POST", f"/v1/proposals/{detail['id']}/approve",
+        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
+    )  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    await eventually(lambda: check_is(factory, run_id, "pass", 2), within=60)
+
+    async def repair_recorded() -> bool:
+        async with factory() as session:
+            row = await session.get(VerifyRepair, repair.id)
+        return row is not None and (row.status, row.verified) == ("done", "pass")
+
+    await eventually(repair_recorded, within=60)
+    async with open_object_store(store_settings) as store:
+        data = await store.get(key)
+    assert data is not None, "the repair wrote the bundle again"
+    assert hashlib.sha256(data).hexdigest() == sha256, "the same bytes as the run recorded"
+    results = await events_of(settings, (Topic.VERIFY_RESULT,), run_id)
+    keys = {e.idempotency_key for e in results if e.data["check_name"] == CHECK}
+    assert keys == {f"verify.result:{run_id}:{CHECK}{suffix}" for suffix in ("", ":r1", ":r2")}
+    assert [e.type for e in await terminal_events(settings, run_id)] == ["workflow.completed"]
 
 
 async def test_an_address_netsuite_refuses_is_warned_and_no_welcome_email_is_drafted(

@@ -46,3 +46,14 @@ def test_a_timeout_alert_is_a_warning() -> None:
     alert = WorkflowAlert.model_validate(alert_envelope(RUN, event("timeout")).data)
     assert (alert.severity, alert.reason) == ("warning", "verify_timeout")
     assert "could not be decided in time" in alert.detail
+
+
+def test_a_later_round_is_a_new_event_not_a_duplicate_of_the_first() -> None:
+    later = event("fail").model_copy(update={"round": 2})
+    assert result_envelope(RUN, later).idempotency_key == (
+        f"verify.result:{RUN}:customer_persisted:r2"
+    )
+    assert alert_envelope(RUN, later).idempotency_key == (
+        f"workflow.alert:{RUN}:verify:customer_persisted:r2"
+    )
+    assert VerifyResultEvent.model_validate(result_envelope(RUN, later).data).round == 2

@@ -31,6 +31,9 @@ def test_new_customer_changes_in_order(contracts_dir: Path) -> None:
         "PostgreSQL | object_puts | INSERT | fan-out #5 (first_quote_context)",
         "Object store (S3 / R2) | customers/{{ customer_external_id }}/first-quote-context/v1.json"
         " | PUT first_quote_context v1 | fan-out #5 (first_quote_context)",
+        "PostgreSQL | verify_repairs | INSERT if the check fails | "
+        "verify first_quote_context_stored (repair)",
+        "PostgreSQL | proposed_actions | INSERT | verify first_quote_context_stored (repair)",
     ]
 
 

@@ -102,3 +102,5 @@ class VerifyResultEvent(_Payload):
     deadline_at: datetime | None = None
     executed_at: datetime | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+    round: int = 0
+    """0 for the check after the run; one more per re-verification (e.g. after a repair)."""

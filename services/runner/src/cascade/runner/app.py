@@ -59,6 +59,7 @@ def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = 
         clock=_now,
         crash_at=settings.crash_at,
         rng=random.Random(settings.step_jitter_seed),
+        object_put_max_attempts=settings.object_put_max_attempts,
     )
     register(runtime, deps)
     poll_s = settings.runner_poll_ms / 1000

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from cascade.runner.agreement import Disagreement, decision_disagreement
 from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run
+from cascade.runner.repairs import is_repair_decision, on_repair_decided
 from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, blocking_names, context_closure, failed_blocks
@@ -21,7 +22,10 @@ log = logging.getLogger(__name__)
 
 
 async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
-    """Start the fan-out of an approved run once the approval still holds."""
+    """Start the fan-out of an approved run once the approval still holds (or run an
+    approved repair of a failed check, `repairs.py`)."""
+    if is_repair_decision(envelope):
+        return await on_repair_decided(deps, envelope, uow, "approved")
     found = await _gate(deps, envelope, uow, "approved")
     if not isinstance(found, tuple):
         return found
@@ -64,7 +68,10 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
 
 
 async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
-    """End a rejected run; nothing was written, nothing will be."""
+    """End a rejected run; nothing was written, nothing will be. A rejected repair is
+    recorded on its repair; the run stays as it ended."""
+    if is_repair_decision(envelope):
+        return await on_repair_decided(deps, envelope, uow, "rejected")
     found = await _gate(deps, envelope, uow, "rejected")
     if not isinstance(found, tuple):
         return found

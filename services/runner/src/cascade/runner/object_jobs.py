@@ -41,7 +41,7 @@ OBJECT_PUTS = JobTable(
     waiting=("queued", "retrying"),
     due_column="next_attempt_at",
     lease_column="lease_until",
-    returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type"),
+    returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type", "repair_id"),
     failed="failed",
     has_updated_at=True,
 )
@@ -111,6 +111,8 @@ class ClaimedObject:
     lease_until: datetime
     exhausted: bool
     retaken: bool
+    repair_id: int | None = None
+    """The repair this round writes the object again for (`verify_repairs`), if any."""
 
     def __str__(self) -> str:
         return f"object {self.key} of run {self.run_id} (attempt {self.attempt})"
@@ -139,4 +141,36 @@ def _claimed(claim: Claim, max_attempts: int) -> ClaimedObject:
         lease_until=claim.lease_until,
         exhausted=claim.exhausted,
         retaken=claim.retaken,
+        repair_id=row["repair_id"],
     )
+
+
+# A stored (or failed) object back in the queue for a repair, as a new round of attempts
+# (the count moved to the end of its round, as `leased_jobs.requeue_statement` does): the
+# same bytes under the same key, so the store ends up holding what the run recorded.
+_REOPEN = text("""
+UPDATE object_puts
+SET status = 'queued',
+    attempts = ((attempts + :cap - 1) / :cap) * :cap,
+    next_attempt_at = now(), lease_until = NULL, last_error = NULL,
+    repair_id = :repair_id, updated_at = now()
+WHERE run_id = :run_id AND step_id = :step_id AND status IN ('stored', 'failed')
+RETURNING id
+""")
+
+
+async def reopen_for_repair(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    step_id: str,
+    repair_id: int,
+    max_attempts: int,
+) -> int | None:
+    """Queue a run's object again for repair `repair_id` (in `session`'s transaction; this
+    process's object worker woken by the commit); its job id, or None when the step has no
+    finished object (never written, or being written right now)."""
+    params = {"run_id": run_id, "step_id": step_id, "repair_id": repair_id, "cap": max_attempts}
+    reopened = (await session.execute(_REOPEN, params)).scalar_one_or_none()
+    if reopened is not None:
+        wake_due(session, OBJECT_PUTS)
+    return reopened

@@ -22,6 +22,7 @@ from cascade.runner.alerts import stage_alert
 from cascade.runner.fanout import around_commit, run_ready_steps
 from cascade.runner.object_jobs import OBJECT_PUTS, PUT_ID, ClaimedObject, claim_objects
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
+from cascade.runner.repairs import object_repaired
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.contract import ObjectPutStep
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
@@ -160,7 +161,10 @@ class ObjectJobs:
             ):
                 return False
             if attempt.step.status != "retrying" and run is not None:
-                await self._finish(uow, run, job, attempt.step)
+                if job.repair_id is not None:
+                    await object_repaired(self._deps, uow, run, job, attempt.step)
+                else:
+                    await self._finish(uow, run, job, attempt.step)
             await uow.commit()
         log.info("runner: %s: %s", job, STATUS[attempt.step.status])
         return True

@@ -34,6 +34,9 @@ class RunnerDeps:
     """Rung after a commit that left steps due for the step executor (a retry, a failure)."""
     rng: random.Random = field(default_factory=random.Random)
     """Jitter of retry delays."""
+    object_put_max_attempts: int = 5
+    """Attempts per round of an object PUT (`CASCADE_OBJECT_PUT_MAX_ATTEMPTS`): a repair
+    opens a new round."""
 
     def finish_context(self) -> FinishContext:
         """The finishing context at this instant."""

@@ -8,6 +8,7 @@ from cascade.runner.agreement import Disagreement
 from cascade.runner.decisions import on_approved, on_rejected
 from cascade.runner.ignoring import ignore_disagreement
 from cascade.runner.push_results import on_push_result
+from cascade.runner.repairs import may_concern_repairs, on_verify_result
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.start import start_run
 from cascade.shared.consumer import Handler, IdempotentConsumer
@@ -42,6 +43,11 @@ def _bound(deps: RunnerDeps, name: str, topic: Topic, handler: RunnerHandler) ->
     return handle
 
 
+REPAIRS = ("runner.verify_result", Topic.VERIFY_RESULT)
+"""Failed checks with a `repair:` and the re-verifications after one (`repairs.py`): rare,
+so one group member; a first round's pass is passed by without a transaction."""
+
+
 def register(runtime: ServiceRuntime, deps: RunnerDeps) -> None:
     """Subscribe the runner's handlers with the idempotent consumer."""
     for name, topic, handler, quiet in SUBSCRIPTIONS:
@@ -52,3 +58,12 @@ def register(runtime: ServiceRuntime, deps: RunnerDeps) -> None:
             runtime.consumer_policy(),
         )
         subscribe(runtime.broker, runtime.settings, topic, consumer, quiet=quiet)
+    name, topic = REPAIRS
+    repairs = IdempotentConsumer(
+        name,
+        _bound(deps, name, topic, on_verify_result),
+        runtime.session_factory,
+        runtime.consumer_policy(),
+        accepts=may_concern_repairs,
+    )
+    subscribe(runtime.broker, runtime.settings, topic, repairs, quiet=True)

@@ -44,6 +44,7 @@ class ClaimedCheck:
     deadline_at: datetime | None
     lease_until: datetime
     detail: dict[str, Any] | None
+    round: int = 0
 
 
 def check_schedule(base_s: float, max_s: float, scale: float) -> RetrySchedule:

@@ -1,5 +1,6 @@
 """What the verifier publishes: `verify.result` for every final result, `workflow.alert`
-for a `fail` or `timeout`. Keys are fixed per run and check, so a repeat dedupes. No IO."""
+for a `fail` or `timeout`. Keys are fixed per run, check and round, so a repeat dedupes
+and a re-verification (the next round) is a new event. No IO."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import uuid
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import VerifyResultEvent, WorkflowAlert
 from cascade.shared.topics import Topic
+from cascade.shared.verify_rounds import result_key_suffix
 
 SOURCE = "cascade.verifier"
 
 
 def result_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
-    """`verify.result`, keyed `verify.result:<run_id>:<check_name>`."""
+    """`verify.result`, keyed `verify.result:<run_id>:<check_name>` (`...:r<round>` after
+    the first round)."""
     data = event.model_dump(mode="json")
-    return new_envelope(Topic.VERIFY_RESULT, SOURCE, run_id, data, event.check_name)
+    suffix = result_key_suffix(event.check_name, event.round)
+    return new_envelope(Topic.VERIFY_RESULT, SOURCE, run_id, data, suffix)
 
 
 def alert_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
@@ -32,7 +36,9 @@ def alert_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
             "status": event.status,
             "attempts": event.attempts,
             "deadline_at": event.deadline_at.isoformat() if event.deadline_at else None,
+            "round": event.round,
         },
     )
     data = alert.model_dump(mode="json")
-    return new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, f"verify:{event.check_name}")
+    suffix = result_key_suffix(event.check_name, event.round)
+    return new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, f"verify:{suffix}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared import verify_rounds
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.leased_jobs import Claim, JobTable, claim_due, wake_due
 from cascade.verifier.domain import ClaimedCheck
@@ -24,7 +24,16 @@ CHECKS = JobTable(
     waiting=("pending",),
     due_column="due_at",
     lease_column="lease_until",
-    returning=("run_id", "check_name", "kind", "spec", "due_at", "deadline_at", "detail"),
+    returning=(
+        "run_id",
+        "check_name",
+        "kind",
+        "spec",
+        "due_at",
+        "deadline_at",
+        "detail",
+        "round",
+    ),
 )
 
 
@@ -48,27 +57,18 @@ def _claimed(claim: Claim) -> ClaimedCheck:
         deadline_at=row["deadline_at"],
         lease_until=claim.lease_until,
         detail=row["detail"],
+        round=row["round"],
     )
 
 
 async def reverify(
     session: AsyncSession, run_id: uuid.UUID, check_name: str, deadline_at: datetime
 ) -> bool:
-    """Put a decided check of a run back in the queue, due now, until `deadline_at` (in
-    `session`'s transaction; the checkers woken by its commit): how drift is looked for
-    again after a run ended, e.g. once a repair ran. False unless the check was decided."""
-    stmt = (
-        update(VerifyResult)
-        .where(
-            VerifyResult.run_id == run_id,
-            VerifyResult.check_name == check_name,
-            VerifyResult.status.in_(("pass", "fail", "timeout")),
-        )
-        .values(status="pending", due_at=func.now(), deadline_at=deadline_at, lease_until=None)
-        .returning(VerifyResult.id)
-        .execution_options(synchronize_session=False)
-    )
-    requeued = (await session.execute(stmt)).first() is not None
+    """Put a decided check of a run back in the queue as its next round, due now, until
+    `deadline_at` (`cascade.shared.verify_rounds.reverify`), waking this process's checkers
+    at the commit: how drift is looked for again after a run ended. False unless the check
+    was decided."""
+    requeued = await verify_rounds.reverify(session, run_id, check_name, deadline_at) is not None
     if requeued:
         wake_due(session, CHECKS)
     return requeued

@@ -96,4 +96,5 @@ def _event(
         deadline_at=check.deadline_at,
         executed_at=executed_at,
         detail=detail,
+        round=check.round,
     )

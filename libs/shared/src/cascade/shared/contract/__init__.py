@@ -9,7 +9,7 @@ Typical use::
 
 from __future__ import annotations
 
-from .changes import Change, what_changes
+from .changes import Change, step_changes, what_changes
 from .derive import compute_derived
 from .display import MISSING, display_value, display_values
 from .durations import Duration, format_duration, parse_duration
@@ -51,6 +51,7 @@ from .sections import (
     HttpCheck,
     ObjectCheck,
     Precondition,
+    Repair,
     RetryPolicy,
     SqlCheck,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "PreconditionOutcome",
     "Presentation",
     "ReflexionPost",
+    "Repair",
     "RetryPolicy",
     "Rule",
     "RuleEvaluationError",
@@ -154,6 +156,7 @@ __all__ = [
     "select_names",
     "shape_context_result",
     "sql_params",
+    "step_changes",
     "twin_keys",
     "validate_request",
     "what_changes",

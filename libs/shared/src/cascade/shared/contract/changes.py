@@ -29,6 +29,23 @@ def what_changes(contract: Contract) -> list[Change]:
     changes = _runner_changes(contract)
     for number, step in enumerate(contract.fan_out, start=1):
         changes.extend(step_changes(step, f"fan-out #{number} ({step.id})"))
+    return changes + repair_changes(contract)
+
+
+def repair_changes(contract: Contract) -> list[Change]:
+    """What a failed check with a `repair:` writes: the repair and, at the risk gate, its
+    proposal (the steps it runs again change only once the approver said yes)."""
+    changes = []
+    for check in contract.verify:
+        if check.repair is None:
+            continue
+        rerun = ", ".join(check.repair.rerun)
+        source = f"verify {check.name} (repair)"
+        action = f"INSERT if the check fails (then re-run {rerun})"
+        changes.append(Change(POSTGRES, "verify_repairs", action, source))
+        if contract.requires_approval and contract.hitl is not None:
+            action = f"INSERT (repair proposal for {contract.hitl.approver})"
+            changes.append(Change(POSTGRES, "proposed_actions", action, source))
     return changes
 
 

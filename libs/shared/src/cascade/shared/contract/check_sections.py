@@ -11,7 +11,7 @@ from .models import RUNTIME_NAMES, Contract
 from .post import EVENT_KEY_NAMES, EventPost, ReflexionPost
 from .rules import compile_rule
 from .scopes import EXPECTED_IN_CONTEXT, EXPECTED_IN_RULES, EXPECTED_IN_VERIFY, Scopes
-from .sections import HITL_RISK_GATE, HttpCheck, ObjectCheck, SqlCheck
+from .sections import HITL_RISK_GATE, HttpCheck, ObjectCheck, Repair, SqlCheck
 from .sqlinfo import read_tables, select_width
 from .templates import TemplateSyntaxError, template_names
 
@@ -155,3 +155,25 @@ def check_verify(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
                 yield from check_template(
                     path, template, bound, scopes, expected=EXPECTED_IN_VERIFY
                 )
+        if check.repair is not None:
+            yield from _check_repair(("verify", index, "repair"), check.repair, contract)
+
+
+REPAIRABLE_KINDS = ("object_put",)
+"""Step kinds a repair can run again: an `object_put` writes its recorded bytes again."""
+
+
+def _check_repair(path: Path, repair: Repair, contract: Contract) -> Iterator[Problem]:
+    yield from unique_values((*path, "rerun"), repair.rerun)
+    kinds = {step.id: step.kind for step in contract.fan_out}
+    for position, step_id in enumerate(repair.rerun):
+        where = (*path, "rerun", position)
+        kind = kinds.get(step_id)
+        if kind is None:
+            yield Problem(where, f"unknown step {step_id!r}; expected one of {sorted(kinds)}")
+        elif kind not in REPAIRABLE_KINDS:
+            message = (
+                f"step {step_id!r} is a {kind} step; a repair can re-run "
+                f"{', '.join(REPAIRABLE_KINDS)} steps"
+            )
+            yield Problem(where, message)

@@ -186,6 +186,9 @@ def _verify(contract: Contract) -> list[Box]:
         elif isinstance(check, ObjectCheck):
             version = f", schema_version {check.schema_version}" if check.schema_version else ""
             detail = (f"object store: exists, sha256 matches{version}", check.key)
+        if check.repair is not None:
+            # The repair is what Mike will be asked to approve when the check fails.
+            detail = (detail[0], f"repair: re-run {', '.join(check.repair.rerun)} (approved)")
         lines = (f"{check.kind} · after {_d(check.window)}{until}", *detail)
         boxes.append(Box(f"verify:{check.name}", check.name, lines, "verify"))
     return boxes

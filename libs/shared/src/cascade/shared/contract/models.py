@@ -88,6 +88,10 @@ class Contract(BaseModel):
                 return step
         raise KeyError(step_id)
 
+    def verify_check(self, name: str) -> VerifyCheck | None:
+        """The verify check with this name, or None."""
+        return next((check for check in self.verify if check.name == name), None)
+
     def context_query(self, name: str) -> ContextQuery:
         """The context query with this name."""
         for query in self.context:

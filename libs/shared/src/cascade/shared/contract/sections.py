@@ -90,6 +90,18 @@ class HitlGate(_Section):
         return self
 
 
+class Repair(_Section):
+    """What puts a failed check right: fan-out steps of the run done again, as a proposal
+    for the approver (the risk gate applies) showing the drift; the check is re-verified
+    once they ran."""
+
+    rerun: list[Identifier] = Field(min_length=1, max_length=8)
+    """The fan-out steps to run again, in order (`object_put` steps: the recorded bytes are
+    written again under the same key)."""
+    says: str | None = Field(default=None, min_length=1, max_length=300)
+    """One plain line of what the repair does, shown to the approver."""
+
+
 class _Check(_Section):
     name: Identifier
     window: Duration
@@ -97,6 +109,8 @@ class _Check(_Section):
     retry_until: Duration | None = None
     """Time after the run's end until which a failing check is retried; then it fails."""
     description: str | None = None
+    repair: Repair | None = None
+    """What to stage for the approver when the check fails (None: only an alert)."""
 
     @model_validator(mode="after")
     def _deadline_after_window(self) -> _Check:

@@ -96,6 +96,9 @@ def _verify(c: Contract) -> list[str]:
     for v in c.verify:
         until = f", retried until {_dump(v, 'retry_until')}" if v.retry_until else ""
         lines.append(f"  {v.name} ({v.kind}, after {_dump(v, 'window')}{until}): {_check(v)}")
+        if v.repair is not None:
+            says = f": {v.repair.says}" if v.repair.says else ""
+            lines.append(f"      repair: re-run {', '.join(v.repair.rerun)}{says}")
     return lines
 
 

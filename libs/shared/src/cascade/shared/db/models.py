@@ -18,7 +18,7 @@ from cascade.shared.db.mirror_models import (
     PricingTierProgram,
     Program,
 )
-from cascade.shared.db.object_models import ObjectPut
+from cascade.shared.db.object_models import ObjectPut, VerifyRepair
 from cascade.shared.db.ui_models import EmailJob, EmailSend, LoginThrottle, UiSession
 from cascade.shared.db.workflow_models import (
     ApprovalAudit,
@@ -63,6 +63,7 @@ __all__ = [
     "ReflexionEntry",
     "TriggerTick",
     "UiSession",
+    "VerifyRepair",
     "VerifyResult",
     "WorkflowRun",
     "WorkflowRunLog",

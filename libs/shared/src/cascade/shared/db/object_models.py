@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Identity, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
@@ -35,9 +37,38 @@ class ObjectPut(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(200))
     stored_at: Mapped[datetime | None]
+    repair_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The repair (`verify_repairs`) whose round this is, while one writes the object again."""
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
         UniqueConstraint("run_id", "step_id", name="uq_object_puts_run_step"),
         Index("ix_object_puts_status_due", "status", "next_attempt_at"),
+    )
+
+
+class VerifyRepair(Base):
+    """A repair of a failed verify check: the contract's `repair:` for one failing round.
+
+    Statuses: proposed (waiting for the approver) -> running -> done | failed, or
+    rejected; `verified` is the re-verification's final status (pass / fail / timeout).
+    One row per (run, check, round): a redelivered failure stages nothing twice.
+    """
+
+    __tablename__ = "verify_repairs"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID]
+    check_name: Mapped[str] = mapped_column(String(100))
+    round: Mapped[int]
+    """The round of the check whose failure this repairs."""
+    rerun: Mapped[list[str]] = mapped_column(JSONB)
+    drift: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    proposal_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    verified: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("run_id", "check_name", "round", name="uq_verify_repairs_round"),
     )

@@ -180,6 +180,9 @@ class VerifyResult(Base):
     due_at: Mapped[datetime]
     deadline_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    round: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """0 for the check after the run; each re-verification (e.g. after a repair) adds one,
+    so its `verify.result` is a new event, not a duplicate of the earlier round's."""
     detail: Mapped[dict[str, Any] | None]
     executed_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]

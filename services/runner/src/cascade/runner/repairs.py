@@ -1,0 +1,220 @@
+"""Closing the loop on drift: a failed verify check with a `repair:` becomes a proposal.
+
+`verify.result` (fail) → one `verify_repairs` row per failing round and, at or above the
+risk gate, a proposal for the approver showing the drift (`repair_plan`); below it the
+repair runs at once. Approved → the named `object_put` steps are queued again (a new round
+of the same job row: the recorded bytes under the same key); once every object is stored
+the check is put back in the queue as its next round (`verify_rounds.reverify`), and that
+round's `verify.result` is recorded on the repair. The run stays as it ended: a repair never
+emits a second terminal event. Kafka is no trust boundary: a result the check's row
+contradicts, or a decision its proposal row contradicts, is ignored and alerted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from cascade.runner.agreement import Disagreement, decision_disagreement
+from cascade.runner.alerts import stage_alert
+from cascade.runner.object_jobs import ClaimedObject, reopen_for_repair
+from cascade.runner.repair_plan import draft_repair, drift_of, parse_action
+from cascade.runner.runstate import RunnerDeps, lock_run
+from cascade.runner.staging import stage_proposal
+from cascade.shared.canonical import sha256_of
+from cascade.shared.db.models import (
+    ObjectPut,
+    ProposedAction,
+    VerifyRepair,
+    VerifyResult,
+    WorkflowRun,
+)
+from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.envelope import Envelope
+from cascade.shared.leased_jobs import JobStep
+from cascade.shared.payloads import ProposalDecision, VerifyResultEvent
+from cascade.shared.verify_rounds import reverify
+
+log = logging.getLogger(__name__)
+Decided = Literal["approved", "rejected"]
+
+
+def may_concern_repairs(envelope: Envelope) -> bool:
+    """The consumer's filter: a failure may stage a repair, a later round's result may end
+    one; a first round's pass passes by without a transaction."""
+    event = VerifyResultEvent.model_validate(envelope.data)
+    return event.status == "fail" or event.round > 0
+
+
+def is_repair_decision(envelope: Envelope) -> bool:
+    """Whether a `proposal.*` event decides a repair proposal."""
+    return parse_action(ProposalDecision.model_validate(envelope.data).action_type) is not None
+
+
+async def on_verify_result(
+    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork
+) -> Disagreement | None:
+    """Record a re-verification on its repair; stage the repair of a failed round."""
+    event = VerifyResultEvent.model_validate(envelope.data)
+    if event.status == "skipped":
+        return None
+    run = await lock_run(uow, envelope.run_id)
+    row = (
+        await uow.session.scalars(
+            select(VerifyResult).where(
+                VerifyResult.run_id == envelope.run_id,
+                VerifyResult.check_name == event.check_name,
+            )
+        )
+    ).one_or_none()
+    if run is None or row is None:
+        return Disagreement(f"run {envelope.run_id} has no check {event.check_name!r}")
+    if row.round < event.round or (row.round == event.round and row.status != event.status):
+        return Disagreement(
+            f"check {event.check_name} is {row.status} in round {row.round}, "
+            f"the event says {event.status} in round {event.round}"
+        )
+    if row.round > event.round:
+        return None  # a later round is under way; it decides
+    await _note_reverified(uow, row, event.status)
+    if event.status == "fail":
+        await _stage_repair(deps, uow, run, row)
+    return None
+
+
+async def _note_reverified(uow: UnitOfWork, row: VerifyResult, status: str) -> None:
+    await uow.session.execute(
+        update(VerifyRepair)
+        .where(
+            VerifyRepair.run_id == row.run_id,
+            VerifyRepair.check_name == row.check_name,
+            VerifyRepair.round == row.round - 1,
+            VerifyRepair.status == "done",
+            VerifyRepair.verified.is_(None),
+        )
+        .values(verified=status, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _stage_repair(
+    deps: RunnerDeps, uow: UnitOfWork, run: WorkflowRun, row: VerifyResult
+) -> None:
+    contract = deps.contracts.get(run.workflow_type)
+    check = contract.verify_check(row.check_name) if contract else None
+    if contract is None or check is None or check.repair is None:
+        return
+    drift = drift_of(row.check_name, row.kind, row.round, row.spec, row.detail)
+    gated = contract.requires_approval and contract.hitl is not None
+    inserted = await uow.session.scalars(
+        insert(VerifyRepair)
+        .values(
+            run_id=run.run_id, check_name=row.check_name, round=row.round,
+            rerun=list(check.repair.rerun), drift=asdict(drift),
+            status="proposed" if gated else "running",
+        )
+        .on_conflict_do_nothing(constraint="uq_verify_repairs_round")
+        .returning(VerifyRepair)
+    )  # fmt: skip
+    repair = inserted.one_or_none()
+    if repair is None:
+        return  # this round's repair exists: one per failing round
+    if gated:
+        draft = draft_repair(contract, run.run_id, run.title, check.repair, drift, deps.clock())
+        repair.proposal_id = await stage_proposal(uow, run, draft, deps.topic_prefix)
+        log.info("run %s: repair of %s staged as proposal %d", run.run_id, row.check_name,
+                 repair.proposal_id)  # fmt: skip
+    else:
+        await _start(deps, uow, repair)
+
+
+async def on_repair_decided(
+    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork, decided: Decided
+) -> Disagreement | None:
+    """Run an approved repair, or record a rejected one, once the proposal row agrees."""
+    decision = ProposalDecision.model_validate(envelope.data)
+    await lock_run(uow, envelope.run_id)
+    proposal = await uow.session.get(ProposedAction, decision.proposal_id)
+    disagreement = decision_disagreement(envelope.run_id, proposal, decision, decided)
+    if disagreement is not None:
+        return disagreement
+    assert proposal is not None
+    if proposal.decided_by != proposal.approver:
+        return Disagreement(f"proposal {proposal.id} was decided by {proposal.decided_by}")
+    repair = (
+        await uow.session.scalars(
+            select(VerifyRepair).where(VerifyRepair.proposal_id == proposal.id).with_for_update()
+        )
+    ).one_or_none()
+    if repair is None or repair.status != "proposed":
+        return None  # a replay
+    if decided == "rejected":
+        reason = proposal.decision_reason or "no reason given"
+        repair.status, repair.error = "rejected", f"rejected by {proposal.decided_by}: {reason}"
+    elif sha256_of(proposal.payload) != proposal.payload_sha256:
+        repair.status, repair.error = "failed", "the stored payload no longer matches its hash"
+    else:
+        await _start(deps, uow, repair)
+    repair.updated_at = deps.clock()
+    return None
+
+
+class _NotReopened(Exception):
+    pass
+
+
+async def _start(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair) -> None:
+    """Queue every object the repair writes again, all or none (a savepoint)."""
+    try:
+        async with uow.session.begin_nested():
+            for step_id in repair.rerun:
+                reopened = await reopen_for_repair(
+                    uow.session, repair.run_id, step_id, repair.id, deps.object_put_max_attempts
+                )
+                if reopened is None:
+                    raise _NotReopened(f"step {step_id} has no finished object to write again")
+    except _NotReopened as exc:
+        _fail(deps, uow, repair, str(exc))
+        return
+    repair.status = "running"
+
+
+def _fail(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair, error: str) -> None:
+    repair.status, repair.error, repair.updated_at = "failed", error, deps.clock()
+    stage_alert(
+        uow, deps.topic_prefix, repair.run_id, f"repair:{repair.check_name}:{repair.round}",
+        f"the repair of {repair.check_name} failed", error,
+    )  # fmt: skip
+
+
+async def object_repaired(
+    deps: RunnerDeps, uow: UnitOfWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
+) -> None:
+    """In the transaction that recorded a repair round's final outcome: fail the repair, or,
+    once all its objects are stored, mark it done and re-verify its check."""
+    repair = await uow.session.get(VerifyRepair, job.repair_id, with_for_update=True)
+    if repair is None or repair.status != "running":
+        return
+    if outcome.status == "failed":
+        _fail(deps, uow, repair, f"object {job.key} was not stored: {outcome.error}")
+        return
+    left = await uow.session.scalar(
+        select(func.count())
+        .select_from(ObjectPut)
+        .where(ObjectPut.repair_id == repair.id, ObjectPut.status != "stored")
+    )
+    if left:
+        return
+    repair.status, repair.updated_at = "done", deps.clock()
+    contract = deps.contracts.get(run.workflow_type)
+    check = contract.verify_check(repair.check_name) if contract else None
+    if check is None:
+        return
+    deadline = deps.clock() + (check.retry_until or check.window) * deps.verify_window_scale
+    round_number = await reverify(uow.session, run.run_id, repair.check_name, deadline)
+    log.info("run %s: repair of %s done, re-verifying (round %s)", run.run_id,
+             repair.check_name, round_number)  # fmt: skip
