@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012_verify_repairs"
-down_revision: str | None = "0009_object_bundles"
+down_revision: str | None = "0011_agent_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
