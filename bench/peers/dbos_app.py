@@ -9,7 +9,7 @@ approver's decision reaches the workflow through `DBOS.send` / `DBOS.recv`. Ever
 has its own executor id and the same application version, so DBOS recovers a replica's
 pending workflows when it restarts. Settings come from the environment the benchmark sets
 (PEER_DATABASE_URL, PEER_SYS_DATABASE_URL, PEER_PORT, PEER_EXECUTOR_ID,
-CASCADE_NETSUITE_*), read once here. Runs in the peers' venv.
+CASCADE_NETSUITE_*, CASCADE_OBJECT_STORE_*), read once here. Runs in the peers' venv.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bench.peers import effects as fx
 from bench.peers import new_customer as nc
 from bench.peers.front import build_app, server_config
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.objectstore import ObjectStore, ObjectStoreSettings, open_object_store
 
 APPROVAL_TOPIC = "approval"
 PROPOSAL_EVENT = "proposal"
@@ -43,6 +44,7 @@ class _Resources:
 
     ds: AsyncSQLAlchemyDatasource
     rest: SuiteTalkRest
+    store: ObjectStore
 
 
 RES = _Resources()
@@ -67,6 +69,17 @@ async def push_netsuite(body: dict[str, Any]) -> str:
     return await fx.upsert_customer(RES.rest, body)
 
 
+def _retry_put(exc: BaseException) -> bool:
+    return not isinstance(exc, fx.ObjectStoreRefused)
+
+
+# The bytes are the checkpointed output of the transaction that assembled them: a retried
+# or recovered PUT sends exactly those (see effects.put_bundle).
+@DBOS.step(retries_allowed=True, max_attempts=10, should_retry=_retry_put)
+async def put_bundle(bundle: dict[str, str]) -> str:
+    return await fx.put_bundle(RES.store, bundle)
+
+
 @DBOS.step()
 async def started_at() -> str:
     """The run's start time, checkpointed so a recovered run keeps it."""
@@ -83,12 +96,12 @@ async def _approve_if_still_valid(session: fx.Db, values: dict[str, Any]) -> lis
 @DBOS.workflow(name="new_customer")
 async def new_customer(values: dict[str, Any]) -> dict[str, Any]:
     began = await started_at()
-    status = await _run(values)
+    status = await _run(values, began)
     await _tx(fx.post_actions, values, status, began)
     return {"status": status}
 
 
-async def _run(values: dict[str, Any]) -> str:
+async def _run(values: dict[str, Any], began: str) -> str:
     run_id = values["run_id"]
     ctx = await _tx(fx.read_context, values)
     blocks = nc.blocking_failures(values, ctx)
@@ -127,7 +140,21 @@ async def _run(values: dict[str, Any]) -> str:
     if isinstance(pushed, BaseException):
         raise pushed
     await _tx(fx.write_back, customer_id, pushed)
-    await _tx(fx.draft_email, values)
+    ids = {"customer_id": customer_id, "netsuite_id": pushed, "terms_id": ctx["terms_id"]}
+    # The welcome email and the bundle both follow NetSuite (the contract's fan-out). The
+    # bundle's bytes are fixed first, so the two steps that run side by side start in one
+    # order on every replay (as push_netsuite and assign_programs above).
+    bundle = await _tx(fx.assemble_bundle, values, ids, began)
+    ends: tuple[Any, Any] = await asyncio.gather(
+        _tx(fx.draft_email, values), put_bundle(bundle), return_exceptions=True
+    )
+    drafted, bundled = ends
+    if isinstance(drafted, BaseException):
+        raise drafted
+    if isinstance(bundled, fx.ObjectStoreRefused | dbos_error.DBOSMaxStepRetriesExceeded):
+        return "partial"  # the store refused, or never answered within the retries
+    if isinstance(bundled, BaseException):
+        raise bundled
     return "completed"
 
 
@@ -177,8 +204,11 @@ def main() -> None:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         DBOS(config=config)
         RES.ds = await AsyncSQLAlchemyDatasource.create(os.environ["PEER_DATABASE_URL"])
-        async with httpx.AsyncClient() as http:
-            RES.rest = fx.netsuite_from_env(http)
+        async with (
+            httpx.AsyncClient() as http,
+            open_object_store(ObjectStoreSettings()) as store,
+        ):
+            RES.rest, RES.store = fx.netsuite_from_env(http), store
             DBOS.launch()
             yield
             DBOS.destroy()

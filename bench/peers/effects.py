@@ -1,6 +1,14 @@
 """The new-customer workflow's IO, shared by both peers: SQL on a connection the engine
-hands over (a Temporal activity's own transaction, a DBOS datasource transaction's session)
-and the NetSuite upsert through Cascade's own signed SuiteTalk transport.
+hands over (a Temporal activity's own transaction, a DBOS datasource transaction's session),
+the NetSuite upsert through Cascade's own signed SuiteTalk transport, and the
+first-quote-context bundle through Cascade's own S3 client.
+
+The bundle is Cascade's: the contract's `object_put` step (its queries, key template and
+document) rendered by Cascade's contract code into canonical JSON and its SHA-256. As in
+Cascade, the bytes are fixed once (`assemble_bundle`, a step whose result the engine
+records) and the PUT (`put_bundle`, retried by the engine) sends exactly those bytes with
+their hash as the checksum the server verifies, so a repeated PUT writes the identical
+object.
 
 Every write is idempotent by run (see new_customer), so an engine's retry of a step whose
 commit was lost does nothing twice. Runs in the peers' venv.
@@ -9,6 +17,8 @@ commit was lost does nothing twice. Runs in the peers' venv.
 from __future__ import annotations
 
 import os
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -17,8 +27,19 @@ from sqlalchemy import text
 
 from bench.peers import new_customer as nc
 from cascade.shared.canonical import canonical_json
+from cascade.shared.contract import (
+    ObjectPutStep,
+    bind,
+    load_contract,
+    object_document,
+    object_key,
+    shape_context_result,
+)
 from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.objectstore import ObjectBody, ObjectStore, ObjectStoreError, object_body
+
+CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / f"{nc.WORKFLOW_TYPE}.yaml"
 
 
 class Db(Protocol):
@@ -104,6 +125,48 @@ async def post_actions(db: Db, values: dict[str, Any], status: str, started_at: 
     params = nc.post_params(values, status, started_at)
     for sql in (nc.RUN_LOG_SQL, nc.REFLEXION_SQL, nc.COMPLETION_SQL, nc.VERIFY_SQL):
         await db.execute(text(sql), params)
+
+
+# --- the first-quote-context bundle -------------------------------------------------------
+
+
+@cache
+def bundle_step() -> ObjectPutStep:
+    """The contract's bundle step (read once per process)."""
+    step = next(s for s in load_contract(CONTRACT).fan_out if s.id == nc.BUNDLE_STEP)
+    assert isinstance(step, ObjectPutStep), f"{nc.BUNDLE_STEP} is no object_put step"
+    return step
+
+
+async def assemble_bundle(
+    db: Db, values: dict[str, Any], ids: dict[str, Any], started_at: str
+) -> dict[str, str]:
+    """The step's read-only queries in the caller's transaction, then its key, canonical
+    bytes (as text) and their SHA-256: what the engine records, so a retry PUTs the same.
+    `ids`, `started_at`: see new_customer.bundle_scope."""
+    step = bundle_step()
+    scope = nc.bundle_scope(values, ids, started_at)
+    results: dict[str, object] = {}
+    for query in step.queries:
+        rows = (await db.execute(text(query.sql), bind(query.sql, scope))).mappings().all()
+        results[query.name] = shape_context_result(query, [dict(row) for row in rows])
+    body = object_body(object_document(step, scope, results))
+    return {"key": object_key(step, scope), "body": body.data.decode(), "sha256": body.sha256}
+
+
+class ObjectStoreRefused(Exception):
+    """The store refused the PUT (credentials, bucket, checksum): retrying cannot help."""
+
+
+async def put_bundle(store: ObjectStore, bundle: dict[str, str]) -> str:
+    """PUT the recorded bytes under the recorded key with their hash; the ETag."""
+    body = ObjectBody(bundle["body"].encode(), bundle["sha256"])
+    try:
+        return await store.put(bundle["key"], body)
+    except ObjectStoreError as exc:
+        if exc.transient:
+            raise
+        raise ObjectStoreRefused(str(exc)) from exc
 
 
 # --- NetSuite -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What both peers' `System`s share (product venv): the peers' venv, the benchmark's
-PostgreSQL with Cascade's schema in a database of the peer's own, the NetSuite simulator,
-the peer processes, CPU and commit counters, and the exactly-once check.
+PostgreSQL with Cascade's schema in a database of the peer's own, the benchmark's S3 server
+(Cascade's bench PUTs its bundles there too), the NetSuite simulator, the peer processes,
+CPU and commit counters, and the exactly-once check.
 
 The peer processes run in .cache/bench-peers (scripts/ensure-bench-peers.sh), never in the
 product's venv: temporalio and dbos are no dependency of Cascade.
@@ -23,17 +24,25 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from bench.peers.new_customer import bundle_key
+from bench.workflow.cascade_system import bench_servers
 from bench.workflow.system import Counters, RunInputs, Terminal
+from cascade.devstack import objectstore
+from cascade.devstack.infra import object_store_env
 from cascade.devstack.netsuite_sim import TEST_CREDENTIALS
 from cascade.devstack.paths import repo_root
 from cascade.devstack.postgres import database_url, ensure_postgres
 from cascade.devstack.procs import port_open
 from cascade.devstack.service_process import ServiceProcess, free_port, health_service
 from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.objectstore import ObjectStore, ObjectStoreSettings, open_object_store
+from cascade.shared.objectstore.content import sha256_hex
 
-#: The benchmark's PostgreSQL (the devstack's `bench` profile), shared with Cascade's bench.
-PG_PROFILE = "bench"
-PG_PORT = int(os.environ.get("BENCH_PORTS", "55633").split(",")[0])
+#: The benchmark's servers (the devstack's `bench` profile, `BENCH_PORTS`), shared with
+#: Cascade's bench: its PostgreSQL and its S3 server.
+BENCH = bench_servers()
+PG_PROFILE = BENCH.profile
+PG_PORT = BENCH.pg_port
 #: The simulator's concurrent-request limit: the fault harness's, so bursts of 50 runs see
 #: NetSuite's 429 only rarely (each engine retries them with its own policy).
 NS_CONCURRENCY_LIMIT = 20
@@ -215,12 +224,14 @@ class PeerSystem:
         self._http: httpx.AsyncClient | None = None
         self._pg_backends: dict[int, float] = {}
         self._sim: ServiceProcess | None = None
+        self._store: ObjectStoreSettings | None = None
 
     # -- lifecycle --
 
     async def start(self, replicas: int = 1) -> None:
         self.python = await asyncio.to_thread(ensure_peer_venv)
         self.admin_url = await asyncio.to_thread(bench_postgres)
+        self._store = await asyncio.to_thread(objectstore.ensure_s3, BENCH.profile, BENCH.s3)
         await self._create_databases()
         self._sim = self._start_simulator()
         self.procs["netsuite-sim"] = [self._sim]
@@ -286,10 +297,13 @@ class PeerSystem:
         return sim
 
     def peer_env(self) -> dict[str, str]:
-        """What every peer process gets: the NetSuite client's settings."""
+        """What every peer process gets: the NetSuite client's and the object store's
+        settings."""
         assert self._sim is not None
+        assert self._store is not None
         return {
             **TEST_CREDENTIALS,
+            **object_store_env(self._store),
             "CASCADE_NETSUITE_BASE_URL": f"http://127.0.0.1:{self._sim.port}",
             "PYTHONPATH": str(repo_root()),
         }
@@ -380,7 +394,7 @@ class PeerSystem:
 
     async def check(self, run_refs: list[str]) -> list[str]:
         """Every run completed exactly once: one customer row, one NetSuite record, one
-        completion record."""
+        completion record, and its bundle in the store with the hash it was PUT with."""
         conn = await asyncpg.connect(dsn(self.admin_url, self.database))
         try:
             customers = dict(await conn.fetch(
@@ -407,7 +421,25 @@ class PeerSystem:
         for item in answer.json()["items"]:
             key = str(item.get("externalId"))
             in_netsuite[key] = in_netsuite.get(key, 0) + 1
-        return [v for r in run_refs for v in run_violations(r, customers, in_netsuite, completions)]
+        found = [
+            v for r in run_refs for v in run_violations(r, customers, in_netsuite, completions)
+        ]
+        assert self._store is not None
+        async with open_object_store(self._store) as store:
+            for run_ref in run_refs:
+                found += await bundle_violations(store, run_ref)
+        return found
+
+
+async def bundle_violations(store: ObjectStore, run_ref: str) -> list[str]:
+    """What is wrong with a run's bundle: missing, or its bytes not the hash it carries."""
+    key = bundle_key(run_ref)
+    head, body = await store.head(key), await store.get(key)
+    if head is None or body is None:
+        return [f"{run_ref}: no bundle at {key}"]
+    if head.sha256 is None or head.sha256 != sha256_hex(body):
+        return [f"{run_ref}: bundle {key} does not match its sha256 ({head.sha256})"]
+    return []
 
 
 def run_violations(

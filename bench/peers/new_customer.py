@@ -2,10 +2,11 @@
 
 The same work as contracts/new_customer.yaml (version 2): the inputs and their limits, the
 derived values, the context queries, the preconditions, the proposal and its hash, the
-fan-out statements, the NetSuite body and the welcome email. The SQL is the contract's,
-made idempotent by run (ON CONFLICT on the keys the run owns) because the peers rely on
-their engine's retries instead of Cascade's step rows. Runs in the peers' venv
-(.cache/bench-peers); no IO here.
+fan-out statements, the NetSuite body, the welcome email and the first-quote-context
+bundle's scope (its queries, key and document are the contract's own step, see effects).
+The SQL is the contract's, made idempotent by run (ON CONFLICT on the keys the run owns)
+because the peers rely on their engine's retries instead of Cascade's step rows. Runs in
+the peers' venv (.cache/bench-peers); no IO here.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ CONTRACT_VERSION = 2
 APPROVER = "mike"
 ACTION_TYPE = "workflow_new_customer"
 #: The contract's verify checks and their windows (seconds): staged as due rows.
+#: The contract's `object_put` step: the bundle both peers PUT to the same S3 server.
+BUNDLE_STEP = "first_quote_context"
 VERIFY_CHECKS = (
     ("customer_persisted", 5),
     ("ns_customer_reflects", 900),
@@ -298,3 +301,21 @@ def post_params(values: dict[str, Any], status: str, started_at: str) -> dict[st
         "names": [n for n, _ in VERIFY_CHECKS],
         "windows": [w for _, w in VERIFY_CHECKS],
     }
+
+
+def bundle_scope(values: dict[str, Any], ids: dict[str, Any], started_at: str) -> dict[str, Any]:
+    """What the bundle step's queries, key and document are rendered over: the run's values
+    and what Cascade's step sees besides: `ids` = the customer row's id, NetSuite's id and
+    the context's terms id; the run's start (ISO, as the engine recorded it)."""
+    return {
+        **values,
+        "customer_id": ids["customer_id"],
+        "netsuite_id": ids["netsuite_id"],
+        "terms_id": ids["terms_id"],
+        "run_started_at": datetime.fromisoformat(started_at),
+    }
+
+
+def bundle_key(run_id: str) -> str:
+    """Where a run's bundle is (the contract's key template, for the check)."""
+    return f"customers/cascade-customer-{run_id}/first-quote-context/v1.json"

@@ -3,7 +3,8 @@
 worker: the activities (SQLAlchemy async on asyncpg, Cascade's NetSuite client) and the
 workflow, polling the dev server's task queue. front: the thin HTTP front (front.py) over
 the Temporal client. Settings come from the environment the benchmark sets
-(PEER_DATABASE_URL, TEMPORAL_ADDRESS, PEER_PORT, CASCADE_NETSUITE_*), read once here.
+(PEER_DATABASE_URL, TEMPORAL_ADDRESS, PEER_PORT, CASCADE_NETSUITE_*,
+CASCADE_OBJECT_STORE_*), read once here.
 Runs in the peers' venv.
 """
 
@@ -26,14 +27,17 @@ from bench.peers import effects as fx
 from bench.peers.front import build_app, server_config
 from bench.peers.temporal_workflow import TASK_QUEUE, NewCustomer
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.objectstore import ObjectStore, ObjectStoreSettings, open_object_store
 
 
 class Activities:
-    """Each activity is one transaction (or one NetSuite upsert), retried by Temporal."""
+    """Each activity is one transaction (or one NetSuite upsert, or one PUT), retried by
+    Temporal."""
 
-    def __init__(self, engine: AsyncEngine, rest: SuiteTalkRest) -> None:
+    def __init__(self, engine: AsyncEngine, rest: SuiteTalkRest, store: ObjectStore) -> None:
         self._engine = engine
         self._rest = rest
+        self._store = store
 
     @activity.defn(name="read_context")
     async def read_context(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +86,17 @@ class Activities:
         async with self._engine.begin() as conn:
             await fx.draft_email(conn, values)
 
+    @activity.defn(name="assemble_bundle")
+    async def assemble_bundle(
+        self, values: dict[str, Any], ids: dict[str, Any], started_at: str
+    ) -> dict[str, str]:
+        async with self._engine.connect() as conn:  # read-only: nothing to commit
+            return await fx.assemble_bundle(conn, values, ids, started_at)
+
+    @activity.defn(name="put_bundle")
+    async def put_bundle(self, bundle: dict[str, str]) -> str:
+        return await fx.put_bundle(self._store, bundle)
+
     @activity.defn(name="post_actions")
     async def post_actions(self, values: dict[str, Any], status: str, started_at: str) -> None:
         async with self._engine.begin() as conn:
@@ -91,7 +106,8 @@ class Activities:
         return [
             self.read_context, self.stage, self.decide, self.approve_if_still_valid,
             self.insert_customer, self.push_netsuite, self.assign_programs,
-            self.write_back, self.draft_email, self.post_actions,
+            self.write_back, self.draft_email, self.assemble_bundle, self.put_bundle,
+            self.post_actions,
         ]  # fmt: skip
 
 
@@ -106,8 +122,11 @@ async def _until_signalled() -> None:
 async def run_worker() -> None:
     client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
     engine = create_async_engine(os.environ["PEER_DATABASE_URL"], pool_size=20)
-    async with httpx.AsyncClient() as http:
-        acts = Activities(engine, fx.netsuite_from_env(http))
+    async with (
+        httpx.AsyncClient() as http,
+        open_object_store(ObjectStoreSettings()) as store,
+    ):
+        acts = Activities(engine, fx.netsuite_from_env(http), store)
         worker = Worker(
             client, task_queue=TASK_QUEUE, workflows=[NewCustomer], activities=acts.all()
         )

@@ -22,8 +22,10 @@ with workflow.unsafe.imports_passed_through():
 
 TASK_QUEUE = "new-customer"
 #: Temporal's default policy (1 s, doubling, 100 s cap) bounded to 10 attempts; a refusal
-#: NetSuite would answer again is not retried.
-RETRY = RetryPolicy(maximum_attempts=10, non_retryable_error_types=["NetSuiteRefused"])
+#: NetSuite (or the object store) would answer again is not retried.
+RETRY = RetryPolicy(
+    maximum_attempts=10, non_retryable_error_types=["NetSuiteRefused", "ObjectStoreRefused"]
+)
 OPTS: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": RETRY}
 APPROVAL_WINDOW = timedelta(hours=24)
 
@@ -50,13 +52,13 @@ class NewCustomer:
     @workflow.run
     async def run(self, values: dict[str, Any]) -> dict[str, Any]:
         started_at = workflow.now().isoformat()
-        status = await self._run(values)
+        status = await self._run(values, started_at)
         await self._act("post_actions", values, status, started_at)
         # The front's update may still be finishing: let it answer before the run ends.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return {"status": status}
 
-    async def _run(self, values: dict[str, Any]) -> str:
+    async def _run(self, values: dict[str, Any], started_at: str) -> str:
         ctx = await self._act("read_context", values)
         blocks = nc.blocking_failures(values, ctx)
         if blocks:
@@ -98,7 +100,23 @@ class NewCustomer:
         if isinstance(pushed, BaseException):
             raise pushed
         await self._act("write_back", customer_id, pushed)
-        await self._act("draft_email", values)
+        ids = {"customer_id": customer_id, "netsuite_id": pushed, "terms_id": ctx["terms_id"]}
+        # The welcome email and the bundle both follow NetSuite (the contract's fan-out);
+        # the bundle's bytes are fixed by one activity (its result is in the history), and
+        # PUT by another, beside the email draft.
+        bundle = await self._act("assemble_bundle", values, ids, started_at)
+        ends: tuple[Any, Any] = await asyncio.gather(
+            self._act("draft_email", values),
+            self._act("put_bundle", bundle),
+            return_exceptions=True,
+        )
+        drafted, bundled = ends
+        if isinstance(drafted, BaseException):
+            raise drafted
+        if isinstance(bundled, ActivityError):
+            return "partial"  # the store refused, or never answered within the retries
+        if isinstance(bundled, BaseException):
+            raise bundled
         return "completed"
 
     async def _act(self, name: str, *args: Any) -> Any:

@@ -1,11 +1,12 @@
 """Cascade as a system under test: the fault suite's stack on the `bench` profile's servers.
 
 Every service runs as a real process (tests/faults/harness.py `FaultStack`, with the
-product's default settings), on PostgreSQL 55633 and Kafka 19392/19393 of their own, a
-fresh database and topic prefix per start, the NetSuite simulator with no added latency and
-the SMTP sink. The driver is a client of the normal APIs: it submits through intake, learns
-that a proposal waits from `proposal.staged`, approves it through the approvals API as Mike
-and learns the end from the terminal topics; one Kafka consumer feeds per-run futures.
+product's default settings), on PostgreSQL 55633, Kafka 19392/19393 and S3 18633 of their
+own (the peers PUT their bundles to the same S3 server), a fresh database and topic prefix
+per start, the NetSuite simulator with no added latency and the SMTP sink. The driver is a
+client of the normal APIs: it submits through intake, learns that a proposal waits from
+`proposal.staged`, approves it through the approvals API as Mike and learns the end from
+the terminal topics; one Kafka consumer feeds per-run futures.
 """
 
 from __future__ import annotations
@@ -37,13 +38,17 @@ from tests.faults.load import LoadClient
 
 
 def bench_servers(env: Mapping[str, str] = os.environ) -> Servers:
-    """The `bench` profile's servers; `BENCH_PORTS="pg,kafka,controller"` moves them (so two
-    checkouts can each benchmark on servers of their own)."""
+    """The `bench` profile's servers; `BENCH_PORTS="pg,kafka,controller[,s3]"` moves them (so
+    two checkouts can each benchmark on servers of their own). The S3 server (the bundle
+    step's, shared with the peers) stays on the profile's default port when the fourth is
+    left out."""
     ports = env.get("BENCH_PORTS", "")
     if not ports:
         return Servers("bench", 55633, 19392, 19393)
-    pg, kafka_port, controller = (int(p) for p in ports.split(","))
-    return Servers("bench", pg, kafka_port, controller)
+    pg, kafka_port, controller, *s3 = (int(p) for p in ports.split(","))
+    if len(s3) > 1:
+        raise ValueError(f"BENCH_PORTS takes 3 or 4 ports, not {ports!r}")
+    return Servers("bench", pg, kafka_port, controller, s3[0] if s3 else None)
 
 
 BENCH = bench_servers()

@@ -7,6 +7,7 @@ Scenarios marked `faults_long` run only when selected (`pytest -m faults_long te
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -29,15 +30,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture
-async def fault_stack(tmp_path: Path) -> AsyncIterator[FaultStack]:
-    """A whole Cascade on the fault servers (own database and topics), all real processes."""
-    stack = FaultStack(tmp_path)
+@asynccontextmanager
+async def running_stack(workdir: Path) -> AsyncIterator[FaultStack]:
+    """A whole Cascade on the fault servers (own database and topics), all real processes;
+    its logs' tails printed when it does not start."""
+    stack = FaultStack(workdir)
     try:
         await stack.start()
     except Exception:
         print("\n".join(stack.log_tails(40)))
         await stack.stop()
         raise
-    yield stack
-    await stack.stop()
+    try:
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@pytest.fixture
+async def fault_stack(tmp_path: Path) -> AsyncIterator[FaultStack]:
+    """A stack of the test's own: a scenario faults it and checks all of it."""
+    async with running_stack(tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def module_fault_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FaultStack]:
+    """One stack for a module's tests that inject no fault and judge only tables their own
+    requests write (the OpenAPI fuzzers): a stack start saved per test after the first."""
+    async with running_stack(tmp_path_factory.mktemp("stack")) as stack:
+        yield stack

@@ -2,8 +2,9 @@
 
 Every kind of fault of issue 10, one scenario each: kill -9 of each service, crash points,
 Kafka killed and paused past the session timeout, PostgreSQL restarted (immediate) and
-stopped, NetSuite 429 / hang / commit-then-drop, a second runner and ns-pusher mid-load,
-poison records on each topic and forged push results while a real push is in flight.
+stopped, NetSuite 500 burst / 429 / hang / commit-then-drop, an SMTP outage over every
+approval, a second runner and ns-pusher mid-load, poison records on each topic and forged
+push results while a real push is in flight.
 """
 
 from __future__ import annotations
@@ -174,3 +175,33 @@ async def test_forged_push_result_while_the_real_push_is_in_flight(
         assert pushes, "no push was in flight to forge a result for"
 
     await _assert_clean(fault_stack, after(0, "forged_in_flight", forge_in_flight))
+
+
+# Moved from test_fast.py (their fast variants: see its docstring).
+async def test_netsuite_500_burst_is_retried_to_one_record_per_run(
+    fault_stack: FaultStack,
+) -> None:
+    async def burst(sc: Scenario) -> None:
+        await sc.stack.netsuite_fault("error500", 4)
+        sc.faults["netsuite_500"] += 4
+
+    report = await run_scenario(fault_stack, runs=6, rate=2.0, before=burst)
+    assert report.ok, failure_text(fault_stack, report)
+    assert report.counts["runs_completed"] == 6
+    assert report.counts["netsuite_records"] == 6
+
+
+async def test_smtp_outage_sends_every_approved_email_once(fault_stack: FaultStack) -> None:
+    async def outage(sc: Scenario) -> None:
+        sc.stack.smtp_down()
+        sc.faults["smtp_down"] += 1
+
+    async def back_later(sc: Scenario) -> None:
+        await asyncio.sleep(12)  # the outage spans the approvals of every email
+        sc.stack.smtp_up()
+
+    report = await run_scenario(
+        fault_stack, runs=4, rate=2.0, before=outage, during=back_later, drain_within=120
+    )
+    assert report.ok, failure_text(fault_stack, report)
+    assert report.counts["emails_sent"] == 4

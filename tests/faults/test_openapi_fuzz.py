@@ -4,7 +4,8 @@ no 5xx, and a refused request (4xx) changes no state.
 "State" is counted in the tables each endpoint itself writes (intake: `intake_requests` and
 its `workflow.requested` outbox rows; approvals: decided proposals, audit rows and the
 `proposal.*` / retry outbox rows), so the runner working on accepted runs in the background
-cannot make a refusal look like a change.
+cannot make a refusal look like a change. For the same reason both fuzzers share one stack
+(`module_fault_stack`): neither counts a table the other one's requests write.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ async def _prepare(stack: FaultStack) -> None:
 
 @pytest.mark.parametrize("service", ["intake", "approvals"])
 async def test_fuzzed_requests_get_no_5xx_and_refusals_change_nothing(
-    fault_stack: FaultStack, service: str
+    module_fault_stack: FaultStack, service: str
 ) -> None:
+    fault_stack = module_fault_stack
     await _prepare(fault_stack)
     loop = asyncio.get_running_loop()
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
 from cascade.shared.db.models import EmailJob, VerifyResult
 from cascade.shared.leased_jobs import (
+    Claim,
+    ClaimedJob,
     JobStep,
     JobTable,
     LeasedWorker,
@@ -19,6 +22,7 @@ from cascade.shared.leased_jobs import (
     exhausted_step,
     next_step,
     round_and_attempt,
+    typed_claim,
 )
 from cascade.shared.leased_jobs.store import claim_statement, requeue_statement
 from cascade.shared.leased_jobs.worker import RECORD_TRIES
@@ -111,6 +115,36 @@ def test_requeue_moves_to_the_end_of_the_round_and_clears_a_separate_lease() -> 
 def test_names_pasted_into_sql_must_be_identifiers() -> None:
     with pytest.raises(ValueError, match="identifiers"):
         JobTable(VerifyResult, "running", ("pending'--",), "due_at", "lease_until", ())
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimedProposalEmail(ClaimedJob):
+    proposal_id: int
+
+
+LEASE = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_a_typed_claim_takes_the_lease_the_round_and_its_columns() -> None:
+    row = {"id": 4, "attempts": 5, "proposal_id": 7, "recipient": "not a field"}
+    claim = Claim(4, 5, LEASE, exhausted=False, row=row, retaken=True)
+    typed = typed_claim(ClaimedProposalEmail, EMAILS, claim, max_attempts=3)
+    assert typed == ClaimedProposalEmail(
+        job_id=4, attempt=2, round=1, lease_until=LEASE, retaken=True, proposal_id=7
+    )
+    uncapped = typed_claim(ClaimedProposalEmail, EMAILS, claim, max_attempts=None)
+    assert (uncapped.round, uncapped.attempt) == (0, 5), "no cap: one round, every attempt"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimedWithRecipient(ClaimedProposalEmail):
+    recipient: str
+
+
+def test_a_typed_claim_needs_every_field_returned_by_its_table() -> None:
+    claim = Claim(4, 1, LEASE, exhausted=False, row={"proposal_id": 7, "recipient": "x"})
+    with pytest.raises(ValueError, match=r"returns no \['recipient'\]"):
+        typed_claim(ClaimedWithRecipient, EMAILS, claim, max_attempts=3)
 
 
 @dataclass

@@ -17,7 +17,7 @@ MODIFIED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 def claimed(attempt: int = 1, round_no: int = 0) -> ClaimedPush:
     return ClaimedPush(
-        push_id=9,
+        job_id=9,
         run_id=RUN,
         record_type="customer",
         external_id="cascade-customer-1",

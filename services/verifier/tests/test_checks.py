@@ -26,7 +26,7 @@ class FakeChecks:
 
 def claimed(kind: str) -> ClaimedCheck:
     return ClaimedCheck(
-        id=1,
+        job_id=1,
         run_id=uuid.uuid4(),
         check_name="c",
         kind=kind,

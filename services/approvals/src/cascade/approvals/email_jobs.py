@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.leased_jobs import (
-    Claim,
-    JobTable,
-    claim_due,
-    requeue_failed,
-    round_and_attempt,
-    wake_due,
-)
+from cascade.shared.leased_jobs import ClaimedJob, JobTable, requeue_failed, wake_due
 
 EMAILS = JobTable(
     model=EmailJob,
@@ -37,22 +29,16 @@ EMAILS = JobTable(
 )
 
 
-@dataclass(frozen=True)
-class ClaimedEmail:
-    """An email this poller holds until `lease_until`; `attempt` is this send's number in
-    round `round` (round 0 follows the approval, later ones are Resends)."""
+@dataclass(frozen=True, kw_only=True)
+class ClaimedEmail(ClaimedJob):
+    """An email this poller holds (`claim_jobs(..., EMAILS, ClaimedEmail, ...)`); round 0
+    follows the approval, later ones are Resends."""
 
-    job_id: int
     proposal_id: int
     run_id: uuid.UUID
     recipient: str
     message_id: str
     payload_sha256: str
-    attempt: int
-    round: int
-    lease_until: datetime
-    exhausted: bool
-    retaken: bool = False
 
     def __str__(self) -> str:
         return f"email of proposal {self.proposal_id} ({self.message_id}, attempt {self.attempt})"
@@ -73,32 +59,6 @@ async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: s
         .returning(EmailJob.id)
     )  # fmt: skip
     return (await session.execute(stmt)).first() is not None
-
-
-async def claim_emails(
-    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
-) -> list[ClaimedEmail]:
-    """Lease up to `limit` of the most overdue emails, committed before they are sent."""
-    claims = await claim_due(factory, EMAILS, lease_s, max_attempts, limit)
-    return [_claimed(claim, max_attempts) for claim in claims]
-
-
-def _claimed(claim: Claim, max_attempts: int) -> ClaimedEmail:
-    round_no, attempt = round_and_attempt(claim.attempts, max_attempts)
-    row = claim.row
-    return ClaimedEmail(
-        job_id=claim.job_id,
-        proposal_id=row["proposal_id"],
-        run_id=row["run_id"],
-        recipient=row["recipient"],
-        message_id=row["message_id"],
-        payload_sha256=row["payload_sha256"],
-        attempt=attempt,
-        round=round_no,
-        lease_until=claim.lease_until,
-        exhausted=claim.exhausted,
-        retaken=claim.retaken,
-    )
 
 
 async def email_job(session: AsyncSession, proposal_id: int) -> EmailJob | None:

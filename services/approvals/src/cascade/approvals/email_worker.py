@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.approvals.email_jobs import EMAILS, ClaimedEmail, claim_emails
+from cascade.approvals.email_jobs import EMAILS, ClaimedEmail
 from cascade.approvals.email_outcomes import (
     LEASE_LOST_ERROR,
     UNKNOWN_OUTCOME_ERROR,
@@ -37,6 +37,7 @@ from cascade.shared.leased_jobs import (
     JobConfig,
     JobStep,
     LeasedWorker,
+    claim_jobs,
     exhausted_step,
     next_step,
     seconds_until_due,
@@ -87,7 +88,9 @@ class EmailJobs:
     async def claim(self, limit: int) -> list[ClaimedEmail]:
         """Lease up to `limit` of the most overdue emails."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_emails(self._factory, cap, self._config.lease_s, limit)
+        return await claim_jobs(
+            self._factory, EMAILS, ClaimedEmail, self._config.lease_s, cap, limit
+        )
 
     async def next_due(self) -> float | None:
         """Seconds until an email falls due (a retry's back-off, a lease running out)."""

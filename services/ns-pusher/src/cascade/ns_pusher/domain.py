@@ -10,11 +10,17 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cascade.ns_pusher.responses import Applied, Final, Outcome
-from cascade.shared.leased_jobs import JobStatus, JobStep, RetrySchedule, exhausted_step, next_step
+from cascade.shared.leased_jobs import (
+    ClaimedJob,
+    JobStatus,
+    JobStep,
+    RetrySchedule,
+    exhausted_step,
+    next_step,
+)
 from cascade.shared.settings import Settings
 
 # How a push row names each step of the shared schedule.
@@ -30,20 +36,20 @@ def push_schedule(settings: Settings) -> RetrySchedule:
     )
 
 
-@dataclass(frozen=True)
-class ClaimedPush:
-    """A push this pusher holds until `lease_until`; `attempt` is this call's number in
-    round `round` (1-based; round 0 is the runner's, later ones are manual retries)."""
+@dataclass(frozen=True, kw_only=True)
+class ClaimedPush(ClaimedJob):
+    """A push this pusher holds (`claim_jobs(..., PUSHES, ClaimedPush, ...)`); round 0 is
+    the runner's, later ones are manual retries."""
 
-    push_id: int
     run_id: uuid.UUID
     record_type: str
     external_id: str
     payload: dict[str, Any]
-    attempt: int
-    round: int
-    lease_until: datetime
-    exhausted: bool
+
+    @property
+    def push_id(self) -> int:
+        """The push's row id (`ns_pending_pushes.id`), as events and operators name it."""
+        return self.job_id
 
     def __str__(self) -> str:
         return f"push {self.push_id} ({self.record_type} eid:{self.external_id})"

@@ -17,18 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cascade.ns_pusher.domain import ClaimedPush
 from cascade.shared.db.models import NsPendingPush
-from cascade.shared.leased_jobs import (
-    Claim,
-    JobTable,
-    claim_due,
-    requeue_failed,
-    round_and_attempt,
-    wake_due,
-)
+from cascade.shared.leased_jobs import JobTable, requeue_failed, wake_due
 
 PUSHES = JobTable(
     model=NsPendingPush,
@@ -52,30 +44,6 @@ SELECT id, run_id, record_type, external_id, status, attempts, next_attempt_at,
        last_error, netsuite_id, applied_at, created_at, updated_at
 FROM ns_pending_pushes
 """
-
-
-async def claim_pushes(
-    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
-) -> list[ClaimedPush]:
-    """Lease up to `limit` of the most overdue pushes, committed before NetSuite is called."""
-    claims = await claim_due(factory, PUSHES, lease_s, max_attempts, limit)
-    return [_claimed(claim, max_attempts) for claim in claims]
-
-
-def _claimed(claim: Claim, max_attempts: int) -> ClaimedPush:
-    round_no, attempt = round_and_attempt(claim.attempts, max_attempts)
-    row = claim.row
-    return ClaimedPush(
-        push_id=claim.job_id,
-        run_id=row["run_id"],
-        record_type=row["record_type"],
-        external_id=row["external_id"],
-        payload=row["payload"],
-        attempt=attempt,
-        round=round_no,
-        lease_until=claim.lease_until,
-        exhausted=claim.exhausted,
-    )
 
 
 async def mark_due(session: AsyncSession, push_id: int) -> tuple[str, str] | None:

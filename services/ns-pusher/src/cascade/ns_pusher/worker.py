@@ -13,11 +13,17 @@ import random
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.domain import ClaimedPush, decide, exhausted_decision
-from cascade.ns_pusher.jobs import PUSHES, claim_pushes
+from cascade.ns_pusher.jobs import PUSHES
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.responses import Outcome
 from cascade.ns_pusher.suitetalk import SuiteTalkClient
-from cascade.shared.leased_jobs import JobConfig, JobStep, LeasedWorker, seconds_until_due
+from cascade.shared.leased_jobs import (
+    JobConfig,
+    JobStep,
+    LeasedWorker,
+    claim_jobs,
+    seconds_until_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +50,9 @@ class PushJobs:
     async def claim(self, limit: int) -> list[ClaimedPush]:
         """Lease up to `limit` of the most overdue pushes."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_pushes(self._factory, cap, self._config.lease_s, limit)
+        return await claim_jobs(
+            self._factory, PUSHES, ClaimedPush, self._config.lease_s, cap, limit
+        )
 
     async def next_due(self) -> float | None:
         """Seconds until a push falls due (a retry's back-off, a lease running out)."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.contract import (
     ObjectPutStep,
@@ -26,13 +25,7 @@ from cascade.shared.contract import (
 )
 from cascade.shared.db.models import ObjectPut, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.leased_jobs import (
-    Claim,
-    JobTable,
-    claim_due,
-    round_and_attempt,
-    wake_due,
-)
+from cascade.shared.leased_jobs import ClaimedJob, JobTable, wake_due
 from cascade.shared.objectstore import ObjectBody, object_body
 
 OBJECT_PUTS = JobTable(
@@ -96,53 +89,22 @@ async def stage_object(
     return (await uow.session.execute(existing)).scalar_one()
 
 
-@dataclass(frozen=True)
-class ClaimedObject:
-    """An object this worker holds until `lease_until`; `attempt` in its round."""
+@dataclass(frozen=True, kw_only=True)
+class ClaimedObject(ClaimedJob):
+    """An object this worker holds (`claim_jobs(..., OBJECT_PUTS, ClaimedObject, ...)`):
+    its key, the exact bytes and their SHA-256."""
 
-    job_id: int
     run_id: uuid.UUID
     step_id: str
-    key: str
+    object_key: str
     sha256: str
     body: bytes
     content_type: str
-    attempt: int
-    lease_until: datetime
-    exhausted: bool
-    retaken: bool
     repair_id: int | None = None
     """The repair this round writes the object again for (`verify_repairs`), if any."""
 
     def __str__(self) -> str:
-        return f"object {self.key} of run {self.run_id} (attempt {self.attempt})"
-
-
-async def claim_objects(
-    factory: async_sessionmaker[AsyncSession], max_attempts: int, lease_s: float, limit: int = 1
-) -> list[ClaimedObject]:
-    """Lease up to `limit` of the most overdue objects, committed before they are PUT."""
-    claims = await claim_due(factory, OBJECT_PUTS, lease_s, max_attempts, limit)
-    return [_claimed(claim, max_attempts) for claim in claims]
-
-
-def _claimed(claim: Claim, max_attempts: int) -> ClaimedObject:
-    _, attempt = round_and_attempt(claim.attempts, max_attempts)
-    row = claim.row
-    return ClaimedObject(
-        job_id=claim.job_id,
-        run_id=row["run_id"],
-        step_id=row["step_id"],
-        key=row["object_key"],
-        sha256=row["sha256"],
-        body=bytes(row["body"]),
-        content_type=row["content_type"],
-        attempt=attempt,
-        lease_until=claim.lease_until,
-        exhausted=claim.exhausted,
-        retaken=claim.retaken,
-        repair_id=row["repair_id"],
-    )
+        return f"object {self.object_key} of run {self.run_id} (attempt {self.attempt})"
 
 
 # A stored (or failed) object back in the queue for a repair, as a new round of attempts

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.alerts import stage_alert
 from cascade.runner.fanout import around_commit, run_ready_steps
-from cascade.runner.object_jobs import OBJECT_PUTS, PUT_ID, ClaimedObject, claim_objects
+from cascade.runner.object_jobs import OBJECT_PUTS, PUT_ID, ClaimedObject
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
 from cascade.runner.repairs import object_repaired
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
@@ -32,6 +32,7 @@ from cascade.shared.leased_jobs import (
     JobStep,
     LeasedWorker,
     RetrySchedule,
+    claim_jobs,
     exhausted_step,
     next_step,
     seconds_until_due,
@@ -103,10 +104,13 @@ def finish_step(
 ) -> None:
     """The step row once its object is stored (key and hash as outputs) or failed for good."""
     if outcome.status == "done":
-        output = {**(row.output or {}), step.key_name: job.key, step.sha256_name: job.sha256}
+        output = {**(row.output or {}), step.key_name: job.object_key, step.sha256_name: job.sha256}
         row.status, row.output, row.last_error = DONE, output, None
     else:
-        row.status, row.last_error = FAILED, f"object {job.key} was not stored: {outcome.error}"
+        row.status, row.last_error = (
+            FAILED,
+            f"object {job.object_key} was not stored: {outcome.error}",
+        )
 
 
 class ObjectJobs:
@@ -129,7 +133,9 @@ class ObjectJobs:
     async def claim(self, limit: int) -> list[ClaimedObject]:
         """Lease up to `limit` of the most overdue objects."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_objects(self._factory, cap, self._config.lease_s, limit)
+        return await claim_jobs(
+            self._factory, OBJECT_PUTS, ClaimedObject, self._config.lease_s, cap, limit
+        )
 
     async def next_due(self) -> float | None:
         """Seconds until an object falls due (a retry's back-off, a lease running out)."""
@@ -143,7 +149,7 @@ class ObjectJobs:
             return ObjectAttempt(JobStep("failed", "the staged bytes no longer match their hash"))
         body = ObjectBody(job.body, job.sha256, job.content_type)
         try:
-            etag = await self._store.put(job.key, body)
+            etag = await self._store.put(job.object_key, body)
         except ObjectStoreError as exc:
             schedule = self._config.schedule
             step = next_step(job.attempt, schedule, self._rng, str(exc), not exc.transient)

@@ -200,7 +200,7 @@ async def object_repaired(
     if repair is None or repair.status != "running":
         return
     if outcome.status == "failed":
-        _fail(deps, uow, repair, f"object {job.key} was not stored: {outcome.error}")
+        _fail(deps, uow, repair, f"object {job.object_key} was not stored: {outcome.error}")
         return
     left = await uow.session.scalar(
         select(func.count())

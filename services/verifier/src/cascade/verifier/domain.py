@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from cascade.shared.leased_jobs import RetrySchedule
+from cascade.shared.leased_jobs import ClaimedJob, RetrySchedule
 
 Verdict = Literal["pass", "fail", "undecided"]
 FinalStatus = Literal["pass", "fail", "timeout"]
@@ -29,22 +29,20 @@ class Outcome:
     retryable: bool = True
 
 
-@dataclass(frozen=True)
-class ClaimedCheck:
-    """A check leased by this verifier; `attempt` counts this execution, `lease_until`
-    fences the write of its outcome."""
+@dataclass(frozen=True, kw_only=True)
+class ClaimedCheck(ClaimedJob):
+    """A check leased by this verifier (`claim_jobs(..., CHECKS, ClaimedCheck, ...)`, no
+    cap per round: `attempt` counts every execution); `lease_until` fences its outcome."""
 
-    id: int
     run_id: uuid.UUID
     check_name: str
     kind: str
     spec: dict[str, Any]
-    attempt: int
     due_at: datetime
     deadline_at: datetime | None
-    lease_until: datetime
     detail: dict[str, Any] | None
-    round: int = 0
+    # `round` (the lease's field) is the check's own round, from its row: a re-verification
+    # is the next round.
 
 
 def check_schedule(base_s: float, max_s: float, scale: float) -> RetrySchedule:

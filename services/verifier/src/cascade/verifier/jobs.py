@@ -11,12 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared import verify_rounds
 from cascade.shared.db.models import VerifyResult
-from cascade.shared.leased_jobs import Claim, JobTable, claim_due, wake_due
-from cascade.verifier.domain import ClaimedCheck
+from cascade.shared.leased_jobs import JobTable, wake_due
 
 CHECKS = JobTable(
     model=VerifyResult,
@@ -35,30 +34,6 @@ CHECKS = JobTable(
         "round",
     ),
 )
-
-
-async def claim_checks(
-    factory: async_sessionmaker[AsyncSession], lease_s: float, limit: int = 1
-) -> list[ClaimedCheck]:
-    """Lease up to `limit` of the most overdue checks, committed before they run."""
-    return [_claimed(claim) for claim in await claim_due(factory, CHECKS, lease_s, limit=limit)]
-
-
-def _claimed(claim: Claim) -> ClaimedCheck:
-    row = claim.row
-    return ClaimedCheck(
-        id=claim.job_id,
-        run_id=row["run_id"],
-        check_name=row["check_name"],
-        kind=row["kind"],
-        spec=row["spec"],
-        attempt=claim.attempts,
-        due_at=row["due_at"],
-        deadline_at=row["deadline_at"],
-        lease_until=claim.lease_until,
-        detail=row["detail"],
-        round=row["round"],
-    )
 
 
 async def reverify(

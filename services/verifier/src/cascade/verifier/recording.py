@@ -72,7 +72,7 @@ class CheckRecorder:
             event = _event(check, outcome, decision, executed_at, detail)
             staged = result_records(self._prefix, check.run_id, event)
         return await record_fenced(
-            self._factory, CHECKS, check.id, check.lease_until, values, staged
+            self._factory, CHECKS, check.job_id, check.lease_until, values, staged
         )
 
 

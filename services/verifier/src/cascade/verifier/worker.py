@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.leased_jobs import JobConfig, LeasedWorker, seconds_until_due
+from cascade.shared.leased_jobs import JobConfig, LeasedWorker, claim_jobs, seconds_until_due
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome, decide
-from cascade.verifier.jobs import CHECKS, claim_checks
+from cascade.verifier.jobs import CHECKS
 from cascade.verifier.recording import CheckRecorder
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ class CheckJobs:
 
     async def claim(self, limit: int) -> list[ClaimedCheck]:
         """Lease up to `limit` of the most overdue checks."""
-        return await claim_checks(self._factory, self._config.lease_s, limit)
+        return await claim_jobs(
+            self._factory, CHECKS, ClaimedCheck, self._config.lease_s, limit=limit
+        )
 
     async def next_due(self) -> float | None:
         """Seconds until a check falls due (its verify window, a retry, a lease)."""

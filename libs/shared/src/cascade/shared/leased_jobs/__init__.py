@@ -1,10 +1,11 @@
 """Leased jobs: rows in PostgreSQL claimed with SKIP LOCKED and a lease, worked outside any
 transaction, recorded fenced by the lease, retried on the one back-off rule.
 
-Used by ns-pusher (NetSuite pushes), the verifier (delayed checks) and the approvals
-service (approved emails).
+Used by ns-pusher (NetSuite pushes), the verifier (delayed checks), the approvals service
+(approved emails) and the runner (objects); each claims typed rows with `claim_jobs`.
 """
 
+from cascade.shared.leased_jobs.claims import ClaimedJob, claim_jobs, typed_claim
 from cascade.shared.leased_jobs.retry import (
     JobStatus,
     JobStep,
@@ -33,6 +34,7 @@ from cascade.shared.leased_jobs.worker import (
 
 __all__ = [
     "Claim",
+    "ClaimedJob",
     "JobConfig",
     "JobKind",
     "JobStatus",
@@ -43,12 +45,14 @@ __all__ = [
     "RetrySchedule",
     "WorkerPace",
     "claim_due",
+    "claim_jobs",
     "exhausted_step",
     "next_step",
     "record_fenced",
     "requeue_failed",
     "round_and_attempt",
     "seconds_until_due",
+    "typed_claim",
     "wake_due",
     "write_fenced",
 ]
