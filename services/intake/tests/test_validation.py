@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cascade.intake.validation import FieldError, RunRequest, parse_run_request
+from cascade.shared.run_requests.validation import FieldError, RunRequest, parse_run_request
 
 
 def accept_all(_workflow_type: str, _inputs: Mapping[str, Any]) -> list[FieldError]:
