@@ -24,7 +24,7 @@ def parse_form_key(text: str | None) -> uuid.UUID | None:
         key = uuid.UUID(text or "")
     except ValueError:
         return None
-    return key if key.version == 4 and str(key) == (text or "").lower() else None
+    return key if key.version == 4 and str(key) == text else None
 
 
 def admin_run_id(idempotency_key: str) -> uuid.UUID:
