@@ -28,6 +28,7 @@ from tests.faults.harness import FaultStack, _dsn
 #: Every topic some service consumes (the ones a poison or forged record can reach).
 CONSUMED = (
     Topic.INTAKE_REQUESTED,
+    Topic.INTAKE_ADMIN_REQUESTED,
     Topic.WORKFLOW_REQUESTED,
     Topic.PROPOSAL_APPROVED,
     Topic.PROPOSAL_REJECTED,
@@ -36,6 +37,7 @@ CONSUMED = (
     Topic.NS_PUSH_RETRY,
     Topic.WORKFLOW_COMPLETED,
     Topic.WORKFLOW_PARTIAL,
+    Topic.VERIFY_RESULT,
 )
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cascade.intake.catalog import contract_input_validator, recipient_inputs
 from cascade.shared.contract import load_contracts
+from cascade.shared.run_requests.catalog import contract_input_validator, recipient_inputs
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
 VALID = {

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from cascade.intake.catalog import contract_input_validator
 from cascade.intake.event_records import (
     idempotency_key,
     map_inputs,
     read_event,
     trigger_envelope,
 )
-from cascade.intake.validation import RunRequest, check_request
 from cascade.shared.consumer import RecordView, RejectMessage
 from cascade.shared.contract import load_contracts
+from cascade.shared.run_requests.catalog import contract_input_validator
+from cascade.shared.run_requests.validation import RunRequest, check_request
 
 CONTRACTS = load_contracts(Path(__file__).resolve().parents[3] / "contracts")
 PRICE = CONTRACTS["price_changed"]

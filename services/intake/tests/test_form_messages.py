@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from cascade.intake.catalog import contract_input_validator
-from cascade.intake.form import BAD_GROUPING, amounts_ungrouped, input_attributes, ungrouped
-from cascade.intake.messages import PHONE
 from cascade.shared.contract import load_contracts
+from cascade.shared.run_requests.catalog import contract_input_validator
+from cascade.shared.run_requests.form_values import (
+    BAD_GROUPING,
+    amounts_ungrouped,
+    input_attributes,
+    ungrouped,
+)
+from cascade.shared.run_requests.messages import PHONE
 
 CONTRACTS = load_contracts(Path(__file__).resolve().parents[3] / "contracts")
 VALID = {"company_name": "Acme", "contact_email": "a@acme.example", "billing_address": "1 Main"}

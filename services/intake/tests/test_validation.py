@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cascade.intake.validation import FieldError, RunRequest, parse_run_request
+from cascade.intake.handlers import reserved_key
+from cascade.shared.run_requests.validation import FieldError, RunRequest, parse_run_request
 
 
 def accept_all(_workflow_type: str, _inputs: Mapping[str, Any]) -> list[FieldError]:
@@ -55,3 +56,10 @@ def test_bad_requests_name_the_field(raw: bytes, field: str, fragment: str) -> N
 def test_unknown_workflow_type_is_reported_by_the_catalog() -> None:
     parsed = parse_run_request(b'{"workflow_type": "nope", "inputs": {}}', only_known)
     assert parsed == [FieldError("workflow_type", "unknown workflow type")]
+
+
+def test_the_execute_forms_keys_are_reserved() -> None:
+    assert reserved_key("admin:0b6c3f0e-5d0a-4e55-9f0e-7d4c8f2a1e13")
+    assert reserved_key("event:x")
+    assert reserved_key("cron:y")
+    assert not reserved_key("form-123")

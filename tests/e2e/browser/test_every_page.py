@@ -89,6 +89,14 @@ def pages(stack: Any, s: Seeded) -> list[Visit]:
     def at(path: str) -> Callable[[Page], Awaitable[Response | None]]:
         return lambda page: page.goto(f"{ui}{path}")
 
+    async def execute_with_errors(page: Page) -> Response | None:
+        await page.goto(f"{ui}/execute/new_customer")
+        await page.fill("#f-company_name", "Stark Industries")
+        await page.fill("#f-credit_limit", "12,00.50")
+        async with page.expect_navigation() as sent:
+            await page.click("#start-run")
+        return await sent.value
+
     return [
         Visit("inbox", at("/")),
         Visit("inbox-all", at("/?status=all")),
@@ -103,6 +111,9 @@ def pages(stack: Any, s: Seeded) -> list[Visit]:
         Visit("runs", at("/runs")),
         Visit("audit", at("/audit")),
         Visit("blocked", at("/blocked")),
+        Visit("execute", at("/execute")),
+        Visit("execute-form", at("/execute/new_customer")),
+        Visit("execute-form-errors", execute_with_errors, status=422),
         Visit("not-found", at("/proposals/987654321"), status=404),
         Visit("not-found-path", at("/no-such-page"), status=404),
     ]

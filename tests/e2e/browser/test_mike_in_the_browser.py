@@ -1,9 +1,11 @@
 """Mike in a real browser against the running stack: log in, watch a proposal arrive, approve
-it, watch the run complete, edit and approve the welcome email, reject another run."""
+it, watch the run complete, edit and approve the welcome email, reject another run, start
+one from the admin page's Execute form."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,30 @@ async def test_mike_approves_rejects_and_sends_an_email(
     await expect(page.locator("#email")).to_contain_text("Sent ")
 
     await _reject_another(page, stack)
+    await _start_from_the_admin_page(page, stack, artifacts)
+
+
+async def _start_from_the_admin_page(page: Page, stack: Any, artifacts: Path) -> None:
+    """Mike starts a new customer himself: a refused value first (intake's words, nothing
+    started), then the run he started, started by him, waiting for his approval."""
+    await page.click("nav >> text=Start a run")
+    await page.click("#start-new_customer a")
+    await page.fill("#f-company_name", "Browser Execute Ltd")
+    await page.fill("#f-contact_email", "orders@browser-execute.example")
+    await page.fill("#f-billing_address", "5 Admin Way")
+    await page.fill("#f-contact_phone", "call me")
+    await page.click("#start-run")
+    await expect(page.locator("#execute-errors")).to_contain_text("Enter a phone number")
+    await expect(page.locator("#f-contact_phone")).to_be_focused()
+    await page.fill("#f-contact_phone", "+1 555 0199")
+    await page.click("#start-run")
+    await expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}\?done=started$"))
+    await expect(page.locator("#run-status")).to_have_text("awaiting_approval", timeout=60_000)
+    await expect(page.locator("#run-started-by")).to_have_text("admin:mike")
+    await expect(page.locator(".run-title")).to_contain_text("Browser Execute Ltd")
+    await page.screenshot(path=artifacts / "run-started-by-mike.png", full_page=True)
+    await page.goto(f"{stack.ui}/audit")
+    await expect(page.locator("#audit")).to_contain_text("run started")
 
 
 async def _reject_another(page: Page, stack: Any) -> None:

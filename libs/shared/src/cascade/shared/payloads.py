@@ -25,6 +25,18 @@ class WorkflowRequested(_Payload):
     client_idempotency_key: str | None = Field(default=None, max_length=200)
 
 
+class AdminRunRequested(BaseModel):
+    """approvals → intake (`intake.admin_requested`): Mike asked for a run on the approvals
+    page's Execute form. `request` is the run request as `check_request` takes it (intake
+    checks it again, with the same rules); `requested_by` is the session's admin. Strict,
+    unlike the tolerant readers: this starts a run, so nothing unexpected passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: dict[str, Any]
+    requested_by: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+
+
 class NsPush(_Payload):
     """runner → ns-pusher: push the staged `ns_pending_pushes` row `push_id` to NetSuite."""
 

@@ -10,6 +10,7 @@ class Topic(StrEnum):
     """Event types, which are also the base names of their topics."""
 
     INTAKE_REQUESTED = "intake.requested"
+    INTAKE_ADMIN_REQUESTED = "intake.admin_requested"
     WORKFLOW_REQUESTED = "workflow.requested"
     PROPOSAL_STAGED = "proposal.staged"
     PROPOSAL_APPROVED = "proposal.approved"

@@ -17,6 +17,7 @@ from cascade.approvals.error_pages import error_page
 from cascade.approvals.errors import install_error_handlers
 from cascade.approvals.headers import SecurityHeaders
 from cascade.approvals.ui_blocked import blocked_router
+from cascade.approvals.ui_execute import execute_router
 from cascade.approvals.ui_inbox import inbox_router
 from cascade.approvals.ui_login import login_router
 from cascade.approvals.ui_proposal import proposal_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     app.include_router(blocked_router(ui, contracts))
     app.include_router(proposal_router(ui, contracts))
     app.include_router(run_pages_router(ui, contracts))
+    app.include_router(execute_router(ui, contracts))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
 

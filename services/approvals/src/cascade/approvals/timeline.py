@@ -107,6 +107,9 @@ def _audit_facts(
     audit: Sequence[ApprovalAudit], proposals: dict[int, ProposedAction]
 ) -> Iterator[Entry]:
     for a in audit:
+        if a.proposal_id is None:  # `run_started`: Mike's Execute form, before any proposal
+            yield Entry(a.created_at, f"Started by {a.actor} from the Execute form", a.reason or "")
+            continue
         title = _AUDIT_TITLES.get(a.decision, a.decision.replace("_", " ").capitalize())
         p = proposals.get(a.proposal_id)
         what = f"{_proposal_kind(p).lower() if p is not None else 'proposal'} #{a.proposal_id}"

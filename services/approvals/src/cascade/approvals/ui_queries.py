@@ -172,7 +172,7 @@ async def run_list(session: AsyncSession, where: RunFilter, page: Page) -> Seque
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One audit entry and the business subject of the proposal it concerns."""
+    """One audit entry and the business subject of the proposal (or run) it concerns."""
 
     entry: ApprovalAudit
     title: str | None
@@ -185,7 +185,7 @@ async def audit_page(session: AsyncSession, page: Page) -> list[AuditRow]:
     rows = await session.execute(
         select(a, r.title, p.entity_ref)
         .outerjoin(p, p.id == a.proposal_id)
-        .outerjoin(r, r.run_id == p.run_id)
+        .outerjoin(r, r.run_id == a.run_id)
         .order_by(a.id.desc())
         .limit(page.limit)
         .offset(page.offset)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from cascade.approvals import fmt
 from cascade.approvals.api_runs import RunStatus
@@ -31,6 +32,7 @@ from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_ret
 from cascade.approvals.queries import run_bundle
 from cascade.approvals.run_graph import node_states
 from cascade.approvals.run_problems import corrections_of, run_problems
+from cascade.approvals.run_starts import requested_start
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.timeline import run_timeline
 from cascade.approvals.ui_proposal import svg_response
@@ -38,7 +40,8 @@ from cascade.approvals.ui_queries import RunFilter, nav_counts, run_list
 from cascade.approvals.web import Ui, current_user, form_of, render, see_other
 from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract
-from cascade.shared.db.models import NsPendingPush, WorkflowRun
+from cascade.shared.db.models import DeadLetter, NsPendingPush, WorkflowRun
+from cascade.shared.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 TERMINAL = {"completed", "partial", "failed", "blocked", "rejected", "expired"}
@@ -80,7 +83,7 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
         async with ui.uow() as uow:
             bundle = await run_bundle(uow.session, run_id)
             if bundle is None:
-                raise ApiError(404, "not_found", f"no run {run_id}")
+                return await requested_page(uow, user, run_id)
             failures = {n.id: explain(n.record_type, n.last_error) for n in bundle.pushes}
             corrections = {n.id: corrections_of(bundle, n.id) for n in bundle.pushes}
             return render(
@@ -89,6 +92,22 @@ def runs_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
                 timeline=run_timeline(bundle), problems=run_problems(bundle),
                 failures=failures, corrections=corrections,
             )  # fmt: skip
+
+    async def requested_page(uow: UnitOfWork, user: SessionUser, run_id: uuid.UUID) -> Response:
+        """A run Mike started from the Execute form that intake has not staged yet (or
+        refused: its dead letter says why); any other unknown run is a 404."""
+        start = await requested_start(uow, run_id)
+        if start is None:
+            raise ApiError(404, "not_found", f"no run {run_id}")
+        refused = (
+            await uow.session.scalars(
+                select(DeadLetter).where(DeadLetter.key == str(run_id)).order_by(DeadLetter.id)
+            )
+        ).all()
+        return render(
+            "run_requested.html", user=user, start=start, run_id=run_id, fmt=fmt,
+            refused=refused, live=not refused,
+        )  # fmt: skip
 
     @router.get("/runs/{run_id}/graph.svg")
     async def run_graph(request: Request, run_id: uuid.UUID) -> Response:

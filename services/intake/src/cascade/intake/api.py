@@ -6,9 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
-from cascade.intake.validation import FieldError, InputValidator, RunRequest, parse_run_request
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
+from cascade.shared.run_requests.validation import (
+    FieldError,
+    InputValidator,
+    RunRequest,
+    parse_run_request,
+)
 from cascade.shared.runtime import ServiceRuntime
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -70,7 +75,7 @@ def intake_router(runtime: ServiceRuntime, validate_inputs: InputValidator) -> A
             msg = f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
         if key is not None and reserved_key(key):
-            msg = "must not start with event:, cron: or agent: (the keys of triggered runs)"
+            msg = "must not start with event:, cron:, admin: or agent: (the keys of triggered runs)"
             return errors_response(400, [FieldError("Idempotency-Key", msg)])
         try:
             raw = await read_body(request, limit, timeout_s)

@@ -25,7 +25,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.intake.handlers import stage_run
-from cascade.intake.validation import InputValidator, check_request
 from cascade.shared.contract import Contract
 from cascade.shared.crash import crash_point
 from cascade.shared.cron import latest_tick, next_tick, plan_ticks
@@ -33,6 +32,7 @@ from cascade.shared.db.autocommit import first_alone
 from cascade.shared.db.models import TriggerTick
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
+from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,8 @@
-"""The sales form at `/`: one HTML form per manually triggered contract, same rules as the API.
-
-People write amounts as "12,000.50"; the form takes well-formed grouping commas out before
-the shared check (`ungrouped`). The JSON API does not: a machine sends a number or a plain
-decimal string, and a comma there is ambiguous (12,000 is twelve in much of Europe)."""
+"""The sales form at `/`: one HTML form per manually triggered contract, same rules as the API
+(`cascade.shared.run_requests`: the check, the messages, how a form's amounts are read)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,20 +13,17 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
-from cascade.intake.messages import label
-from cascade.intake.validation import FieldError, InputValidator, check_request
 from cascade.shared.contract import Contract
-from cascade.shared.contract.inputs import (
-    DateInput,
-    DecimalInput,
-    EmailInput,
-    InputSpec,
-    IntegerInput,
-    PhoneInput,
-    StringInput,
-)
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
+from cascade.shared.run_requests.form_values import (
+    errors_in_field_order,
+    field_messages,
+    form_request,
+    input_attributes,
+)
+from cascade.shared.run_requests.messages import label
+from cascade.shared.run_requests.validation import InputValidator
 from cascade.shared.runtime import ServiceRuntime
 
 TEMPLATES = Environment(
@@ -45,12 +38,6 @@ def form_fields(raw: bytes) -> dict[str, str]:
     return {k: v[0].strip() for k, v in parsed.items() if v and v[0].strip()}
 
 
-# Grouping commas are only taken out where they separate groups of three digits.
-GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
-BAD_GROUPING = (
-    "Write the amount in digits, e.g. 12000.50 or 12,000.50 (commas only between groups of "
-    "three digits, a point before the cents)."
-)
 # The page loads only intake's own stylesheet and script; nothing may frame it.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -63,59 +50,6 @@ PAGE_HEADERS = {
 }
 
 
-def ungrouped(value: str) -> str | None:
-    """An amount without its grouping commas ("12,000.50" -> "12000.50"), the value itself
-    when it has none, or None when its commas are not grouping (pure)."""
-    if "," not in value:
-        return value
-    return value.replace(",", "") if GROUPED.fullmatch(value) else None
-
-
-def amounts_ungrouped(
-    contract: Contract, fields: dict[str, str]
-) -> tuple[dict[str, str], list[FieldError]]:
-    """The form's decimal fields without grouping commas, and a problem for each whose
-    commas are not grouping (those are left out of the inputs)."""
-    inputs, problems = dict(fields), []
-    for spec in contract.inputs:
-        if isinstance(spec, DecimalInput) and spec.name in inputs:
-            plain = ungrouped(inputs[spec.name])
-            if plain is None:
-                del inputs[spec.name]
-                problems.append(FieldError(f"inputs.{spec.name}", BAD_GROUPING))
-            else:
-                inputs[spec.name] = plain
-    return inputs, problems
-
-
-def input_attributes(spec: InputSpec) -> dict[str, str]:
-    """The HTML type and keyboard of an input: email, tel, decimal, ... (pure). A plain
-    string named like an email address gets the email keyboard too; the form is sent with
-    `novalidate`, so the server's messages, not the browser's, decide what is refused."""
-    if isinstance(spec, EmailInput) or (
-        isinstance(spec, StringInput) and spec.name.endswith("email")
-    ):
-        return {"type": "email", "autocomplete": "email", "spellcheck": "false"}
-    if isinstance(spec, PhoneInput):
-        return {"type": "tel", "autocomplete": "tel"}
-    if isinstance(spec, DecimalInput):
-        return {"type": "text", "inputmode": "decimal", "autocomplete": "off"}
-    if isinstance(spec, IntegerInput):
-        return {"type": "text", "inputmode": "numeric", "autocomplete": "off"}
-    if isinstance(spec, DateInput):
-        return {"type": "date"}
-    return {"type": "text"}
-
-
-def field_messages(errors: list[FieldError]) -> dict[str, str]:
-    """Errors by input name, for display next to each field."""
-    shown: dict[str, str] = {}
-    for error in errors:
-        name = error.field.removeprefix("inputs.")
-        shown.setdefault(name if "." not in name else "", error.message)
-    return shown
-
-
 def form_router(
     runtime: ServiceRuntime, contracts: Mapping[str, Contract], validate: InputValidator
 ) -> APIRouter:
@@ -126,15 +60,10 @@ def form_router(
     def page(
         name: str, values: dict[str, str], errors: dict[str, str], status: int
     ) -> HTMLResponse:
-        # The summary lists the errors in the order of the fields on the page.
-        order = ["", *(spec.name for spec in contracts[name].inputs)]
-        errors = dict(
-            sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else 0)
-        )
         html = TEMPLATES.get_template("form.html").render(
             contract=contracts[name],
             values=values,
-            errors=errors,
+            errors=errors_in_field_order(contracts[name], errors),
             idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
             others=manual if len(manual) > 1 else [],
             attributes=input_attributes,
@@ -165,14 +94,10 @@ def form_router(
             return HTMLResponse("Invalid form key.", status_code=422)
         if name not in manual:
             return HTMLResponse("Unknown workflow.", status_code=422)
-        inputs, bad_amounts = amounts_ungrouped(contracts[name], fields)
-        run = check_request(
-            {"workflow_type": name, "inputs": inputs, "source": "sales_intake_form"}, validate
-        )
-        if bad_amounts or isinstance(run, list):
-            problems = bad_amounts + (run if isinstance(run, list) else [])
+        run = form_request(contracts[name], fields, "sales_intake_form", validate)
+        if isinstance(run, list):
             shown = {**fields, "idempotency_key": key or ""}
-            return page(name, shown, field_messages(problems), 422)
+            return page(name, shown, field_messages(run), 422)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(

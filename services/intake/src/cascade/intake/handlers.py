@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from cascade.intake.validation import RunRequest
 from cascade.shared.db.models import IntakeRequest
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowRequested
+from cascade.shared.run_requests.admin import ADMIN_KEY_PREFIX
+from cascade.shared.run_requests.validation import RunRequest, request_digest
 from cascade.shared.topics import Topic, topic_name
 
 SOURCE = "cascade.intake"
@@ -29,15 +28,15 @@ class Accepted:
     replayed: bool
 
 
-TRIGGER_KEY_PREFIXES = ("event:", "cron:", "agent:")
-"""Idempotency keys of runs started by triggers and by AI agents (the MCP gateway): a
-client's key may not take one, or it could claim an event's, a tick's or an agent's run
-before its starter does."""
+TRIGGER_KEY_PREFIXES = ("event:", "cron:", ADMIN_KEY_PREFIX, "agent:")
+"""Idempotency keys of runs started by triggers, by Mike's Execute form and by AI agents (the
+MCP gateway): a client's key may not take one, or it could claim an event's, a tick's, Mike's
+or an agent's run before its starter does."""
 
 STARTED_BY_AGENT = "agent:"
 """`started_by` of a run an agent started through the MCP gateway (`agent:<name>`). Only
 the gateway's authenticated path sets it; intake's own paths name themselves (api, form,
-event:, cron:, upstream:), so nobody posting to intake can pass as an agent."""
+event:, cron:, upstream:, admin:), so nobody posting to intake can pass as an agent."""
 
 
 def agent_started_by(agent_name: str) -> str:
@@ -52,12 +51,6 @@ def reserved_key(key: str) -> bool:
 
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request."""
-
-
-def request_digest(request: RunRequest) -> str:
-    """A stable hash of what was asked, to tell a retry from a reused key."""
-    canonical = json.dumps(request.model_dump(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def accept_run(

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from cascade.intake.handlers import SOURCE
-from cascade.intake.validation import InputValidator, check_request
 from cascade.shared.consumer import RejectMessage
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowRequested
+from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.topics import Topic, topic_name
 
 # Run ids of upstream requests are derived from their idempotency key, so the same request

@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.intake.catalog import contract_input_validator
 from cascade.intake.handlers import IdempotencyConflict, agent_started_by, stage_run
-from cascade.intake.validation import FieldError, InputValidator, RunRequest, check_request
 from cascade.mcp.tokens import Agent
 from cascade.runner.context_reader import ContextReader, subject_of
 from cascade.runner.domain import blocking_rules, draft_proposal, outcome_rows
@@ -37,6 +35,13 @@ from cascade.shared.db.models import (
     WorkflowRunStep,
 )
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.run_requests.catalog import contract_input_validator
+from cascade.shared.run_requests.validation import (
+    FieldError,
+    InputValidator,
+    RunRequest,
+    check_request,
+)
 from cascade.shared.text_rules import control_character_problem
 
 AGENT_TRIGGERS = ("manual", "cron")

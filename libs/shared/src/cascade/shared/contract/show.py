@@ -58,6 +58,7 @@ def _trigger(c: Contract) -> list[str]:
         lines.append(
             f"  event id: the CloudEvent's id; plain JSON {t.id_from or '(refused: no id_from)'}"
         )
+    lines.append(f"  Execute form (approvals page): {'yes' if t.admin_executable else 'no'}")
     return lines
 
 

@@ -69,6 +69,11 @@ class Trigger(BaseModel):
     id_from: JsonPathText | None = None
     """``event`` only: where a plain JSON event (no CloudEvents attributes) carries its id,
     a JSONPath into the document. CloudEvents always use their ``id``."""
+    admin_execute: bool | None = None
+    """Whether Mike may start a run from the approvals page's Execute form. Unset: yes for
+    ``manual`` triggers (a person starts them anyway), no for ``event`` and ``cron`` (their
+    runs belong to the event or the schedule, unless the contract says so, e.g. a digest
+    Mike may also ask for now)."""
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> Trigger:
@@ -85,6 +90,11 @@ class Trigger(BaseModel):
         if self.kind == "event" and bad:
             raise ValueError(f"expected topic names (like price.changed) as sources, got {bad}")
         return self
+
+    @property
+    def admin_executable(self) -> bool:
+        """The rule of the Execute form: declared, or ``manual`` when not declared."""
+        return self.kind == "manual" if self.admin_execute is None else self.admin_execute
 
     @property
     def catch_up_policy(self) -> CatchUp:

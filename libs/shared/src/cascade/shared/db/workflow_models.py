@@ -108,11 +108,13 @@ class ProposedAction(Base):
 
 
 class ApprovalAudit(Base):
-    """Append-only record of every decision on a proposal: who, when, from where, which hash."""
+    """Append-only record of every decision on a proposal: who, when, from where, which hash;
+    and of every run Mike started from the Execute form (`run_started`, no proposal; the hash
+    is the request's)."""
 
     __tablename__ = "approval_audit"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposed_actions.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposed_actions.id"), index=True)
     run_id: Mapped[uuid.UUID]
     decision: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))
@@ -121,6 +123,16 @@ class ApprovalAudit(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     remote_addr: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = now_column()
+    __table_args__ = (
+        # One start per run: the Execute form's key names the run, so a double submit of the
+        # same form finds this row instead of starting a second run.
+        Index(
+            "uq_approval_audit_run_started",
+            "run_id",
+            unique=True,
+            postgresql_where=text("decision = 'run_started'"),
+        ),
+    )
 
 
 class WorkflowRunLog(Base):

@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_agent_tokens"
-down_revision: str | None = "0009_object_bundles"
+down_revision: str | None = "0010_admin_run_starts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,7 @@ per-field errors out. Every path into intake (API, form, `intake.requested`) goe
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ def check_request(document: Any, validate_inputs: InputValidator) -> RunRequest 
         return [_field_error(e) for e in exc.errors()]
     problems = validate_inputs(request.workflow_type, request.inputs)
     return problems or request
+
+
+def request_digest(request: RunRequest) -> str:
+    """A stable hash of what was asked, to tell a retry from a reused key."""
+    canonical = json.dumps(request.model_dump(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _json_problem(exc: ValueError) -> str:

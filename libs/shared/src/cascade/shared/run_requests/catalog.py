@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cascade.intake.messages import plain_message
-from cascade.intake.validation import FieldError, InputValidator
 from cascade.shared.contract import Contract, EmailDraftStep, validate_request
 from cascade.shared.contract.inputs import InputSpec
 from cascade.shared.contract.templates import template_names
+from cascade.shared.run_requests.messages import plain_message
+from cascade.shared.run_requests.validation import FieldError, InputValidator
 
 
 def recipient_inputs(contract: Contract) -> frozenset[str]:
