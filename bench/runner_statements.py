@@ -39,7 +39,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cascade.runner.executor as executor_module
-from cascade.runner.context_reader import ContextReader
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.subscribers import SUBSCRIPTIONS, _bound
 from cascade.shared.consumer import ConsumerPolicy, IdempotentConsumer, RecordView
@@ -49,6 +48,7 @@ from cascade.shared.db.models import NsPendingPush, ProposedAction, WorkflowRun
 from cascade.shared.envelope import new_envelope
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
+from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cascade.intake.handlers import reserved_key
+from cascade.shared.run_requests.staging import reserved_key
 from cascade.shared.run_requests.validation import FieldError, RunRequest, parse_run_request
 
 

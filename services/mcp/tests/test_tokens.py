@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cascade.intake.handlers import agent_started_by, reserved_key
 from cascade.mcp.server import TOOL_SCOPES
 from cascade.mcp.tokens import SCOPES, TokenProblem, check_mint, split_token
+from cascade.shared.run_requests.staging import agent_started_by, reserved_key
 
 
 def test_a_mint_needs_a_plain_name_and_known_scopes() -> None:

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.runner.context_reader import ContextReader
 from cascade.shared.contract import (
     Contract,
     evaluate_preconditions,
@@ -22,6 +21,7 @@ from cascade.shared.contract import (
     runtime_values,
 )
 from cascade.shared.normalize import normalize_company_name
+from cascade.shared.proposals.context_reader import ContextReader
 
 pytestmark = pytest.mark.integration
 Factory = async_sessionmaker[AsyncSession]

@@ -25,7 +25,6 @@ from cascade.devstack.wire import (
     terminal_events,
     wait_status,
 )
-from cascade.runner.context_reader import ContextReader
 from cascade.runner.executor import StepExecutor
 from cascade.runner.runstate import RunnerDeps, begin_fanout, run_values
 from cascade.shared.canonical import to_jsonable
@@ -39,6 +38,7 @@ from cascade.shared.db.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
+from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.settings import Settings
 
 pytestmark = pytest.mark.integration

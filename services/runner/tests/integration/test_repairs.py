@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.agreement import Disagreement
-from cascade.runner.context_reader import ContextReader
 from cascade.runner.decisions import on_rejected
 from cascade.runner.repairs import on_verify_result
 from cascade.runner.runstate import RunnerDeps
@@ -28,6 +27,7 @@ from cascade.shared.db.models import (
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import ProposalDecision, VerifyResultEvent
+from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from pydantic import ValidationError
 
-from cascade.intake.handlers import IdempotencyConflict, stage_run
 from cascade.shared.consumer import RejectMessage
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import AdminRunRequested
 from cascade.shared.run_requests.admin import ADMIN_KEY_PREFIX, admin_run_id, started_by_admin
+from cascade.shared.run_requests.staging import IdempotencyConflict, stage_run
 from cascade.shared.run_requests.validation import InputValidator, check_request
 
 

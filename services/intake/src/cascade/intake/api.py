@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
+from cascade.shared.run_requests.staging import IdempotencyConflict, accept_run, reserved_key
 from cascade.shared.run_requests.validation import (
     FieldError,
     InputValidator,

@@ -24,7 +24,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.intake.handlers import stage_run
 from cascade.shared.contract import Contract
 from cascade.shared.crash import crash_point
 from cascade.shared.cron import latest_tick, next_tick, plan_ticks
@@ -32,6 +31,7 @@ from cascade.shared.db.autocommit import first_alone
 from cascade.shared.db.models import TriggerTick
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
+from cascade.shared.run_requests.staging import stage_run
 from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.settings import Settings
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from cascade.intake.event_records import trigger_envelope
-from cascade.intake.handlers import IdempotencyConflict, stage_run
 from cascade.shared.consumer import IdempotentConsumer, RecordView, RejectMessage
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.messaging import subscribe
+from cascade.shared.run_requests.staging import IdempotencyConflict, stage_run
 from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.runtime import ServiceRuntime
 

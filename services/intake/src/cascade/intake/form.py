@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cascade.intake.handlers import IdempotencyConflict, accept_run, reserved_key
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
@@ -23,6 +22,7 @@ from cascade.shared.run_requests.form_values import (
     input_attributes,
 )
 from cascade.shared.run_requests.messages import label
+from cascade.shared.run_requests.staging import IdempotencyConflict, accept_run, reserved_key
 from cascade.shared.run_requests.validation import InputValidator
 from cascade.shared.runtime import ServiceRuntime
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from cascade.intake.handlers import SOURCE
 from cascade.shared.consumer import RejectMessage
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowRequested
+from cascade.shared.run_requests.staging import SOURCE
 from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.topics import Topic, topic_name
 

@@ -14,10 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.intake.handlers import IdempotencyConflict, agent_started_by, stage_run
 from cascade.mcp.tokens import Agent
-from cascade.runner.context_reader import ContextReader, subject_of
-from cascade.runner.domain import blocking_rules, draft_proposal, outcome_rows
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import (
     Contract,
@@ -35,7 +32,10 @@ from cascade.shared.db.models import (
     WorkflowRunStep,
 )
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.proposals.context_reader import ContextReader, subject_of
+from cascade.shared.proposals.drafting import blocking_rules, draft_proposal, outcome_rows
 from cascade.shared.run_requests.catalog import contract_input_validator
+from cascade.shared.run_requests.staging import IdempotencyConflict, agent_started_by, stage_run
 from cascade.shared.run_requests.validation import (
     FieldError,
     InputValidator,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from cascade.runner.context_reader import ContextReader
 from cascade.runner.executor import StepExecutor
 from cascade.runner.expiry import ExpirySweeper
 from cascade.runner.object_jobs import OBJECT_PUTS
@@ -17,6 +16,7 @@ from cascade.runner.runstate import RunnerDeps
 from cascade.runner.subscribers import register
 from cascade.shared.contract import load_contracts
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
+from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 

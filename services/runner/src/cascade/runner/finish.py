@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cascade.runner.context_reader import subject_of
 from cascade.runner.narrative import narrative, summary
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import AnyCheck, Contract, EventPost, bind, event_key
@@ -28,6 +27,7 @@ from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowEnded
+from cascade.shared.proposals.context_reader import subject_of
 from cascade.shared.topics import Topic, topic_name
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from cascade.runner.domain import ProposalDraft
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, Repair, step_changes
+from cascade.shared.proposals.drafting import ProposalDraft
 
 ACTION_PREFIX = "repair_check:"
 PAYLOAD_KIND = "verify_repair"

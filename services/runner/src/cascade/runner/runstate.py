@@ -10,12 +10,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from cascade.runner.context_reader import ContextReader
 from cascade.runner.finish import Ending, FinishContext, finish_run
 from cascade.runner.progress import SKIPPED, initial_status, run_outcome, settle, skip_reason
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.wakeup import Wakeup
 
 

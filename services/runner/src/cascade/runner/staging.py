@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cascade.runner.domain import ProposalDraft
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import ProposalStaged
+from cascade.shared.proposals.drafting import ProposalDraft
 from cascade.shared.topics import Topic, topic_name
 
 SOURCE = "cascade.runner"

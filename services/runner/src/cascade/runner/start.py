@@ -8,14 +8,6 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
 from cascade.runner.agreement import Disagreement
-from cascade.runner.context_reader import subject_of
-from cascade.runner.domain import (
-    blocking_rules,
-    draft_proposal,
-    input_errors,
-    nul_errors,
-    without_nul,
-)
 from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, run_values
@@ -27,6 +19,14 @@ from cascade.shared.db.models import WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import WorkflowRequested
+from cascade.shared.proposals.context_reader import subject_of
+from cascade.shared.proposals.drafting import (
+    blocking_rules,
+    draft_proposal,
+    input_errors,
+    nul_errors,
+    without_nul,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from cascade.runner.domain import draft_proposal
-from cascade.runner.presentation import proposal_presentation
 from cascade.runner.runstate import run_values
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import (
@@ -22,6 +20,8 @@ from cascade.shared.contract import (
     netsuite_payload,
 )
 from cascade.shared.db.models import WorkflowRun
+from cascade.shared.proposals.drafting import draft_proposal
+from cascade.shared.proposals.presentation import proposal_presentation
 
 CONTRACT = Path(__file__).resolve().parents[3] / "contracts" / "new_customer.yaml"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from cascade.runner.presentation import proposal_presentation
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, PreconditionOutcome, entity_ref, what_changes
+from cascade.shared.proposals.presentation import proposal_presentation
 
 
 @dataclass(frozen=True)

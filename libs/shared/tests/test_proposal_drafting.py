@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from cascade.runner.domain import blocking_rules, draft_proposal, nul_errors, without_nul
 from cascade.shared.canonical import canonical_json, sha256_of
 from cascade.shared.contract import (
     Contract,
@@ -17,6 +16,12 @@ from cascade.shared.contract import (
     load_contract,
     prepare_values,
     runtime_values,
+)
+from cascade.shared.proposals.drafting import (
+    blocking_rules,
+    draft_proposal,
+    nul_errors,
+    without_nul,
 )
 
 CONTRACT = Path(__file__).resolve().parents[3] / "contracts" / "new_customer.yaml"
