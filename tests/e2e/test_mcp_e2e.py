@@ -218,7 +218,12 @@ async def test_an_agent_proposes_through_mcp_and_can_never_decide(
     # Every state-changing route of approvals and ns-pusher, enumerated from the apps,
     # with the agent's token as bearer, as cookie and as form password/CSRF: all refused.
     before = await _counts(session_factory)
-    params = {"proposal_id": gate["proposal_id"], "run_id": started["run_id"], "push_id": 1}
+    params = {
+        "proposal_id": gate["proposal_id"],
+        "run_id": started["run_id"],
+        "push_id": 1,
+        "workflow_type": "new_customer",  # Mike's Execute form
+    }
     env_settings = Settings(**{**settings.model_dump(), "admin_token": ADMIN})
     targets = [(approvals, approvals_app(env_settings)), (pusher, ns_pusher_app(env_settings))]
     tried = []
