@@ -113,14 +113,19 @@ async def test_an_agent_proposes_through_mcp_and_can_never_decide(
 ) -> None:
     token, _ = await mint(session_factory, "claude", SCOPES)
     reader, _ = await mint(session_factory, "reader", ["contracts:read", "runs:read"])
-    start_service("runner")
     ui = {
         "CASCADE_ADMIN_PASSWORD_HASH": hash_password(PASSWORD),
         "CASCADE_UI_INSECURE_COOKIES": "1",
     }
-    approvals = start_service("approvals", {"CASCADE_ADMIN_TOKEN": ADMIN, **ui})
-    pusher = start_service("ns_pusher", {"CASCADE_ADMIN_TOKEN": ADMIN})
-    url = f"http://127.0.0.1:{start_service('mcp').port}/mcp"
+    _, approvals, pusher, gateway = start_service.many(
+        [
+            ("runner", None),
+            ("approvals", {"CASCADE_ADMIN_TOKEN": ADMIN, **ui}),
+            ("ns_pusher", {"CASCADE_ADMIN_TOKEN": ADMIN}),
+            ("mcp", None),
+        ]
+    )
+    url = f"http://127.0.0.1:{gateway.port}/mcp"
 
     # No token, a wrong one, Mike's admin token: the gateway answers 401 before any tool.
     async with httpx.AsyncClient() as plain:

@@ -56,17 +56,18 @@ def start_stack(start_service: StartService, data_dir: Path) -> dict[str, Servic
     netsuite = client_env(sim)
     # 15 minutes of verify window become about 4.5 s.
     scale = {"CASCADE_VERIFY_WINDOW_SCALE": "0.005"}
-    return {
-        "sim": sim,
-        "intake": start_service("intake"),
-        "runner": start_service("runner", scale),
-        "approvals": start_service("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN}),
-        "ns_pusher": start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
-        # A re-verification (below) is found by the poll, not by a bell in this process.
-        "verifier": start_service(
-            "verifier", {**netsuite, **scale, "CASCADE_VERIFY_POLL_MS": "200"}
-        ),
-    }
+    names = ("intake", "runner", "approvals", "ns_pusher", "verifier")
+    started = start_service.many(
+        [
+            ("intake", None),
+            ("runner", scale),
+            ("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN}),
+            ("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
+            # A re-verification (below) is found by the poll, not by a bell in this process.
+            ("verifier", {**netsuite, **scale, "CASCADE_VERIFY_POLL_MS": "200"}),
+        ]
+    )
+    return {"sim": sim, **dict(zip(names, started, strict=True))}
 
 
 async def api(process: ServiceProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -267,10 +268,14 @@ async def test_an_address_netsuite_refuses_is_warned_and_no_welcome_email_is_dra
 ) -> None:
     sim = start_simulator(start_service, tmp_path / "netsuite")
     netsuite = client_env(sim)
-    intake = start_service("intake")
-    start_service("runner")
-    approvals = start_service("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN})
-    start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN})
+    intake, _, approvals, _ = start_service.many(
+        [
+            ("intake", None),
+            ("runner", None),
+            ("approvals", {"CASCADE_ADMIN_TOKEN": TOKEN}),
+            ("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
+        ]
+    )
     inputs = {**INPUTS, "company_name": "Refused Ltd", "contact_email": "not-an-email"}
     created = await api(
         intake, "POST", "/v1/runs", json={"workflow_type": "new_customer", "inputs": inputs}

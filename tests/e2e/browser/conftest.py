@@ -101,9 +101,15 @@ def services(
         "CASCADE_SMTP_FROM": "mike@cascade.example",
         **approvals_env,
     }
-    start_service("runner")
-    start_service("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN})
-    return Stack(start_service("intake"), start_service("approvals", ui_env), box)
+    _, _, intake, approvals = start_service.many(
+        [
+            ("runner", None),
+            ("ns_pusher", {**netsuite, "CASCADE_ADMIN_TOKEN": TOKEN}),
+            ("intake", None),
+            ("approvals", ui_env),
+        ]
+    )
+    return Stack(intake, approvals, box)
 
 
 @pytest.fixture(scope="session")

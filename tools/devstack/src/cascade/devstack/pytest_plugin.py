@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -38,8 +38,6 @@ from cascade.shared.settings import Settings
 from cascade.shared.topics import all_topic_names
 
 TEMPLATE_DB = "cascade_test_template"
-
-StartService = Callable[..., ServiceProcess]
 
 
 def _asyncpg_dsn(url: str, database: str) -> str:
@@ -175,35 +173,70 @@ SERVICE_MODULES = {
 }
 
 
+class ServiceStarter:
+    """Starts services as real processes on free ports, one by one (`starter(name, env)`)
+    or side by side (`starter.many([(name, env), ...])`); stops them all at `close`."""
+
+    def __init__(self, settings: Settings, stack: StackEndpoints, log_dir: Path) -> None:
+        self._settings = settings
+        self._stack = stack
+        self._log_dir = log_dir
+        self._started: list[ServiceProcess] = []
+
+    def _launch(self, name: str, extra_env: dict[str, str] | None, attempt: int) -> ServiceProcess:
+        module, port_var = SERVICE_MODULES[name]
+        port = free_port()
+        env = {
+            **self._stack.object_store,
+            **settings_env(self._settings),
+            port_var: str(port),
+            **(extra_env or {}),
+        }
+        proc = ServiceProcess(name, module, port, env, self._log_dir / f"{name}-{attempt}.log")
+        proc.start()
+        self._started.append(proc)
+        return proc
+
+    def _healthy(self, proc: ServiceProcess) -> bool:
+        """Wait until `proc` is healthy; False when another process took its port first."""
+        try:
+            proc.wait_healthy()
+        except RuntimeError:
+            if "address already in use" not in proc.log_tail().lower():
+                raise
+            return False
+        return True
+
+    def __call__(self, name: str, extra_env: dict[str, str] | None = None) -> ServiceProcess:
+        for attempt in range(3):
+            proc = self._launch(name, extra_env, attempt)
+            if self._healthy(proc):
+                return proc
+        raise RuntimeError(f"{name}: no free port after 3 attempts")
+
+    def many(self, specs: list[tuple[str, dict[str, str] | None]]) -> list[ServiceProcess]:
+        """Start every service at once, then wait for each: most of a start is waiting for
+        Kafka (group joins), which the processes then do side by side."""
+        procs = [self._launch(name, env, 0) for name, env in specs]
+        # One that lost its port to another process is started again on its own.
+        return [
+            proc if self._healthy(proc) else self(name, env)
+            for proc, (name, env) in zip(procs, specs, strict=True)
+        ]
+
+    def close(self) -> None:
+        for proc in self._started:
+            proc.stop()
+
+
+StartService = ServiceStarter
+
+
 @pytest.fixture
 def start_service(
     settings: Settings, stack: StackEndpoints, tmp_path: Path
-) -> Iterator[StartService]:
+) -> Iterator[ServiceStarter]:
     """Start a service as a real process on a free port; all are stopped after the test."""
-    started: list[ServiceProcess] = []
-
-    def start(name: str, extra_env: dict[str, str] | None = None) -> ServiceProcess:
-        module, port_var = SERVICE_MODULES[name]
-        for attempt in range(3):
-            port = free_port()
-            env = {
-                **stack.object_store,
-                **settings_env(settings),
-                port_var: str(port),
-                **(extra_env or {}),
-            }
-            proc = ServiceProcess(name, module, port, env, tmp_path / f"{name}-{attempt}.log")
-            proc.start()
-            started.append(proc)
-            try:
-                proc.wait_healthy()
-                return proc
-            except RuntimeError:
-                # Another process may have taken the free port before the service bound it.
-                if "address already in use" not in proc.log_tail().lower():
-                    raise
-        raise RuntimeError(f"{name}: no free port after 3 attempts")
-
-    yield start
-    for proc in started:
-        proc.stop()
+    starter = ServiceStarter(settings, stack, tmp_path)
+    yield starter
+    starter.close()
