@@ -1,0 +1,42 @@
+"""``cascade <group> ...``: the one command-line entry point; each group lives in its own module.
+
+Groups are imported only when named, so ``cascade contract validate`` does not load Kafka or
+database clients. Exit status is the group's; 2 for an unknown group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+
+# group -> "module:function"; the function takes the arguments after the group name and
+# returns the exit status.
+GROUPS: dict[str, tuple[str, str]] = {
+    "contract": ("cascade.shared.contract.cli:main", "validate, show, graph contracts"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``argv`` (default ``sys.argv[1:]``) to the group its first word names."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(_usage(), file=sys.stdout if args else sys.stderr)
+        return 0 if args else 2
+    group = GROUPS.get(args[0])
+    if group is None:
+        print(f"cascade: unknown command {args[0]!r}\n{_usage()}", file=sys.stderr)
+        return 2
+    return _load(group[0])(args[1:])
+
+
+def _load(target: str) -> Callable[[list[str]], int]:
+    module, _, function = target.partition(":")
+    loaded: Callable[[list[str]], int] = getattr(importlib.import_module(module), function)
+    return loaded
+
+
+def _usage() -> str:
+    lines = ["usage: cascade COMMAND ...", "", "commands:"]
+    lines += [f"  {name:<10} {about}" for name, (_, about) in sorted(GROUPS.items())]
+    return "\n".join(lines)
