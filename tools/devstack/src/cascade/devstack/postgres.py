@@ -299,12 +299,17 @@ def _pg_ctl(bin_dir: Path, lay: _Layout, owner: _Owner, *args: str) -> None:
     )  # fmt: skip
 
 
+# pg_signal_backend: the tests drop their databases WITH (FORCE), which must terminate every
+# backend still attached, including one that is still authenticating (its role is not set yet,
+# so only pg_signal_backend lets a non-superuser end it; without it the drop fails at random).
 _ENSURE_SQL = r"""
 SELECT CASE
   WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role_name')
   THEN format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', :'role_name', :'role_pw')
   ELSE format('ALTER ROLE %I LOGIN PASSWORD %L', :'role_name', :'role_pw')
 END
+\gexec
+SELECT format('GRANT pg_signal_backend TO %I', :'role_name')
 \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db_name', :'role_name')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db_name')

@@ -7,7 +7,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,11 +83,7 @@ def admin_token(profile: str) -> tuple[str, str]:
     if from_env:
         return from_env, "CASCADE_ADMIN_TOKEN"
     path = repo_root() / ".cascade" / "admin-token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
+    if _secret_file(path, lambda: secrets.token_urlsafe(32)):
         _say(f"generated an admin API token into {path} (mode 0600); keep it secret")
     return path.read_text().strip(), str(path)
 
@@ -99,13 +95,24 @@ def local_m2m_env(environ: Mapping[str, str]) -> dict[str, str]:
     if environ.get("CASCADE_NETSUITE_AUTH"):
         return {}
     path = repo_root() / ".cascade" / "netsuite-m2m-key.pem"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_m2m_private_key())
+    if _secret_file(path, new_m2m_private_key):
         _say(f"generated a NetSuite M2M key for the simulator into {path}")
     return m2m_env(path.read_text())
+
+
+def _secret_file(path: Path, make: Callable[[], str]) -> bool:
+    """Write `make()` into `path` (mode 0600 from the start) unless it exists; True if written.
+    O_EXCL: two starts racing never both write, and the loser reads the winner's secret."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make())
+    return True
 
 
 def _pidfile(profile: str, service: ServiceSpec) -> Path:
