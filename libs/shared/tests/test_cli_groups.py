@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cascade.shared.cli import GROUPS, main
+from cascade.shared.cli import GROUPS, load_group, main
 
 
 def test_contract_group_dispatches(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,8 +24,5 @@ def test_no_group_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_group_target_imports() -> None:
-    import importlib
-
     for target, _ in GROUPS.values():
-        module, _, function = target.partition(":")
-        assert callable(getattr(importlib.import_module(module), function))
+        assert callable(load_group(target))

@@ -59,6 +59,10 @@ async def test_postgres_answers(stack: StackEndpoints) -> None:
     try:
         assert await conn.fetchval("SELECT 1") == 1
         assert await conn.fetchval("SELECT current_user") == "cascade"
+        # The tests' WITH (FORCE) drops must be able to end a backend still authenticating.
+        assert await conn.fetchval(
+            "SELECT pg_has_role(current_user, 'pg_signal_backend', 'member')"
+        )
     finally:
         await conn.close()
 

@@ -214,3 +214,15 @@ async def test_run_coro_works_inside_a_running_loop() -> None:
         return 42
 
     assert procs.run_coro(answer()) == 42
+
+
+def test_a_secret_file_is_written_once_private_and_never_replaced(tmp_path: Path) -> None:
+    from cascade.devstack.stack import _secret_file
+
+    path = tmp_path / "sub" / "secret"
+    assert _secret_file(path, lambda: "first") is True
+    assert _secret_file(path, lambda: "second") is False
+    assert path.read_text() == "first"
+    assert path.stat().st_mode & 0o777 == 0o600
+    # No staging file is left beside it.
+    assert [p.name for p in path.parent.iterdir()] == ["secret"]

@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     if group is None:
         print(f"cascade: unknown command {args[0]!r}\n{_usage()}", file=sys.stderr)
         return 2
-    return _load(group[0])(args[1:])
+    return load_group(group[0])(args[1:])
 
 
-def _load(target: str) -> Callable[[list[str]], int]:
+def load_group(target: str) -> Callable[[list[str]], int]:
+    """The function a ``"module:function"`` target names (imported now)."""
     module, _, function = target.partition(":")
     loaded: Callable[[list[str]], int] = getattr(importlib.import_module(module), function)
     return loaded

@@ -101,17 +101,24 @@ def local_m2m_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _secret_file(path: Path, make: Callable[[], str]) -> bool:
-    """Write `make()` into `path` (mode 0600 from the start) unless it exists; True if written.
-    O_EXCL: two starts racing never both write, and the loser reads the winner's secret."""
+    """Put `make()` into `path` (mode 0600 from the start) unless it exists; True if written.
+
+    Written to a private temporary name first, then linked into place: `link` fails when the
+    name exists, so two starts racing never both write, and neither ever reads a half-written
+    secret (an O_EXCL create of `path` itself would show the loser an empty file)."""
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+        os.link(staging, path)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as handle:
-        handle.write(make())
+    finally:
+        staging.unlink(missing_ok=True)
     return True
 
 
