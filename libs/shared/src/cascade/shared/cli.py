@@ -14,6 +14,10 @@ from collections.abc import Callable
 # returns the exit status.
 GROUPS: dict[str, tuple[str, str]] = {
     "contract": ("cascade.shared.contract.cli:main", "validate, show, graph contracts"),
+    "runs": ("cascade.shared.operator_cli.commands:runs", "list, show, retry runs"),
+    "proposals": ("cascade.shared.operator_cli.commands:proposals", "list proposals"),
+    "dlq": ("cascade.shared.operator_cli.commands:dlq", "list, show, redrive dead letters"),
+    "outbox": ("cascade.shared.operator_cli.commands:outbox", "the outbox's backlog"),
 }
 
 

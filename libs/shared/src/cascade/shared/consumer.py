@@ -219,6 +219,9 @@ class IdempotentConsumer:
         return int(attempts)
 
     async def _dead_letter(self, record: RecordView, error: str, attempts: int) -> None:
+        # The record's own headers travel with it (a binary-mode CloudEvent's attributes are
+        # its ce_* headers), kept in the row too so that a redrive re-publishes them.
+        own = {n: v.decode("utf-8", "replace").replace("\x00", "") for n, v in record.headers}
         async with UnitOfWork(self._factory) as uow:
             inserted = await uow.session.execute(
                 insert(DeadLetter)
@@ -228,6 +231,7 @@ class IdempotentConsumer:
                     topic=record.topic,
                     key=record.key,
                     payload=record.value,
+                    headers=own,
                     error=error,
                     attempts=attempts,
                 )
@@ -235,13 +239,9 @@ class IdempotentConsumer:
                 .returning(DeadLetter.id)
             )
             if inserted.first() is not None:
-                # The record's own headers travel with it (a binary-mode CloudEvent's
-                # attributes are its ce_* headers), then the reason.
+                # Then the reason.
                 headers = {
-                    **{
-                        n: v.decode("utf-8", "replace").replace("\x00", "")
-                        for n, v in record.headers
-                    },
+                    **own,
                     "x-cascade-error": error[:2000],
                     "x-cascade-consumer": self.name,
                     "x-cascade-origin": record.ref,

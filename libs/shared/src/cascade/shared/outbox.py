@@ -79,10 +79,13 @@ def stage(session: AsyncSession, topic: str, envelope: Envelope) -> None:
 
 def stage_raw(
     session: AsyncSession, topic: str, payload: bytes, key: str | None, headers: dict[str, str]
-) -> None:
-    """Add an arbitrary record (e.g. a dead letter's original bytes) to the outbox."""
+) -> OutboxMessage:
+    """Add an arbitrary record (e.g. a dead letter's original bytes) to the outbox; the row
+    (its id is known once the session flushes)."""
     wake_after_commit(session, OUTBOX)
-    session.add(OutboxMessage(topic=topic, key=key, payload=payload, headers=headers))
+    row = OutboxMessage(topic=topic, key=key, payload=payload, headers=headers)
+    session.add(row)
+    return row
 
 
 @dataclass(frozen=True)

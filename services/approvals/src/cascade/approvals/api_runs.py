@@ -1,7 +1,9 @@
-"""`/v1/runs`: what happened to a run, step by step, for Mike and his scripts."""
+"""`/v1/runs`: what happened to a run, step by step, for Mike and his scripts; retry its
+failed NetSuite pushes (`cascade runs retry`)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI resolves string annotations in the
+# module's globals, and the admin dependency is a closure of the router factory.
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Literal
@@ -12,11 +14,14 @@ from fastapi.responses import JSONResponse
 from cascade.approvals.auth import Admin
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.errors import ApiError
-from cascade.approvals.queries import Page, list_runs, run_bundle
+from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
+from cascade.approvals.queries import Page, failed_push_ids, list_runs, run_bundle
 from cascade.approvals.run_views import run_detail
 from cascade.approvals.views import run_item
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 RunStatus = Literal[
     "requested",
@@ -32,8 +37,9 @@ RunStatus = Literal[
 
 
 def runs_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
-    """Read-only routes over workflow runs; every one needs the admin."""
+    """Routes over workflow runs; every one needs the admin."""
     router = APIRouter(prefix="/v1/runs", dependencies=[Depends(require_admin)])
+    AdminDep = Annotated[Admin, Depends(require_admin)]
 
     @router.get("")
     async def list_(
@@ -56,5 +62,29 @@ def runs_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) ->
         if body is None:
             raise ApiError(404, "not_found", f"no run {run_id}")
         return JSONResponse(body)
+
+    @router.post("/{run_id}/retry")
+    async def retry(
+        run_id: uuid.UUID,
+        admin: AdminDep,
+        push_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    ) -> JSONResponse:
+        """Ask ns-pusher to retry the run's failed NetSuite pushes (or the one named): the
+        run page's Retry button, each push its own audited request."""
+        async with UnitOfWork(runtime.session_factory) as uow:
+            wanted = (
+                [push_id] if push_id is not None else await failed_push_ids(uow.session, run_id)
+            )
+        if not wanted:
+            raise ApiError(409, "retry_refused", f"run {run_id} has no failed NetSuite push")
+        for push in wanted:
+            ask = RetryRequest(run_id, push, admin.name, admin.remote_addr)
+            try:
+                async with UnitOfWork(runtime.session_factory) as uow:
+                    await request_retry(uow, ask, runtime.settings.topic_prefix)
+            except RetryRefused as refused:
+                raise ApiError(409, "retry_refused", str(refused)) from None
+            log.info("retry of push %d of run %s requested by %s", push, run_id, admin.name)
+        return JSONResponse({"run_id": str(run_id), "retried_push_ids": wanted}, status_code=202)
 
     return router

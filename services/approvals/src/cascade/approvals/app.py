@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from cascade.approvals.api_dlq import dlq_router
+from cascade.approvals.api_outbox import outbox_router
 from cascade.approvals.api_proposals import proposals_router
 from cascade.approvals.api_runs import runs_router
 from cascade.approvals.auth import admin_dependency
@@ -53,6 +55,8 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     require_admin = admin_dependency(settings.admin_token, settings.admin_name)
     app.include_router(proposals_router(runtime, require_admin))
     app.include_router(runs_router(runtime, require_admin))
+    app.include_router(dlq_router(runtime, require_admin))
+    app.include_router(outbox_router(runtime, require_admin))
     contracts = load_contracts(settings.contracts_dir)
     app.include_router(login_router(ui, settings.admin_name))
     app.include_router(inbox_router(ui, contracts))

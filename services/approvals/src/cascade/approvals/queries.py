@@ -106,6 +106,16 @@ async def list_runs(
     return (await session.scalars(query.limit(page.limit).offset(page.offset))).all()
 
 
+async def failed_push_ids(session: AsyncSession, run_id: uuid.UUID) -> list[int]:
+    """The run's NetSuite pushes that failed, oldest first."""
+    rows = await session.scalars(
+        select(NsPendingPush.id)
+        .where(NsPendingPush.run_id == run_id, NsPendingPush.status == "failed")
+        .order_by(NsPendingPush.id)
+    )
+    return list(rows.all())
+
+
 async def run_bundle(session: AsyncSession, run_id: uuid.UUID) -> RunBundle | None:
     """The run and everything recorded about it, or None for an unknown run."""
     # One snapshot, so steps, pushes and events agree with each other and with the run.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from cascade.approvals.dlq_redrive import DLQ_REDRIVEN
 from cascade.approvals.push_failures import explain
 from cascade.approvals.queries import RunBundle
 from cascade.shared.db.models import ApprovalAudit, DeadLetter, ProposedAction
@@ -107,6 +108,9 @@ def _audit_facts(
     audit: Sequence[ApprovalAudit], proposals: dict[int, ProposedAction]
 ) -> Iterator[Entry]:
     for a in audit:
+        if a.decision == DLQ_REDRIVEN:
+            yield Entry(a.created_at, f"Dead letter redriven by {a.actor}", a.reason or "", "warn")
+            continue
         if a.proposal_id is None:  # `run_started`: Mike's Execute form, before any proposal
             yield Entry(a.created_at, f"Started by {a.actor} from the Execute form", a.reason or "")
             continue

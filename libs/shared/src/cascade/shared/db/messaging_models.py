@@ -64,9 +64,17 @@ class DeadLetter(Base):
     topic: Mapped[str] = mapped_column(String(300))
     key: Mapped[str | None] = mapped_column(String(300))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # The record's own headers (a binary-mode CloudEvent's attributes are its ce_* headers),
+    # so a redrive re-publishes the record as it was.
+    headers: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int]
     created_at: Mapped[datetime] = now_column()
+    # Set once, by the operator's redrive (compare-and-set on `redriven_at IS NULL`), with
+    # the outbox row that re-published the record.
+    redriven_at: Mapped[datetime | None]
+    redriven_by: Mapped[str | None] = mapped_column(String(100))
+    redrive_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         Index("uq_dead_letters_consumer_ref", "consumer", "message_ref", unique=True),
     )

@@ -109,13 +109,15 @@ class ProposedAction(Base):
 
 class ApprovalAudit(Base):
     """Append-only record of every decision on a proposal: who, when, from where, which hash;
-    and of every run Mike started from the Execute form (`run_started`, no proposal; the hash
-    is the request's)."""
+    of every run Mike started from the Execute form (`run_started`, no proposal; the hash
+    is the request's); and of every dead letter an operator redrove (`dlq_redriven`, no
+    proposal; the hash is the record's value)."""
 
     __tablename__ = "approval_audit"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposed_actions.id"), index=True)
-    run_id: Mapped[uuid.UUID]
+    # None only for an operator's redrive of a dead letter that names no run (`dlq_redriven`).
+    run_id: Mapped[uuid.UUID | None]
     decision: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))
     payload_sha256: Mapped[str] = mapped_column(String(64))
