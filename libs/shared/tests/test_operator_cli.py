@@ -158,11 +158,12 @@ def test_runs_and_proposals_and_outbox_reach_their_routes() -> None:
                         }
                     ],
                 },
-            ),  # fmt: skip
+            ),
         }
     )
     code, out, _ = run(runs_parser(), ["list", "--status", "failed", "--type", "new_customer"], api)
-    assert code == 0 and run_id in out
+    assert code == 0
+    assert run_id in out
     assert dict(api.requests[-1].url.params) == {
         "status": "failed", "workflow_type": "new_customer", "limit": "50", "offset": "0"
     }  # fmt: skip
@@ -213,7 +214,8 @@ def test_token_from_file_wins_and_agent_tokens_are_refused_before_any_call(tmp_p
         admin_token(tmp_path / "missing", SETTINGS)
     api = Api({})
     code, _, err = run(outbox_parser(), ["status", "--token-file", str(agent)], api)
-    assert code == 2 and "agent (MCP) token" in err
+    assert code == 2
+    assert "agent (MCP) token" in err
     assert api.requests == []
 
 
