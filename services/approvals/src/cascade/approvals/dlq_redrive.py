@@ -41,7 +41,8 @@ class AlreadyRedriven(Exception):
     """The dead letter was redriven before: a record is re-published at most once."""
 
     def __init__(self, letter_id: int, at: datetime | None, by: str | None) -> None:
-        super().__init__(f"dead letter {letter_id} was already redriven at {at} by {by}")
+        when = at.isoformat() if at is not None else "an unknown time"
+        super().__init__(f"dead letter {letter_id} was already redriven at {when} by {by}")
         self.at = at
         self.by = by
 
