@@ -87,7 +87,7 @@ def run_problems(b: RunBundle) -> list[Problem]:
         problems.append(
             Problem(
                 f"A {d.topic} message about this run was dead-lettered by {d.consumer}: {d.error}",
-                f"Once the cause is fixed, an operator re-publishes it: cascade dlq redrive {d.id}.",
+                f"Once the cause is fixed, an operator redrives it: cascade dlq redrive {d.id}.",
             )
         )
     if not problems and b.run.status in ENDED_BADLY and b.run.error:
