@@ -47,9 +47,11 @@ M2M_KEY = new_m2m_private_key()
 M2M = {k: v for k, v in m2m_env(M2M_KEY, "m2m-client-it").items() if k != "CASCADE_NETSUITE_AUTH"}
 CREDENTIALS |= M2M
 # The contract's policy scaled down (base 300 ms) so a failing push takes about a second;
-# the lease then comes to 7 s (never below twice the timeout plus 5 s).
+# the lease then comes to 8 s (never below twice the timeout and the wait for a request slot,
+# plus 5 s).
 PUSHER_ENV = {
     "CASCADE_NETSUITE_TIMEOUT_S": "1.0",
+    "CASCADE_NETSUITE_SLOT_WAIT_S": "0.5",
     "CASCADE_NS_PUSH_LEASE_S": "3",
     "CASCADE_NS_PUSH_BACKOFF_BASE_MS": "300",
     "CASCADE_NS_PUSH_POLL_MS": "50",
