@@ -1,4 +1,5 @@
-"""Test-only endpoints under `/_sim/`: script faults, read the request log and the records.
+"""Test-only endpoints under `/_sim/`: script faults, read the request log, the records and
+the concurrency counters.
 
 Mounted only when `CASCADE_NETSUITE_SIM_ENABLE_TEST_API=true`; real NetSuite has no such
 thing, so nothing under `/services/` depends on them.
