@@ -94,8 +94,10 @@ FAULT_SERVICE_ENV: dict[str, dict[str, str]] = {
         "CASCADE_NS_PUSH_BACKOFF_BASE_MS": "300",
         "CASCADE_NS_PUSH_BACKOFF_MAX_MS": "3000",
         "CASCADE_NS_PUSH_LEASE_S": "10",
+        # The lease covers the wait for a request slot too: 2 * (3 + 1) + 5 = 13 s.
+        "CASCADE_NETSUITE_SLOT_WAIT_S": "1",
     },
-    "verifier": {"CASCADE_NETSUITE_TIMEOUT_S": "3"},
+    "verifier": {"CASCADE_NETSUITE_TIMEOUT_S": "3", "CASCADE_NETSUITE_SLOT_WAIT_S": "1"},
 }
 #: What the fault scenarios tune: fewer redeliveries, quicker relay (the bench keeps defaults).
 FAULT_SETTINGS: dict[str, Any] = {

@@ -15,7 +15,9 @@ from cascade.ns_pusher.responses import (
     applied_from_record,
     classify_failure,
     describe_error,
+    error_codes,
     internal_id_from_location,
+    is_transient,
     parse_retry_after,
 )
 
@@ -61,6 +63,49 @@ def test_validation_errors_are_final_with_netsuite_detail() -> None:
     assert isinstance(outcome, Final)
     assert outcome.http_status == 400
     assert "USER_ERROR: Please enter value(s) for: Company Name (at companyName)" in outcome.error
+
+
+def test_invalid_content_is_permanent_and_says_why() -> None:
+    body = netsuite_error(400, "INVALID_CONTENT", "Invalid email address.", "email")
+    outcome = classify_failure(400, {"retry-after": "1"}, body, NOW)
+    assert isinstance(outcome, Final)
+    assert "refused the record as invalid (not retried" in outcome.error
+    assert "INVALID_CONTENT: Invalid email address. (at email)" in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("status", "codes", "transient"),
+    [
+        (400, ("INVALID_CONTENT",), False),
+        (400, ("USER_ERROR", "INVALID_FLD_VALUE"), False),
+        (400, (), False),
+        (403, ("INSUFFICIENT_PERMISSION",), False),
+        (404, ("NONEXISTENT_ID",), False),
+        (401, ("INVALID_LOGIN",), False),
+        (429, ("CONCURRENCY_LIMIT_EXCEEDED",), True),
+        (429, (), True),
+        (400, ("SSS_REQUEST_LIMIT_EXCEEDED",), True),
+        (403, ("WS_CONCUR_SESSION_DISALLOWED",), True),
+        (500, ("UNEXPECTED_ERROR",), True),
+        (503, (), True),
+        (408, (), True),
+    ],
+)
+def test_permanent_and_transient_failures(
+    status: int, codes: tuple[str, ...], transient: bool
+) -> None:
+    assert is_transient(status, codes) is transient
+
+
+def test_a_concurrency_code_sent_with_400_is_retried() -> None:
+    body = netsuite_error(400, "SSS_REQUEST_LIMIT_EXCEEDED", "Request limit exceeded.")
+    assert isinstance(classify_failure(400, {}, body, NOW), Retryable)
+
+
+def test_error_codes_are_read_from_netsuite_bodies_only() -> None:
+    assert error_codes(netsuite_error(400, "INVALID_CONTENT", "x")) == ("INVALID_CONTENT",)
+    assert error_codes(b"<html>no</html>") == ()
+    assert error_codes(b'{"o:errorDetails": [{"detail": "no code"}, 3]}') == ()
 
 
 def test_401_is_final_and_says_what_to_check() -> None:

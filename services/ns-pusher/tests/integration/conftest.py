@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,9 +48,11 @@ M2M_KEY = new_m2m_private_key()
 M2M = {k: v for k, v in m2m_env(M2M_KEY, "m2m-client-it").items() if k != "CASCADE_NETSUITE_AUTH"}
 CREDENTIALS |= M2M
 # The contract's policy scaled down (base 300 ms) so a failing push takes about a second;
-# the lease then comes to 7 s (never below twice the timeout plus 5 s).
+# the lease then comes to 8 s (never below twice the timeout and the wait for a request slot,
+# plus 5 s).
 PUSHER_ENV = {
     "CASCADE_NETSUITE_TIMEOUT_S": "1.0",
+    "CASCADE_NETSUITE_SLOT_WAIT_S": "0.5",
     "CASCADE_NS_PUSH_LEASE_S": "3",
     "CASCADE_NS_PUSH_BACKOFF_BASE_MS": "300",
     "CASCADE_NS_PUSH_POLL_MS": "50",
@@ -76,6 +79,12 @@ class PushHarness:
     def start_pusher(self, **env: str) -> ServiceProcess:
         netsuite = client_env(self.sim or self.start_sim(), CREDENTIALS)
         return self.start_service("ns_pusher", {**netsuite, **PUSHER_ENV, **env})
+
+    def start_pushers(self, count: int, **env: str) -> list[ServiceProcess]:
+        """`count` replicas with the same settings, started side by side."""
+        netsuite = client_env(self.sim or self.start_sim(), CREDENTIALS)
+        spec = {**netsuite, **PUSHER_ENV, **env}
+        return self.start_service.many([("ns_pusher", spec)] * count)
 
     @property
     def sim_url(self) -> str:
@@ -141,6 +150,31 @@ class PushHarness:
         await produce_raw(
             self.settings.kafka_bootstrap, topic, envelope.to_bytes(), str(self.run_id)
         )
+
+    async def publish_all(self, pushes: list[tuple[int, str]]) -> None:
+        """`ns.push` for each (push id, external id), through one producer."""
+        topic = topic_name(self.settings.topic_prefix, Topic.NS_PUSH)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
+        await producer.start()
+        try:
+            for push_id, external_id in pushes:
+                data = NsPush(push_id=push_id, record_type="customer", external_id=external_id)
+                envelope = new_envelope(
+                    Topic.NS_PUSH, "runner", self.run_id, data.model_dump(), str(push_id)
+                )
+                await producer.send(topic, envelope.to_bytes(), key=str(self.run_id).encode())
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    async def concurrency(self) -> dict[str, Any]:
+        """The simulator's limit, latency, peak in-flight calls and refusals (429)."""
+        answer = await self.http("GET", self.sim_url + "/_sim/concurrency")
+        answer.raise_for_status()
+        result: dict[str, Any] = answer.json()
+        return result
 
     async def push_row(self, push_id: int) -> dict[str, Any]:
         async with self.factory() as session:

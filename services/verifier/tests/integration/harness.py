@@ -45,6 +45,9 @@ VERIFIER_ENV = {
     "CASCADE_VERIFY_RETRY_BASE_S": "0.3",
     "CASCADE_VERIFY_RETRY_MAX_S": "1",
     "CASCADE_NETSUITE_TIMEOUT_S": "2",
+    # A request slot (NetSuite's concurrency limit) is waited for this long at most; the
+    # lease covers the wait, so tests keep it short.
+    "CASCADE_NETSUITE_SLOT_WAIT_S": "0.5",
 }
 FINAL = frozenset({"pass", "fail", "timeout"})
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from cascade.shared.db.models import Customer
 from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.topics import Topic
 
-from .harness import VerifyHarness
+from .harness import CREDENTIALS, VerifyHarness
 from .specs import http_spec
 
 pytestmark = pytest.mark.integration
@@ -48,6 +48,14 @@ async def test_netsuite_missing_or_disagreeing_with_the_mirror_fails(
     alerts = await harness.wait_events(Topic.WORKFLOW_ALERT, 2)
     failed = {WorkflowAlert.model_validate(a.data).context["check_name"] for a in alerts}
     assert failed == {"drift", "missing"}
+    # Each NetSuite read took a request slot of the account's pool (and gave it back).
+    async with harness.factory() as session:
+        taken = await session.execute(
+            text("SELECT count(acquired_at), count(holder) FROM request_slots WHERE pool = :pool"),
+            {"pool": f"netsuite:{CREDENTIALS['CASCADE_NETSUITE_ACCOUNT_ID']}"},
+        )
+    used, held = taken.one()
+    assert (used >= 1, held) == (True, 0)
 
 
 async def test_a_netsuite_that_hangs_past_the_deadline_ends_as_timeout(
@@ -59,7 +67,11 @@ async def test_a_netsuite_that_hangs_past_the_deadline_ends_as_timeout(
     async with httpx.AsyncClient(timeout=10) as http:
         fault = {"kind": "hang", "count": 20, "method": "GET", "hang_s": 5}
         (await http.post(harness.sim_url + "/_sim/faults", json=fault)).raise_for_status()
-    harness.start_verifier(CASCADE_NETSUITE_TIMEOUT_S="0.5")
+    # Its start-up read of governanceLimits is a GET too: it would take one of the hangs
+    # and hold the checker back for a timeout of the 1.5 s deadline.
+    harness.start_verifier(
+        CASCADE_NETSUITE_TIMEOUT_S="0.5", CASCADE_NETSUITE_GOVERNANCE_LIMITS="false"
+    )
     await harness.stage("in_netsuite", http_spec(str(customer.external_id)), 0, 1.5)
     await harness.end_run()
 

@@ -50,11 +50,13 @@ async def test_a_check_due_while_the_verifier_was_stopped_runs_once_after_it_sta
 async def test_a_verifier_killed_after_its_claim_is_replaced_once_the_lease_ends(
     harness: VerifyHarness,
 ) -> None:
-    # A lease never shorter than twice (statement timeout + NetSuite timeout) plus 5 s: 8 s.
+    # A lease never shorter than twice (statement timeout + NetSuite timeout + slot wait)
+    # plus 5 s: 9 s.
     short = {
         "CASCADE_VERIFY_LEASE_S": "1",
         "CASCADE_VERIFY_STATEMENT_TIMEOUT_MS": "500",
         "CASCADE_NETSUITE_TIMEOUT_S": "1",
+        "CASCADE_NETSUITE_SLOT_WAIT_S": "0.5",
     }
     doomed = harness.start_verifier(CASCADE_CRASH_AT="verifier_after_claim", **short)
     customer = await harness.customer("Crash Co")

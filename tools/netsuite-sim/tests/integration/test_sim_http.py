@@ -135,6 +135,38 @@ async def test_the_concurrency_limit_answers_429(start_sim: Any) -> None:
     assert second.json()["o:errorDetails"][0]["o:errorCode"] == "CONCURRENCY_LIMIT_EXCEEDED"
 
 
+async def test_latency_overlaps_calls_and_the_peak_and_refusals_are_counted(
+    start_sim: Any,
+) -> None:
+    sim = start_sim(CASCADE_NETSUITE_SIM_CONCURRENCY_LIMIT="2")
+    url = base(sim) + CUSTOMER + "eid:P-1"
+    async with httpx.AsyncClient(timeout=10) as client:
+        control = base(sim) + "/_sim/concurrency"
+        changed = await client.patch(control, json={"latency_ms": 1000})
+        assert changed.json()["latency_ms"] == 1000
+        answers = await asyncio.gather(
+            *(client.get(url, headers=oauth("GET", url)) for _ in range(4))
+        )
+        seen = (await client.get(control)).json()
+        reset = (await client.post(control + "/reset")).json()
+    statuses = [answer.status_code for answer in answers]
+    assert seen["peak_in_flight"] == 2
+    assert seen["refused_by_limit"] == statuses.count(429) >= 1
+    assert seen["in_flight"] == 0
+    assert (reset["peak_in_flight"], reset["refused_by_limit"], reset["limit"]) == (0, 0, 2)
+
+
+def test_governance_limits_report_the_account_limit(start_sim: Any) -> None:
+    sim = start_sim(CASCADE_NETSUITE_SIM_CONCURRENCY_LIMIT="3")
+    url = base(sim) + "/services/rest/system/v1/governanceLimits"
+    body = httpx.get(url, headers=oauth("GET", url), timeout=5).json()
+    assert body["accountConcurrencyLimit"] == 3
+    assert body["unallocatedConcurrencyLimit"] == 3
+    unsigned = httpx.get(url, timeout=5)
+    assert unsigned.status_code == 401
+    assert unsigned.json()["o:errorDetails"][0]["o:errorCode"] == "INVALID_LOGIN"
+
+
 def test_records_and_the_log_survive_a_kill(start_sim: Any, tmp_path: Any) -> None:
     data = tmp_path / "kept"
     sim = start_sim(data_dir=data)

@@ -92,6 +92,18 @@ class Settings(BaseSettings):
     netsuite_oauth2_private_key: SecretStr = SecretStr("")
     netsuite_oauth2_algorithm: Literal["PS256", "ES256"] = "PS256"
     netsuite_oauth2_scope: str = "rest_webservices"
+    # Concurrency governance: NetSuite refuses (429) requests beyond the account's concurrency
+    # limit, counted over every integration and every replica. All NetSuite requests of this
+    # deployment take one of this many slots (`request_slots`, in PostgreSQL) first; with
+    # `netsuite_governance_limits`, the limit NetSuite reports (`GET
+    # /services/rest/system/v1/governanceLimits`, read at start) wins when it is lower.
+    # A request waits at most `netsuite_slot_wait_s` for a slot (then it counts as a
+    # transient failure, retried later); a slot's lease (a killed holder frees it when it
+    # runs out) outlasts a request's timeout; waiters wake on a NOTIFY, or poll this often.
+    netsuite_concurrency_limit: int = Field(default=4, ge=1)
+    netsuite_governance_limits: bool = True
+    netsuite_slot_wait_s: float = Field(default=10.0, gt=0)
+    netsuite_slot_poll_ms: int = Field(default=1000, ge=10)
 
     crash_at: str | None = Field(
         default=None, description="fault injection: kill this process at the named point"
@@ -115,6 +127,9 @@ class Settings(BaseSettings):
     # The NetSuite simulator: where it keeps its records, how many calls it serves at once.
     netsuite_sim_data_dir: Path = Path(".cascade/netsuite-sim")
     netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)
+    # How long the simulator holds each call before serving it (0: at once); tests of the
+    # concurrency limit need calls that overlap.
+    netsuite_sim_latency_ms: int = Field(default=0, ge=0)
     # The public key (PEM) the simulator checks client assertions with, for the certificate
     # id above; unset, its token endpoint refuses every assertion. Tokens live this long.
     netsuite_sim_oauth2_public_key: str = ""

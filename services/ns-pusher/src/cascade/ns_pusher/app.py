@@ -21,8 +21,7 @@ from cascade.ns_pusher.worker import PushJobs, push_worker
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
-from cascade.shared.netsuite.auth import request_auth
-from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.netsuite.governance import governed_rest
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -33,11 +32,13 @@ RETRY_CONSUMER = "ns_pusher_retry"
 
 
 def worker_config(settings: Settings, wake: Wakeup | None = None) -> JobConfig:
-    """The pusher's policy and pace; the lease always outlasts a call (PUT + GET). The poll
-    is the safety net: `wake` rings after the commit that made a push due."""
+    """The pusher's policy and pace; the lease always outlasts a call (PUT + GET, each maybe
+    after the longest wait for a request slot). The poll is the safety net: `wake` rings
+    after the commit that made a push due."""
+    call_s = settings.netsuite_timeout_s + settings.netsuite_slot_wait_s
     return JobConfig(
         schedule=push_schedule(settings),
-        lease_s=max(settings.ns_push_lease_s, 2 * settings.netsuite_timeout_s + 5),
+        lease_s=max(settings.ns_push_lease_s, 2 * call_s + 5),
         poll_s=settings.ns_push_poll_ms / 1000,
         crash_at=settings.crash_at,
         wake=wake,
@@ -54,13 +55,10 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
         rng = random.Random(settings.ns_push_jitter_seed)
         recorder = PushRecorder(runtime.session_factory, settings)
         timeout = httpx.Timeout(settings.netsuite_timeout_s)
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            rest = SuiteTalkRest(
-                http,
-                settings.netsuite_base_url,
-                request_auth(settings),
-                settings.netsuite_timeout_s,
-            )
+        async with (
+            httpx.AsyncClient(timeout=timeout) as http,
+            governed_rest(settings, runtime.session_factory, http) as rest,
+        ):
             config = worker_config(settings, runtime.bells[PUSHES.bell])
             jobs = PushJobs(runtime.session_factory, SuiteTalkClient(rest), recorder, config, rng)
             await push_worker(jobs, config).run(stop)

@@ -12,6 +12,11 @@ from typing import Any
 
 # Statuses NetSuite (or a proxy in front of it) uses for "not now": try again later.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
+# NetSuite's codes for "over the account's concurrency limit": REST answers them with 429,
+# but RESTlets and some paths send them with 400, so the code decides, not the status.
+TRANSIENT_ERROR_CODES = frozenset(
+    {"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_CONCUR_SESSION_DISALLOWED"}
+)
 _LOCATION_ID = re.compile(r"/([^/?#]+)/?(?:[?#].*)?$")
 # A server asking for more than an hour is treated as asking for an hour: the row keeps
 # the schedule, and a human can always retry a push earlier.
@@ -61,6 +66,27 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return min(max((moment - now).total_seconds(), 0.0), MAX_RETRY_AFTER_S)
 
 
+def _error_details(body: bytes) -> list[Any] | None:
+    try:
+        parsed: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("o:errorDetails"), list):
+        return None
+    details: list[Any] = parsed["o:errorDetails"]
+    return details
+
+
+def error_codes(body: bytes) -> tuple[str, ...]:
+    """Every `o:errorCode` of NetSuite's error body (none for a body in another shape)."""
+    details = _error_details(body) or []
+    return tuple(
+        str(item["o:errorCode"])
+        for item in details
+        if isinstance(item, dict) and item.get("o:errorCode")
+    )
+
+
 def describe_error(status: int, body: bytes) -> str:
     """NetSuite's error detail in one line: status, title, each error code and detail."""
     try:
@@ -79,17 +105,28 @@ def describe_error(status: int, body: bytes) -> str:
     return f"HTTP {status} {title}: " + "; ".join(parts)
 
 
+def is_transient(status: int, codes: tuple[str, ...]) -> bool:
+    """Whether another attempt may succeed: 5xx, 408/425/429 ("not now"), and any status
+    carrying one of NetSuite's concurrency-limit codes. Everything else NetSuite refuses
+    (400 `INVALID_CONTENT` or `USER_ERROR` validation, 401, 403, 404) is permanent: the same
+    request gets the same answer, so it is never retried blindly."""
+    return status >= 500 or status in _RETRYABLE_4XX or not TRANSIENT_ERROR_CODES.isdisjoint(codes)
+
+
 def classify_failure(
     status: int, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> Retryable | Final:
-    """A non-2xx answer: 429, 408 and 5xx are retried (429 with its Retry-After), the rest
-    (400 validation errors, 401 bad credentials, 403, 404) are final."""
+    """A non-2xx answer: transient ones (`is_transient`) are retried, with the server's
+    Retry-After as a floor; permanent ones fail the push with NetSuite's reason."""
     error = describe_error(status, body)
-    if status == 401:
-        error = f"NetSuite rejected the credentials (check the token and secrets): {error}"
-    if status >= 500 or status in _RETRYABLE_4XX:
+    if is_transient(status, error_codes(body)):
         retry_after = parse_retry_after(headers.get("retry-after"), now)
         return Retryable(error, status, retry_after)
+    if status == 401:
+        error = f"NetSuite rejected the credentials (check the token and secrets): {error}"
+    elif status == 400:
+        fix = "not retried; fix it, then retry the push"
+        error = f"NetSuite refused the record as invalid ({fix}): {error}"
     return Final(error, status)
 
 

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
-from cascade.shared.netsuite.auth import request_auth
-from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.netsuite.governance import governed_rest
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
@@ -55,7 +54,8 @@ def worker_config(settings: Settings, wake: Wakeup | None = None) -> JobConfig:
         lease_s=lease_seconds(
             settings.verify_lease_s,
             settings.verify_statement_timeout_ms / 1000,
-            settings.netsuite_timeout_s,
+            # A NetSuite check may first wait for a request slot.
+            settings.netsuite_timeout_s + settings.netsuite_slot_wait_s,
         ),
         poll_s=settings.verify_poll_ms / 1000,
         crash_at=settings.crash_at,
@@ -76,13 +76,8 @@ def checking(
         async with (
             httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http,
             open_object_store(store_settings) as store,
+            governed_rest(settings, runtime.session_factory, http) as rest,
         ):
-            rest = SuiteTalkRest(
-                http,
-                settings.netsuite_base_url,
-                request_auth(settings),
-                settings.netsuite_timeout_s,
-            )
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db), ObjectChecks(store))
             config = worker_config(settings, runtime.bells[CHECKS.bell])
             jobs = CheckJobs(runtime.session_factory, runner, recorder, config)

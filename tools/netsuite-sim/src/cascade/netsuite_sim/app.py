@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from cascade.netsuite_sim import control, records, token
+from cascade.netsuite_sim import control, governance, records, token
 from cascade.netsuite_sim.auth import SimAccount, TbaVerifier
 from cascade.netsuite_sim.gate import Gate
 from cascade.netsuite_sim.oauth2 import M2MClient, M2MIssuer
@@ -35,6 +35,7 @@ def build_state(settings: Settings) -> SimState:
         account=account,
         verifier=TbaVerifier(account),
         concurrency_limit=settings.netsuite_sim_concurrency_limit,
+        latency_s=settings.netsuite_sim_latency_ms / 1000,
         m2m=M2MIssuer(client, settings.netsuite_sim_oauth2_token_ttl_s),
     )
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(Gate, state=state)
     app.include_router(records.router)
     app.include_router(token.router)
+    app.include_router(governance.router)
     if settings.netsuite_sim_enable_test_api:
         app.include_router(control.router)
 

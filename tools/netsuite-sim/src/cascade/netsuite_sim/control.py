@@ -1,4 +1,5 @@
-"""Test-only endpoints under `/_sim/`: script faults, read the request log and the records.
+"""Test-only endpoints under `/_sim/`: script faults, read the request log, the records and
+the concurrency counters.
 
 Mounted only when `CASCADE_NETSUITE_SIM_ENABLE_TEST_API=true`; real NetSuite has no such
 thing, so nothing under `/services/` depends on them.
@@ -10,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from cascade.netsuite_sim.faults import FaultSpec
 from cascade.netsuite_sim.records import render
@@ -61,3 +63,48 @@ async def stored_records(record_type: str, request: Request) -> dict[str, Any]:
 async def expire_tokens(request: Request) -> dict[str, Any]:
     """Expire every OAuth 2.0 access token handed out, as an hour's wait would."""
     return {"expired": _sim(request).m2m.expire_all()}
+
+
+class ConcurrencyChange(BaseModel):
+    """New values for the account's concurrency limit and the simulated latency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(default=None, ge=1)
+    latency_ms: int | None = Field(default=None, ge=0)
+
+
+def _concurrency(state: SimState) -> dict[str, Any]:
+    return {
+        "limit": state.concurrency_limit,
+        "latency_ms": round(state.latency_s * 1000),
+        "in_flight": state.in_flight,
+        "peak_in_flight": state.peak_in_flight,
+        "refused_by_limit": state.refused_by_limit,
+    }
+
+
+@router.get("/concurrency")
+async def concurrency(request: Request) -> dict[str, Any]:
+    """The limit, the latency, the calls in flight, the peak since the last reset and how
+    many calls the limit refused (429) since then."""
+    return _concurrency(_sim(request))
+
+
+@router.patch("/concurrency")
+async def change_concurrency(change: ConcurrencyChange, request: Request) -> dict[str, Any]:
+    """Change the account's concurrency limit or the latency of every call."""
+    state = _sim(request)
+    if change.limit is not None:
+        state.concurrency_limit = change.limit
+    if change.latency_ms is not None:
+        state.latency_s = change.latency_ms / 1000
+    return _concurrency(state)
+
+
+@router.post("/concurrency/reset")
+async def reset_concurrency(request: Request) -> dict[str, Any]:
+    """Start counting the peak and the refusals anew."""
+    state = _sim(request)
+    state.reset_concurrency()
+    return _concurrency(state)

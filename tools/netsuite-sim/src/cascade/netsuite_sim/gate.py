@@ -99,11 +99,14 @@ class Gate:
     async def _admit(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
         if self.state.in_flight >= self.state.concurrency_limit:
             call.fault = "concurrency_limit"
+            self.state.refused_by_limit += 1
             body = error_body(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL)
             await _send_json(send, call, 429, body, [])
             return
-        self.state.in_flight += 1
+        self.state.enter()
         try:
+            if self.state.latency_s > 0:
+                await asyncio.sleep(self.state.latency_s)
             fault = self.state.faults.take(call.method)
             call.fault = fault.kind if fault else None
             await self._serve(fault, call, scope, receive, send)

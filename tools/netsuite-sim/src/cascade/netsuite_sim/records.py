@@ -38,7 +38,7 @@ def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
 
 
-def _request_uri(request: Request) -> str:
+def request_uri(request: Request) -> str:
     # The URI exactly as the client addressed it: the signature covers the raw path.
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string", b"").decode("latin-1")
@@ -55,7 +55,7 @@ def authenticate(state: SimState, uri: str, method: str, headers: Mapping[str, s
 
 def _refusal(request: Request, record_type: str) -> Response | None:
     """The answer when the call is not authenticated or names no known record type."""
-    result = authenticate(_sim(request), _request_uri(request), request.method, request.headers)
+    result = authenticate(_sim(request), request_uri(request), request.method, request.headers)
     if not result.ok:
         call: Call | None = request.scope.get(CALL_SCOPE_KEY)
         if call is not None:

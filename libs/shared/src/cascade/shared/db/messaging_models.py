@@ -78,3 +78,18 @@ class DeadLetter(Base):
     __table_args__ = (
         Index("uq_dead_letters_consumer_ref", "consumer", "message_ref", unique=True),
     )
+
+
+class RequestSlot(Base):
+    """One of the `limit` slots of a pool of outside requests (NetSuite's account
+    concurrency limit): free when `holder` is NULL or its lease has run out, so a killed
+    holder frees its slot by itself (`cascade.shared.request_slots`)."""
+
+    __tablename__ = "request_slots"
+    pool: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    # Who holds it: process and a value fresh per acquisition, so a late release of an
+    # expired lease never frees the slot of the next holder.
+    holder: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    acquired_at: Mapped[datetime | None]

@@ -7,6 +7,7 @@ from cascade.shared.db.messaging_models import (
     DeliveryAttempt,
     OutboxMessage,
     ProcessedMessage,
+    RequestSlot,
 )
 from cascade.shared.db.mirror_models import (
     Customer,
@@ -61,6 +62,7 @@ __all__ = [
     "Program",
     "ProposedAction",
     "ReflexionEntry",
+    "RequestSlot",
     "TriggerTick",
     "UiSession",
     "VerifyRepair",

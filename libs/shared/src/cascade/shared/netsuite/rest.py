@@ -8,14 +8,22 @@ so each caller decides what they mean (the pusher retries, the verifier may time
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
 from cascade.shared.netsuite.transport import Method, RequestAuth, TransportFailure
 
-__all__ = ["RECORD_PATH", "REST_PATH", "SuiteTalkRest", "TransportFailure", "record_path"]
+__all__ = [
+    "RECORD_PATH",
+    "REST_PATH",
+    "RequestGate",
+    "SuiteTalkRest",
+    "TransportFailure",
+    "record_path",
+]
 
 REST_PATH = "/services/rest"
 RECORD_PATH = REST_PATH + "/record/v1"
@@ -27,8 +35,19 @@ def record_path(record_type: str, ref: str) -> str:
     return f"{RECORD_PATH}/{quote(record_type)}/{quote(ref, safe=':')}"
 
 
+class RequestGate(Protocol):
+    """What bounds the requests in flight to the account (`cascade.shared.request_slots`):
+    `hold()` is held around each request, and raises `TimeoutError` when no room came free
+    in time."""
+
+    def hold(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Room for one request, for the block."""
+        ...
+
+
 class SuiteTalkRest:
-    """Calls one NetSuite account over an httpx client owned by the caller."""
+    """Calls one NetSuite account over an httpx client owned by the caller; with a `gate`,
+    every request first takes room from it (NetSuite's account concurrency limit)."""
 
     def __init__(
         self,
@@ -36,11 +55,13 @@ class SuiteTalkRest:
         base_url: str,
         auth: RequestAuth,
         timeout_s: float,
+        gate: RequestGate | None = None,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._auth = auth
         self._timeout_s = timeout_s
+        self._gate = gate
 
     def record_url(self, record_type: str, ref: str) -> str:
         """`<base>/services/rest/record/v1/<type>/<ref>`, ref an internal id or `eid:<id>`."""
@@ -55,7 +76,21 @@ class SuiteTalkRest:
     ) -> httpx.Response | TransportFailure:
         """One authenticated request with the configured deadline; any answer is returned as
         is. A 401 to a bearer token is tried once more with a new token (it may have expired
-        or been revoked between our clock and NetSuite's)."""
+        or been revoked between our clock and NetSuite's). The gate is held over it all (the
+        token request and a repeat included: they go one at a time, so in one slot); no room
+        within the gate's wait is a failure without any request, `timed_out` false."""
+        if self._gate is None:
+            return await self._send_held(method, url, body)
+        try:
+            async with self._gate.hold():
+                return await self._send_held(method, url, body)
+        except TimeoutError as exc:
+            # Only the wait for room raises it: a request's own deadline is a return value.
+            return TransportFailure(f"{method} to NetSuite not sent: {exc}", timed_out=False)
+
+    async def _send_held(
+        self, method: Method, url: str, body: dict[str, Any] | None
+    ) -> httpx.Response | TransportFailure:
         answer = await self._send_once(method, url, body)
         retry = isinstance(answer, tuple) and self._auth.rejected(answer[1])
         if retry:
