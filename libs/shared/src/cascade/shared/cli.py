@@ -18,6 +18,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "proposals": ("cascade.shared.operator_cli.commands:proposals", "list proposals"),
     "dlq": ("cascade.shared.operator_cli.commands:dlq", "list, show, redrive dead letters"),
     "outbox": ("cascade.shared.operator_cli.commands:outbox", "the outbox's backlog"),
+    "asyncapi": ("cascade.shared.asyncapi:main", "print, check or write docs/asyncapi.json"),
 }
 
 

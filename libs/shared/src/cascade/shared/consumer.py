@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +21,12 @@ from cascade.shared.envelope import Envelope
 from cascade.shared.inbox import claim
 from cascade.shared.outbox import stage_raw
 from cascade.shared.topics import dlq_name
+from cascade.shared.tracing import (
+    MESSAGE_ID,
+    consumer_attributes,
+    continued_span,
+    header_traceparent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -154,18 +161,45 @@ class IdempotentConsumer:
         try:
             if self._accepts is not None and not self._accepts(envelope):
                 # Nothing to do and nothing done: no claim is needed to do nothing once (a
-                # gate's approval passing by the email sender, say: a commit per run saved).
+                # gate's approval passing by the email sender, say: a commit per run saved),
+                # and no span either: a run's trace shows the work, not who passed it by.
                 return
+        except PERMANENT_HANDLER_ERRORS as exc:
+            await self._refuse(record, exc)
+            return
+        except Exception as exc:
+            await self._after_failure(record, exc)
+            return
+        # The `process` span continues the producer's (the record's `traceparent`), so what
+        # the handler stages and inserts carries the run's trace on.
+        with continued_span(
+            f"process {record.topic}",
+            header_traceparent(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                **consumer_attributes(
+                    record.topic, record.partition, record.offset, record.key, self.name
+                ),
+                MESSAGE_ID: str(envelope.id),
+            },
+        ):
+            await self._handle(record, envelope)
+
+    async def _handle(self, record: RecordView, envelope: Envelope) -> None:
+        try:
             await self._apply(envelope)
         except PERMANENT_HANDLER_ERRORS as exc:
-            reason = "rejected" if isinstance(exc, RejectMessage) else "invalid payload"
-            log.error("%s: %s %s, dead-lettered: %s", self.name, record.ref, reason, exc)
-            await self._dead_letter(record, f"{reason}: {_describe(exc)}", attempts=1)
+            await self._refuse(record, exc)
             return
         except Exception as exc:
             await self._after_failure(record, exc)
             return
         crash_point(self._policy.crash_at, f"{self.name}_after_commit")
+
+    async def _refuse(self, record: RecordView, exc: Exception) -> None:
+        reason = "rejected" if isinstance(exc, RejectMessage) else "invalid payload"
+        log.error("%s: %s %s, dead-lettered: %s", self.name, record.ref, reason, exc)
+        await self._dead_letter(record, f"{reason}: {_describe(exc)}", attempts=1)
 
     async def _apply(self, envelope: Envelope) -> None:
         async with UnitOfWork(self._factory) as uow:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.backoff import backoff_window_s
@@ -33,6 +34,7 @@ from cascade.shared.outbox_sql import (
     mark_sent_and_commit,
 )
 from cascade.shared.polling import poll
+from cascade.shared.tracing import end_span, record_headers, start_producer_span, traceparent_header
 from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 __all__ = [
@@ -65,8 +67,11 @@ class OutboxRecord:
 
 
 def outbox_record(topic: str, envelope: Envelope) -> OutboxRecord:
-    """`envelope` as the outbox row that publishes it on `topic`, keyed by its run."""
-    headers = {"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type}
+    """`envelope` as the outbox row that publishes it on `topic`, keyed by its run; its
+    headers keep the `traceparent` of the work staging it, which the relay continues."""
+    headers = traceparent_header(
+        {"content-type": CLOUDEVENTS_CONTENT_TYPE, "ce_type": envelope.type}
+    )
     return OutboxRecord(topic, str(envelope.run_id), envelope.to_bytes(), headers)
 
 
@@ -179,23 +184,37 @@ class OutboxRelay:
         async def send_chain(chain: list[OutboxRow]) -> None:
             # No round trip per record: the producer batches what is handed to it and keeps
             # one partition's records in order (idempotent, one batch in flight each).
-            acks: list[tuple[OutboxRow, Awaitable[object]]] = []
+            # Each record's `send` span lasts until its ack and names itself the parent of
+            # the consumers' spans (the record's `traceparent` header).
+            acks: list[tuple[OutboxRow, Awaitable[object], Span]] = []
             refused: tuple[OutboxRow, Exception] | None = None
             for row in chain:
+                span = start_producer_span(row.topic, row.key, row.headers)
+                headers = record_headers(row.headers, span)
                 try:
-                    ack = await self._publish(row.topic, row.payload, row.key, dict(row.headers))
+                    ack = await self._publish(row.topic, row.payload, row.key, headers)
                 except Exception as exc:
                     # Refused before it was sent (too large, ...): the key stops here.
+                    end_span(span, exc)
                     refused = (row, exc)
                     break
-                acks.append((row, ack))
-            for row, ack in acks:
-                try:
-                    await ack
-                except Exception as exc:
-                    outcomes[row.id] = exc
-                    return
-                outcomes[row.id] = None
+                acks.append((row, ack, span))
+            try:
+                for row, ack, span in acks:
+                    try:
+                        await ack
+                    except Exception as exc:
+                        end_span(span, exc)
+                        outcomes[row.id] = exc
+                        return
+                    end_span(span)
+                    outcomes[row.id] = None
+            finally:
+                # Cancelled at the publish timeout, or stopped at a failed ack: the spans
+                # still waiting end without an outcome of their own.
+                for row, _ack, span in acks:
+                    if row.id not in outcomes:
+                        end_span(span)
             if refused is not None:
                 outcomes[refused[0].id] = refused[1]
 

@@ -116,3 +116,10 @@ class VerifyResultEvent(_Payload):
     detail: dict[str, Any] = Field(default_factory=dict)
     round: int = 0
     """0 for the check after the run; one more per re-verification (e.g. after a repair)."""
+
+
+class NsPushRetryRequested(_Payload):
+    """approvals → ns-pusher: Mike asked for a new round of attempts of a failed push."""
+
+    push_id: int
+    requested_by: str | None = None

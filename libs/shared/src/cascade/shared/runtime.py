@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cascade.shared.asyncapi import asyncapi_router
 from cascade.shared.consumer import ConsumerPolicy
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.messaging import broker_publisher, build_broker, fetch_whole_assignment
@@ -224,9 +225,11 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
 
 
 def create_service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
-    """A FastAPI app with the runtime's lifespan and the health endpoint; `app.state.runtime`
+    """A FastAPI app with the runtime's lifespan, the health endpoint and the AsyncAPI
+    document (`GET /asyncapi.json`); `app.state.runtime`
     lets `serve` stop the process when a task dies."""
     app = FastAPI(title=title, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.include_router(health_router(runtime))
+    app.include_router(asyncapi_router())
     return app

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from cascade.shared.log_limits import install_repeat_filter
 from cascade.shared.runtime import ServiceRuntime
+from cascade.shared.tracing import instrument_service, start_tracing
 
 EXIT_TASK_DIED = 70
 """EX_SOFTWARE: a background task died; the supervisor (compose, systemd) restarts us."""
@@ -33,9 +34,17 @@ def serve(app: FastAPI, host: str, port: int) -> None:
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     runtime = getattr(app.state, "runtime", None)
+    provider = None
     if isinstance(runtime, ServiceRuntime):
         runtime.on_fatal = lambda: setattr(server, "should_exit", True)
-    server.run()
+        # Once per process, before the first request: spans of HTTP in, SQL, HTTP out.
+        provider = start_tracing(runtime.settings, runtime.name)
+        instrument_service(app, runtime.engine, provider)
+    try:
+        server.run()
+    finally:
+        if provider is not None:
+            provider.shutdown()  # the last batch of spans is exported, not dropped
     if isinstance(runtime, ServiceRuntime) and runtime.dead_tasks:
         sys.exit(EXIT_TASK_DIED)
     if not server.started:

@@ -22,6 +22,7 @@ from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
 from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic, topic_name
+from cascade.shared.tracing import continued_span
 
 SOURCE = "cascade.approvals"
 Decision = Literal["approved", "rejected"]
@@ -90,19 +91,31 @@ async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -
         decided_at=row.decided_at,
         reason=request.reason,
     )
-    uow.session.add(_audit(decided, request.remote_addr))
-    topic = TOPICS[request.decision]
-    envelope = new_envelope(
-        topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
-    )
-    stage(uow.session, topic_name(topic_prefix, topic), envelope)
-    await uow.commit()
+    # The decision belongs to the run's trace (the proposal's `traceparent`, from the runner
+    # that staged it), linked to the admin's request that made it.
+    attributes: dict[str, str | int] = {
+        "run_id": str(decided.run_id),
+        "proposal_id": decided.proposal_id,
+    }
+    with continued_span(
+        f"approvals {request.decision} proposal",
+        row.traceparent,
+        attributes=attributes,
+        link_current=True,
+    ):
+        uow.session.add(_audit(decided, request.remote_addr))
+        topic = TOPICS[request.decision]
+        envelope = new_envelope(
+            topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
+        )
+        stage(uow.session, topic_name(topic_prefix, topic), envelope)
+        await uow.commit()
     return decided
 
 
 def _compare_and_set(
     request: DecisionRequest,
-) -> ReturningUpdate[uuid.UUID, str, datetime]:
+) -> ReturningUpdate[uuid.UUID, str, datetime, str | None]:
     p = ProposedAction
     return (
         update(p)
@@ -120,7 +133,7 @@ def _compare_and_set(
             decision_reason=request.reason,
         )
         # The database clock, like the expiry check: one clock for every decision.
-        .returning(p.run_id, p.action_type, func.now().label("decided_at"))
+        .returning(p.run_id, p.action_type, func.now().label("decided_at"), p.traceparent)
         # Nothing of this session is loaded yet, so there is nothing to synchronise.
         .execution_options(synchronize_session=False)
     )

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from opentelemetry.trace import SpanKind
+
 from cascade.approvals.ui_settings import UiSettings
+from cascade.shared.tracing import tracer
 
 
 class SmtpNotConfigured(Exception):
@@ -109,4 +112,11 @@ async def send(settings: UiSettings, mail: Outgoing) -> str:
     SMTP failure (see `classify`)."""
     if not settings.smtp_host:
         raise SmtpNotConfigured("CASCADE_SMTP_HOST is not set")
-    return await asyncio.to_thread(_send_sync, settings, mail)
+    # A client span like httpx's: the SMTP hop of the run's trace (the email job continues it).
+    attributes: dict[str, str | int] = {
+        "server.address": settings.smtp_host,
+        "server.port": settings.smtp_port,
+        "network.protocol.name": "smtp",
+    }
+    with tracer().start_as_current_span("smtp send", kind=SpanKind.CLIENT, attributes=attributes):
+        return await asyncio.to_thread(_send_sync, settings, mail)

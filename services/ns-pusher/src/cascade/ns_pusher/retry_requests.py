@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel, ConfigDict
-
 from cascade.ns_pusher.jobs import retry_failed
 from cascade.shared.consumer import Handler
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
+from cascade.shared.payloads import NsPushRetryRequested
 
 log = logging.getLogger(__name__)
-
-
-class RetryRequested(BaseModel):
-    """The event's data; a tolerant reader, so the producer may add fields first."""
-
-    model_config = ConfigDict(extra="ignore")
-    push_id: int
-    requested_by: str | None = None
 
 
 def retry_requested(max_attempts: int) -> Handler:
     """Send a failed push back to pending for a new round of attempts; anything else stays."""
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        ask = RetryRequested.model_validate(envelope.data)
+        ask = NsPushRetryRequested.model_validate(envelope.data)
         if await retry_failed(uow.session, ask.push_id, max_attempts):
             log.info("ns-pusher: push %s retried at %s's request", ask.push_id, ask.requested_by)
         else:

@@ -24,6 +24,7 @@ from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
+from cascade.shared.tracing import continued_span
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,12 @@ class StepExecutor:
         """Drive every running run with a step due now; returns how many made progress."""
         now = self.deps.clock()
         first_due = func.min(WorkflowRunStep.next_attempt_at)
+        # A run's steps share its trace: any due step's `traceparent` continues it.
+        trace_of = func.min(WorkflowRunStep.traceparent)
         async with self.session_factory() as session:
             due = (
                 await session.execute(
-                    select(WorkflowRunStep.run_id, first_due)
+                    select(WorkflowRunStep.run_id, first_due, trace_of)
                     .join(WorkflowRun, WorkflowRun.run_id == WorkflowRunStep.run_id)
                     .where(WorkflowRunStep.status.in_(DUE), WorkflowRun.status == "running")
                     .group_by(WorkflowRunStep.run_id)
@@ -63,17 +66,24 @@ class StepExecutor:
                     .limit(self.batch)
                 )
             ).all()
-        later = [at for _, at in due if at is not None and at > now]
+        later = [at for _, at, _ in due if at is not None and at > now]
         if later:
             self._wake_at(min(later), now)
-        now_due = [run_id for run_id, at in due if at is not None and at <= now]
-        done = await asyncio.gather(*(self.run_run(run_id) for run_id in now_due))
+        now_due = [(run_id, tp) for run_id, at, tp in due if at is not None and at <= now]
+        done = await asyncio.gather(*(self.run_run(run_id, tp) for run_id, tp in now_due))
         return sum(done)
 
-    async def run_run(self, run_id: uuid.UUID) -> bool:
-        """Run the run's due steps (and what they release) in one transaction; False when
-        there was nothing to do or another worker holds the run."""
-        async with self._slots, UnitOfWork(self.session_factory) as uow:
+    async def run_run(self, run_id: uuid.UUID, traceparent: str | None = None) -> bool:
+        """Run the run's due steps (and what they release) in one transaction, in the run's
+        trace (`traceparent`, a due step's); False when there was nothing to do or another
+        worker holds the run."""
+        attributes = {"run_id": str(run_id)}
+        async with self._slots:
+            with continued_span("runner due steps", traceparent, attributes=attributes):
+                return await self._drive(run_id)
+
+    async def _drive(self, run_id: uuid.UUID) -> bool:
+        async with UnitOfWork(self.session_factory) as uow:
             run = await lock_run(uow, run_id, skip_locked=True)
             if run is None or run.status != "running":
                 return False  # another worker has it, or the run ended meanwhile

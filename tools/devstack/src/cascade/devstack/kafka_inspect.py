@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 
@@ -29,6 +29,11 @@ async def produce_raw(
 
 async def read_all(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
     """Every record currently in `topic` (key, value), without joining any group."""
+    return [(r.key, r.value) for r in await read_records(bootstrap, topic)]
+
+
+async def read_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record currently in `topic`, headers and all, without joining any group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -36,11 +41,11 @@ async def read_all(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        records: list[tuple[bytes | None, bytes]] = []
+        records: list[ConsumerRecord[bytes, bytes]] = []
         for tp in partitions:
             while await consumer.position(tp) < ends[tp]:
                 batch = await consumer.getmany(tp, timeout_ms=1000)
-                records.extend((r.key, r.value) for r in batch.get(tp, []))
+                records.extend(batch.get(tp, []))
         return records
     finally:
         await consumer.stop()

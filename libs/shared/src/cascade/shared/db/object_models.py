@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.tracing import traceparent_column
 
 
 class ObjectPut(Base):
@@ -39,6 +40,8 @@ class ObjectPut(Base):
     stored_at: Mapped[datetime | None]
     repair_id: Mapped[int | None] = mapped_column(BigInteger)
     """The repair (`verify_repairs`) whose round this is, while one writes the object again."""
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.tracing import traceparent_column
 
 
 class UiSession(Base):
@@ -72,6 +73,8 @@ class EmailJob(Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     smtp_response: Mapped[str | None] = mapped_column(Text)
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()

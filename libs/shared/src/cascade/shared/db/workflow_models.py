@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.tracing import traceparent_column
 
 
 class WorkflowRun(Base):
@@ -78,6 +79,8 @@ class WorkflowRunStep(Base):
     next_attempt_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
 
 
 class ProposedAction(Base):
@@ -98,6 +101,8 @@ class ProposedAction(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = now_column()
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
     __table_args__ = (
         UniqueConstraint("run_id", "action_type", name="uq_proposed_actions_run"),
         # The inbox's first page (a status, newest or oldest first) and its "all" view walk
@@ -200,6 +205,8 @@ class VerifyResult(Base):
     detail: Mapped[dict[str, Any] | None]
     executed_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
     created_at: Mapped[datetime] = now_column()
     __table_args__ = (
         UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
@@ -223,6 +230,8 @@ class NsPendingPush(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     netsuite_id: Mapped[str | None] = mapped_column(String(100))
     applied_at: Mapped[datetime | None]
+    traceparent: Mapped[str | None] = traceparent_column()
+    """The trace of the work that inserted the row, continued by the work it starts."""
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (

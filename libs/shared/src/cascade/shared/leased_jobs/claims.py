@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.leased_jobs.retry import round_and_attempt
 from cascade.shared.leased_jobs.store import Claim, JobTable, claim_due
+from cascade.shared.tracing import TRACEPARENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +32,9 @@ class ClaimedJob:
     lease_until: datetime
     exhausted: bool = False
     retaken: bool = False
+    traceparent: str | None = None
+    """The trace of the work that made the job (its row's `traceparent`), continued by the
+    attempt; None for a table without one."""
 
 
 J = TypeVar("J", bound=ClaimedJob)
@@ -75,6 +79,7 @@ def _typed(
         lease_until=claim.lease_until,
         exhausted=claim.exhausted,
         retaken=claim.retaken,
+        traceparent=claim.row.get(TRACEPARENT),
         **values,
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.db.autocommit import AUTOCOMMIT, first_alone
 from cascade.shared.db.base import Base
 from cascade.shared.outbox import OutboxRecord
+from cascade.shared.tracing import TRACEPARENT
 from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 
@@ -87,6 +88,9 @@ def claim_statement(table: JobTable) -> TextClause:
     allowed attempt cut off: it is claimed `exhausted`, without counting another."""
     due, lease = table.due_column, table.lease_column
     returned = "".join(f", j.{column}" for column in table.returning)
+    if TRACEPARENT in table.model.__table__.c and TRACEPARENT not in table.returning:
+        # The trace the job continues (`ClaimedJob.traceparent`), on every table that keeps one.
+        returned += f", j.{TRACEPARENT}"
     touch = ", updated_at = now()" if table.has_updated_at else ""
     return text(f"""
 WITH due AS (

@@ -17,6 +17,7 @@ from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
 from cascade.shared.polling import poll
+from cascade.shared.tracing import continued_span
 from cascade.shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -186,12 +187,21 @@ class LeasedWorker(Generic[JobT, ResultT]):
         return True
 
     async def _work(self, job: JobT) -> None:
-        self._crash(self._pace.after_claim)
-        result = await self._kind.attempt(job)
-        self._crash(self._pace.after_attempt)
-        if not await self._record(job, result):
-            what = self._kind.describe(job)
-            log.warning("%s: %s: lease lost, outcome left to its new owner", self._pace.name, what)
+        # The job continues the trace of the work that made it (a typed claim's
+        # `traceparent`): a NetSuite push, an email, a check shows in its run's trace.
+        with continued_span(
+            f"{self._pace.name} job",
+            getattr(job, "traceparent", None),
+            attributes={"cascade.job": self._kind.describe(job)},
+        ):
+            self._crash(self._pace.after_claim)
+            result = await self._kind.attempt(job)
+            self._crash(self._pace.after_attempt)
+            if not await self._record(job, result):
+                what = self._kind.describe(job)
+                log.warning(
+                    "%s: %s: lease lost, outcome left to its new owner", self._pace.name, what
+                )
 
     async def _record(self, job: JobT, result: ResultT) -> bool:
         # The outcome is known here and lost with this frame: an outage of the database at
