@@ -14,6 +14,7 @@ from collections.abc import Callable
 # returns the exit status.
 GROUPS: dict[str, tuple[str, str]] = {
     "contract": ("cascade.shared.contract.cli:main", "validate, show, graph contracts"),
+    "settings": ("cascade.shared.settings_doc:main", "the README's settings table (doc)"),
 }
 
 
