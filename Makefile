@@ -22,7 +22,7 @@ lint: bootstrap
 	.venv/bin/ruff check .
 
 typecheck: bootstrap
-	.venv/bin/mypy libs/shared/src services/*/src tools/devstack/src tools/netsuite-sim/src
+	.venv/bin/mypy  # the files are pyproject.toml's [tool.mypy] files
 
 # The whole suite on the test profile's own PostgreSQL and Kafka (started if needed), on two
 # workers: most tests wait on a broker or a process, and each has its own database and

@@ -7,6 +7,7 @@ these names from the fields, like every service setting, and the devstack reads 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,3 +37,7 @@ class DevstackSettings(BaseSettings):
     db_password: SecretStr | None = None
     """Read by no process: docker-compose.yml interpolates it into the database URL and the
     postgres container. Declared so that exporting it in the shell is not refused."""
+    test_backend: Literal["auto", "devstack", "testcontainers"] = "auto"
+    """Where the tests' PostgreSQL and Kafka come from: `testcontainers` (throwaway
+    containers), `devstack` (the test profile's local servers) or `auto`: containers when a
+    Docker engine answers, else the devstack (cascade.devstack.containers)."""
