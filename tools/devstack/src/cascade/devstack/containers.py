@@ -28,6 +28,8 @@ Chosen = Literal["devstack", "testcontainers"]
 POSTGRES_IMAGE = "postgres:15-alpine"
 #: Confluent's image is the one testcontainers' KafkaContainer drives (KRaft from 7.0).
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
+#: How long the broker may take to log that it started.
+KAFKA_START_TIMEOUT_S = 180
 #: A ping that takes longer means no usable engine: the probe must not slow a test start.
 DOCKER_PING_TIMEOUT_S = 2
 
@@ -106,8 +108,11 @@ def container_stack() -> Iterator[StackEndpoints]:
     for key, value in KAFKA_ENV.items():
         kafka.with_env(key, value)
     with ExitStack() as running:
-        running.enter_context(postgres)
-        running.enter_context(kafka)
+        postgres.start()
+        running.callback(postgres.stop)
+        # The container's own default (30 s) is short for a JVM's first start on a busy host.
+        kafka.start(timeout=KAFKA_START_TIMEOUT_S)
+        running.callback(kafka.stop)
         store = objectstore.ensure_s3("test")
         yield StackEndpoints(
             database_url=postgres.get_connection_url(),
