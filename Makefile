@@ -22,7 +22,7 @@ lint: bootstrap
 	.venv/bin/ruff check .
 
 typecheck: bootstrap
-	.venv/bin/mypy libs/shared/src services/*/src tools/devstack/src tools/netsuite-sim/src
+	.venv/bin/mypy  # the files are pyproject.toml's [tool.mypy] files
 
 # The AsyncAPI document of every topic, rewritten from the payload models (a unit test fails
 # while the committed docs/asyncapi.json differs from the code).
@@ -32,12 +32,15 @@ asyncapi: bootstrap
 # The whole suite on the test profile's own PostgreSQL and Kafka (started if needed), on two
 # workers: most tests wait on a broker or a process, and each has its own database and
 # topics; the fault suite stays on one worker (tests/faults/conftest.py).
+# Ends with a coverage summary of the product's sources ([tool.coverage] in pyproject.toml;
+# each xdist worker measures its share, the controller combines them); `COVERAGE=` skips it.
 TEST_WORKERS ?= 2
+COVERAGE ?= --cov --cov-report=term:skip-covered
 test: lint typecheck
 	@$(PY) -m cascade.devstack infra up --profile test
 	@scripts/ensure-chromium.sh
 	@scripts/ensure-axe.sh
-	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
+	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(COVERAGE)
 
 # Unit tests only: no broker, no database.
 test-fast: bootstrap

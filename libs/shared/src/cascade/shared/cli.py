@@ -19,6 +19,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "dlq": ("cascade.shared.operator_cli.commands:dlq", "list, show, redrive dead letters"),
     "outbox": ("cascade.shared.operator_cli.commands:outbox", "the outbox's backlog"),
     "asyncapi": ("cascade.shared.asyncapi:main", "print, check or write docs/asyncapi.json"),
+    "settings": ("cascade.shared.settings_doc:main", "the README's settings table (doc)"),
 }
 
 

@@ -108,14 +108,16 @@ def _import_model(path: str) -> type[BaseSettings] | None:
     return model
 
 
+def settings_models() -> list[type[BaseSettings]]:
+    """The models of `SETTINGS_MODELS` that this install has, imported."""
+    return [model for model in map(_import_model, SETTINGS_MODELS) if model is not None]
+
+
 @cache
 def known_variables() -> dict[str, str]:
     """Every `CASCADE_*` name of the project -> the model that declares it."""
     known: dict[str, str] = {}
-    for path in SETTINGS_MODELS:
-        model = _import_model(path)
-        if model is None:
-            continue
+    for model in settings_models():
         for name in model_env_names(model):
             known.setdefault(name, f"{model.__module__}.{model.__qualname__}")
     return known

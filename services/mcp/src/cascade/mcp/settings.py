@@ -10,8 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class McpSettings(BaseSettings):
     """`CASCADE_MCP_*` settings."""
 
-    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CASCADE_", extra="ignore", use_attribute_docstrings=True
+    )
 
-    # The stdio transport has no HTTP header to carry a token: the client that spawns the
-    # server puts the agent's token here, and the process authenticates it once at start.
+    # The stdio transport has no HTTP header to carry a token.
     mcp_agent_token: SecretStr | None = None
+    """The agent's token for the stdio transport: the client that spawns the server puts it
+    here, and the process authenticates it once at start."""

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack import objectstore
+from cascade.devstack.containers import choose_backend, container_stack, docker_answers
 from cascade.devstack.infra import (
     DATABASE_URL_ENV,
     KAFKA_BOOTSTRAP_ENV,
@@ -30,6 +31,7 @@ from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.service_process import ServiceProcess, free_port
+from cascade.devstack.settings import DevstackSettings
 from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.migrate import upgrade_to_head
@@ -49,13 +51,13 @@ def _asyncpg_dsn(url: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def stack() -> StackEndpoints:
-    """The test profile's PostgreSQL, Kafka and S3 server (started if needed), or external
-    ones from env."""
+def stack() -> Iterator[StackEndpoints]:
+    """The tests' PostgreSQL, Kafka and S3 server: external ones from env, else containers or
+    the test profile's devstack (started if needed), as `CASCADE_TEST_BACKEND` says."""
     if os.environ.get(DATABASE_URL_ENV) and os.environ.get(KAFKA_BOOTSTRAP_ENV):
         external_s3 = bool(os.environ.get(OBJECT_STORE_ENDPOINT_ENV))
         store = ObjectStoreSettings() if external_s3 else objectstore.ensure_s3("test")
-        return StackEndpoints(
+        yield StackEndpoints(
             os.environ[DATABASE_URL_ENV],
             os.environ[KAFKA_BOOTSTRAP_ENV],
             False,
@@ -63,7 +65,13 @@ def stack() -> StackEndpoints:
             object_store_env(store),
             not external_s3,
         )
-    return infra_up("test")
+        return
+    backend = choose_backend(DevstackSettings().test_backend, docker_answers)
+    if backend == "testcontainers":
+        with container_stack() as endpoints:
+            yield endpoints
+        return
+    yield infra_up("test")
 
 
 @pytest.fixture(scope="session")

@@ -23,22 +23,31 @@ class ObjectStoreSettings(BaseSettings):
     """The S3-compatible store the `object_put` steps write and the `object` checks read."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CASCADE_OBJECT_STORE_", extra="ignore", env_ignore_empty=True
+        env_prefix="CASCADE_OBJECT_STORE_",
+        extra="ignore",
+        env_ignore_empty=True,
+        use_attribute_docstrings=True,
     )
 
-    #: None: AWS S3's own endpoint for `region`.
     endpoint_url: str | None = "http://127.0.0.1:18333"
+    """S3 endpoint (default: the dev stack's SeaweedFS); None: AWS S3's own endpoint for
+    `region`."""
     bucket: str = Field(default=LOCAL_BUCKET, min_length=3, max_length=63)
+    """Bucket the `object_put` steps write and the `object` checks read."""
     region: str = "us-east-1"
+    """Region of the bucket (`auto` on Cloudflare R2)."""
     access_key_id: SecretStr = SecretStr(LOCAL_ACCESS_KEY)
+    """Access key id (default: the local stack's, refused in production)."""
     secret_access_key: SecretStr = SecretStr(LOCAL_SECRET_KEY)
-    #: Path style (`endpoint/bucket/key`) works on SeaweedFS, R2 and S3 alike; virtual
-    #: (`bucket.endpoint/key`) only where DNS has the bucket's name.
+    """Secret access key."""
     addressing_style: Literal["path", "virtual", "auto"] = "path"
+    """Path style (`endpoint/bucket/key`) works on SeaweedFS, R2 and S3 alike; virtual
+    (`bucket.endpoint/key`) only where DNS has the bucket's name."""
     timeout_s: float = Field(default=10.0, gt=0)
-    #: Tries of one request inside the SDK (connection errors, 5xx, throttling) before the
-    #: caller's own retry (a leased job's back-off, a check's schedule) takes over.
+    """Connect and read timeout of one S3 request."""
     sdk_max_attempts: int = Field(default=2, ge=1)
+    """Tries of one request inside the SDK (connection errors, 5xx, throttling) before the
+    caller's own retry (a leased job's back-off, a check's schedule) takes over."""
 
     def production_problems(self) -> list[str]:
         """The local stack's credentials are unfit anywhere else."""
