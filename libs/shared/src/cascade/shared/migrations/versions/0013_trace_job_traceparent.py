@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_trace_job_traceparent"
-down_revision: str | None = "0012_verify_repairs"
+down_revision: str | None = "0013_ops_dlq_redrive"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
