@@ -146,9 +146,13 @@ class Settings(BaseSettings):
     # transient failure, retried later); a slot's lease (a killed holder frees it when it
     # runs out) outlasts a request's timeout; waiters wake on a NOTIFY, or poll this often.
     netsuite_concurrency_limit: int = Field(default=4, ge=1)
+    """NetSuite requests in flight at once across every replica (slots in `request_slots`)."""
     netsuite_governance_limits: bool = True
+    """Read the account's limit from `governanceLimits` at start; the lower limit wins."""
     netsuite_slot_wait_s: float = Field(default=10.0, gt=0)
+    """Longest a request waits for a slot (then a transient failure, retried later)."""
     netsuite_slot_poll_ms: int = Field(default=1000, ge=10)
+    """Waiters wake on a NOTIFY; else they look for a free slot this often."""
 
     crash_at: str | None = None
     """Fault injection: kill this process at the named point; refused in production."""
@@ -177,11 +181,9 @@ class Settings(BaseSettings):
     """Where the NetSuite simulator keeps its records."""
     netsuite_sim_concurrency_limit: int = Field(default=5, ge=1)
     """Calls the simulator serves at once (more get 429, like NetSuite's own limit)."""
-    # How long the simulator holds each call before serving it (0: at once); tests of the
-    # concurrency limit need calls that overlap.
+    # Tests of the concurrency limit need calls that overlap.
     netsuite_sim_latency_ms: int = Field(default=0, ge=0)
-    # The public key (PEM) the simulator checks client assertions with, for the certificate
-    # id above; unset, its token endpoint refuses every assertion. Tokens live this long.
+    """How long the simulator holds each call before serving it (0: at once)."""
     netsuite_sim_oauth2_public_key: str = ""
     """Public key (PEM) the simulator checks client assertions with; unset, its token
     endpoint refuses every assertion."""
@@ -284,6 +286,10 @@ class Settings(BaseSettings):
     # OTLP/HTTP to `otel_endpoint` (a collector, Jaeger, Tempo), batched every
     # `otel_export_delay_ms`. Off by default: nothing leaves the process.
     otel_exporter: Literal["none", "otlp"] = "none"
+    """`otlp` exports spans over OTLP/HTTP; `none` (default) keeps them in the process."""
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    """OTLP/HTTP traces endpoint (a collector, Jaeger, Tempo)."""
     otel_export_delay_ms: int = Field(default=5000, ge=1)
+    """Spans are exported in batches this often."""
     otel_export_timeout_s: float = Field(default=10.0, gt=0)
+    """Longest one export may take."""

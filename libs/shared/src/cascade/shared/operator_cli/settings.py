@@ -11,14 +11,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class OperatorSettings(BaseSettings):
     """The `cascade runs|proposals|dlq|outbox` commands' configuration (`CASCADE_*`)."""
 
-    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CASCADE_",
+        extra="ignore",
+        env_ignore_empty=True,
+        use_attribute_docstrings=True,
+    )
 
-    #: Base URL of the approvals service, whose API the commands call.
     approvals_url: str = "http://127.0.0.1:8002"
-    #: How long (s) one API call may take: connecting, sending, waiting for the answer.
+    """Base URL of the approvals service, whose API the commands call."""
     operator_timeout_s: float = Field(default=10.0, gt=0)
-    #: A file whose first line is the admin token (mode 600, say); `--token-file` wins.
+    """How long (s) one API call may take: connecting, sending, waiting for the answer."""
     operator_token_file: Path | None = None
-    #: Mike's admin token itself, the one the approvals service checks (the local stack's
-    #: `.cascade/dev/stack.env` has it); used when no token file is named.
+    """A file whose first line is the admin token (mode 600, say); `--token-file` wins."""
     admin_token: SecretStr | None = None
+    """Mike's admin token itself, the one the approvals service checks (the local stack's
+    `.cascade/dev/stack.env` has it); used when no token file is named."""
