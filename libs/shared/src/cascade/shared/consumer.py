@@ -18,6 +18,7 @@ from cascade.shared.db.messaging_models import DeadLetter, DeliveryAttempt
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.inbox import claim
+from cascade.shared.observability.logs import bound_run
 from cascade.shared.outbox import stage_raw
 from cascade.shared.topics import dlq_name
 
@@ -151,6 +152,11 @@ class IdempotentConsumer:
             # ValidationError, a depth limit, ...) it raises again. Dead-letter on attempt one.
             await self._dead_letter(record, f"malformed envelope: {_describe(exc)}", attempts=1)
             return
+        kind = envelope.data.get("workflow_type")
+        with bound_run(envelope.run_id, kind if isinstance(kind, str) else None):
+            await self._handle(record, envelope)
+
+    async def _handle(self, record: RecordView, envelope: Envelope) -> None:
         try:
             if self._accepts is not None and not self._accepts(envelope):
                 # Nothing to do and nothing done: no claim is needed to do nothing once (a

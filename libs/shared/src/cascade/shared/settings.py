@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     mcp_port: int = 8006
     netsuite_sim_port: int = 8009
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """How a process writes its log lines (stderr): `json`, one JSON object per line with
+    the run's `run_id`, `workflow_type` and `trace_id` on the lines of its handling; `text`
+    for a terminal; `auto` is `json` unless stderr is a terminal."""
+
     admin_token: SecretStr | None = None
     admin_name: str = "mike"
     contracts_dir: Path = Field(default_factory=_default_contracts_dir)

@@ -23,6 +23,7 @@ from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.auth import request_auth
 from cascade.shared.netsuite.rest import SuiteTalkRest
+from cascade.shared.observability.db_gauges import NETSUITE_PUSHES
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -60,6 +61,7 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
                 settings.netsuite_base_url,
                 request_auth(settings),
                 settings.netsuite_timeout_s,
+                observe=runtime.metrics.netsuite_call,
             )
             config = worker_config(settings, runtime.bells[PUSHES.bell])
             jobs = PushJobs(runtime.session_factory, SuiteTalkClient(rest), recorder, config, rng)
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections, quiet=True)
     runtime.add_background(pollers(runtime))
+    runtime.metrics.add_readings(NETSUITE_PUSHES)
     app = create_service_app(runtime, "Cascade ns-pusher")
     admin = push_admin_router(
         runtime.session_factory, settings.admin_token, settings.ns_push_max_attempts

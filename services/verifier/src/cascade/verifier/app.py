@@ -15,6 +15,7 @@ from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.auth import request_auth
 from cascade.shared.netsuite.rest import SuiteTalkRest
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
+from cascade.shared.observability.db_gauges import VERIFY
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -82,6 +83,7 @@ def checking(
                 settings.netsuite_base_url,
                 request_auth(settings),
                 settings.netsuite_timeout_s,
+                observe=runtime.metrics.netsuite_call,
             )
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db), ObjectChecks(store))
             config = worker_config(settings, runtime.bells[CHECKS.bell])
@@ -107,4 +109,5 @@ def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = 
         )
         subscribe(runtime.broker, settings, topic, consumer, quiet=quiet)
     runtime.add_background(checking(runtime, schedule, store_settings or ObjectStoreSettings()))
+    runtime.metrics.add_readings(VERIFY)
     return create_service_app(runtime, "Cascade verifier")

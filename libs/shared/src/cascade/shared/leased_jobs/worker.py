@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
+from cascade.shared.observability.logs import bound_run
 from cascade.shared.polling import poll
 from cascade.shared.wakeup import Wakeup
 
@@ -186,12 +187,16 @@ class LeasedWorker(Generic[JobT, ResultT]):
         return True
 
     async def _work(self, job: JobT) -> None:
-        self._crash(self._pace.after_claim)
-        result = await self._kind.attempt(job)
-        self._crash(self._pace.after_attempt)
-        if not await self._record(job, result):
-            what = self._kind.describe(job)
-            log.warning("%s: %s: lease lost, outcome left to its new owner", self._pace.name, what)
+        # Every job table's rows belong to a run: the lines of its work name it.
+        with bound_run(getattr(job, "run_id", None)):
+            self._crash(self._pace.after_claim)
+            result = await self._kind.attempt(job)
+            self._crash(self._pace.after_attempt)
+            if not await self._record(job, result):
+                what = self._kind.describe(job)
+                log.warning(
+                    "%s: %s: lease lost, outcome left to its new owner", self._pace.name, what
+                )
 
     async def _record(self, job: JobT, result: ResultT) -> bool:
         # The outcome is known here and lost with this frame: an outage of the database at
