@@ -17,6 +17,7 @@ import structlog
 from cascade.shared.observability.logs import (
     REDACTED,
     add_trace_ids,
+    bind_run_in_task,
     bind_workflow_type,
     bound_run,
     bound_values,
@@ -122,6 +123,19 @@ async def test_tasks_started_while_handling_a_run_carry_it() -> None:
     with bound_run(RUN, "new_customer"):
         task = asyncio.create_task(child())
     assert await task == str(RUN)
+
+
+async def test_a_task_of_its_own_binds_its_run_for_its_life_only() -> None:
+    async def job(run_id: uuid.UUID) -> tuple[object, object]:
+        bind_run_in_task(run_id)
+        bind_workflow_type("new_customer")
+        await asyncio.sleep(0)
+        return bound_values().get("run_id"), bound_values().get("workflow_type")
+
+    other = uuid.uuid4()
+    results = await asyncio.gather(job(RUN), job(other))
+    assert results == [(str(RUN), "new_customer"), (str(other), "new_customer")]
+    assert bound_values().get("run_id") is None, "the gathering task is untouched"
 
 
 def test_trace_ids_come_from_the_active_span_only() -> None:

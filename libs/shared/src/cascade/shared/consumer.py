@@ -152,11 +152,6 @@ class IdempotentConsumer:
             # ValidationError, a depth limit, ...) it raises again. Dead-letter on attempt one.
             await self._dead_letter(record, f"malformed envelope: {_describe(exc)}", attempts=1)
             return
-        kind = envelope.data.get("workflow_type")
-        with bound_run(envelope.run_id, kind if isinstance(kind, str) else None):
-            await self._handle(record, envelope)
-
-    async def _handle(self, record: RecordView, envelope: Envelope) -> None:
         try:
             if self._accepts is not None and not self._accepts(envelope):
                 # Nothing to do and nothing done: no claim is needed to do nothing once (a
@@ -174,12 +169,14 @@ class IdempotentConsumer:
         crash_point(self._policy.crash_at, f"{self.name}_after_commit")
 
     async def _apply(self, envelope: Envelope) -> None:
-        async with UnitOfWork(self._factory) as uow:
-            if not await claim(uow.session, self.name, envelope.idempotency_key):
-                log.info("%s: duplicate %s skipped", self.name, envelope.idempotency_key)
-                return
-            await self._handler(envelope, uow)
-            await uow.commit()
+        kind = envelope.data.get("workflow_type")
+        with bound_run(envelope.run_id, kind if isinstance(kind, str) else None):
+            async with UnitOfWork(self._factory) as uow:
+                if not await claim(uow.session, self.name, envelope.idempotency_key):
+                    log.info("%s: duplicate %s skipped", self.name, envelope.idempotency_key)
+                    return
+                await self._handler(envelope, uow)
+                await uow.commit()
 
     async def _after_failure(self, record: RecordView, exc: BaseException) -> None:
         attempts = await self._count_attempt(record, exc)

@@ -193,3 +193,12 @@ class Settings(BaseSettings):
     # the moment one arrives: the wait costs an idle consumer requests, never a record time.
     consumer_workers: int = Field(default=3, ge=1)
     kafka_fetch_max_wait_ms: int = Field(default=5000, ge=1)
+
+    # Tracing (cascade.shared.tracing): spans always exist, so `traceparent` values travel
+    # with every outbox row, Kafka record and job row; `otlp` also exports them over
+    # OTLP/HTTP to `otel_endpoint` (a collector, Jaeger, Tempo), batched every
+    # `otel_export_delay_ms`. Off by default: nothing leaves the process.
+    otel_exporter: Literal["none", "otlp"] = "none"
+    otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    otel_export_delay_ms: int = Field(default=5000, ge=1)
+    otel_export_timeout_s: float = Field(default=10.0, gt=0)

@@ -23,7 +23,7 @@ from cascade.runner.fanout import DUE, around_commit, run_ready_steps
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.observability.logs import bound_run
+from cascade.shared.observability.logs import bind_run_in_task
 from cascade.shared.polling import poll
 
 log = logging.getLogger(__name__)
@@ -74,19 +74,19 @@ class StepExecutor:
     async def run_run(self, run_id: uuid.UUID) -> bool:
         """Run the run's due steps (and what they release) in one transaction; False when
         there was nothing to do or another worker holds the run."""
-        with bound_run(run_id):
-            async with self._slots, UnitOfWork(self.session_factory) as uow:
-                run = await lock_run(uow, run_id, skip_locked=True)
-                if run is None or run.status != "running":
-                    return False  # another worker has it, or the run ended meanwhile
-                rows = await step_rows(uow, run_id)
-                contract = self.deps.contracts[run.workflow_type]
-                progress = await run_ready_steps(uow, run, contract, rows, self.deps)
-                if not progress.changed:
-                    return False
-                around_commit(uow, self.deps, run, progress)
-                await uow.commit()
-                return True
+        bind_run_in_task(run_id)  # gathered: a task of its own per run
+        async with self._slots, UnitOfWork(self.session_factory) as uow:
+            run = await lock_run(uow, run_id, skip_locked=True)
+            if run is None or run.status != "running":
+                return False  # another worker has it, or the run ended meanwhile
+            rows = await step_rows(uow, run_id)
+            contract = self.deps.contracts[run.workflow_type]
+            progress = await run_ready_steps(uow, run, contract, rows, self.deps)
+            if not progress.changed:
+                return False
+            around_commit(uow, self.deps, run, progress)
+            await uow.commit()
+            return True
 
     def _wake_at(self, at: datetime, now: datetime) -> None:
         # Ring when the earliest retry falls due, instead of waiting for the next poll.

@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar
 from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
-from cascade.shared.observability.logs import bound_run
+from cascade.shared.observability.logs import bind_run_in_task
 from cascade.shared.polling import poll
 from cascade.shared.wakeup import Wakeup
 
@@ -165,6 +165,8 @@ class LeasedWorker(Generic[JobT, ResultT]):
         return self._pace.poll_s if due is None else min(max(due, 0.0), self._pace.poll_s)
 
     async def _work_logged(self, job: JobT) -> None:
+        # A task of its own per job, and every job table's rows belong to a run.
+        bind_run_in_task(getattr(job, "run_id", None))
         try:
             await self._work(job)
         except Exception as exc:
@@ -187,16 +189,12 @@ class LeasedWorker(Generic[JobT, ResultT]):
         return True
 
     async def _work(self, job: JobT) -> None:
-        # Every job table's rows belong to a run: the lines of its work name it.
-        with bound_run(getattr(job, "run_id", None)):
-            self._crash(self._pace.after_claim)
-            result = await self._kind.attempt(job)
-            self._crash(self._pace.after_attempt)
-            if not await self._record(job, result):
-                what = self._kind.describe(job)
-                log.warning(
-                    "%s: %s: lease lost, outcome left to its new owner", self._pace.name, what
-                )
+        self._crash(self._pace.after_claim)
+        result = await self._kind.attempt(job)
+        self._crash(self._pace.after_attempt)
+        if not await self._record(job, result):
+            what = self._kind.describe(job)
+            log.warning("%s: %s: lease lost, outcome left to its new owner", self._pace.name, what)
 
     async def _record(self, job: JobT, result: ResultT) -> bool:
         # The outcome is known here and lost with this frame: an outage of the database at

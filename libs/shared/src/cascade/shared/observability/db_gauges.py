@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cascade.shared.contract.models import Contract
+if TYPE_CHECKING:
+    from cascade.shared.contract.models import Contract
 
 Rows = list[tuple[Any, ...]]
 Read = Callable[[AsyncConnection], Awaitable[list[Metric]]]

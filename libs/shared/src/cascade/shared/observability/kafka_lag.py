@@ -14,6 +14,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+LAG_FAMILY = "cascade_consumer_lag"
 LAG_LABELS = ("group", "topic", "partition")
 
 
@@ -46,7 +47,7 @@ async def partition_lags(broker: KafkaBroker) -> dict[tuple[str, str, int], int]
 def lag_families(lags: dict[tuple[str, str, int], int]) -> list[Metric]:
     """The lag gauge of these partitions."""
     family = GaugeMetricFamily(
-        "cascade_consumer_lag",
+        LAG_FAMILY,
         "Records not yet processed, by consumer group and partition (high watermark minus "
         "the committed offset).",
         labels=list(LAG_LABELS),

@@ -151,6 +151,8 @@ def configure_logging(wanted: LogFormat = "auto", stream: TextIO | None = None) 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # Python's warnings too, so nothing but formatted events reaches the stream.
+    logging.captureWarnings(True)
     install_repeat_filter()
     structlog.configure(
         processors=[
@@ -174,6 +176,15 @@ def bound_run(run_id: uuid.UUID | str | None, workflow_type: str | None = None) 
         run_id=None if run_id is None else str(run_id), workflow_type=workflow_type
     ):
         yield
+
+
+def bind_run_in_task(run_id: uuid.UUID | str | None) -> None:
+    """Name the run on the rest of the current task's lines (the type via
+    `bind_workflow_type`). Only for a task of its own per run or job (a gathered step round,
+    a leased job's work): its context is a copy that ends with it, so nothing outlives the
+    run. Anywhere else use `bound_run`."""
+    if run_id is not None:
+        structlog.contextvars.bind_contextvars(run_id=str(run_id), workflow_type=None)
 
 
 def bind_workflow_type(workflow_type: str) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cascade.shared.observability.db_gauges import EVERY_SERVICE, Reading
+from cascade.shared.observability.kafka_lag import LAG_FAMILY
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ SCRAPE_TIMEOUT_S = 3.0
 STATEMENT_TIMEOUT_MS = 2000
 
 LagRead = Callable[[], Awaitable[list[Metric]]]
+READING_UP = "cascade_metrics_reading_up"
 
 
 class ScrapeCollector(Collector):
@@ -56,13 +58,14 @@ class ScrapeCollector(Collector):
     @property
     def names(self) -> set[str]:
         """Every family name the readings expose (the dashboard test checks against it)."""
-        return {name for reading in self._readings for name in reading.names}
+        lag = {LAG_FAMILY} if self._lag is not None else set()
+        return {READING_UP, *lag, *(name for r in self._readings for name in r.names)}
 
     async def refresh(self, timeout_s: float = SCRAPE_TIMEOUT_S) -> None:
         """Read every family now; concurrent scrapes share one read at a time."""
         async with self._lock:
             up = GaugeMetricFamily(
-                "cascade_metrics_reading_up",
+                READING_UP,
                 "1 when the scrape-time reading answered, 0 when it failed or timed out.",
                 labels=["reading"],
             )
@@ -150,6 +153,15 @@ class ServiceMetrics:
         if self.scrape is None:
             raise RuntimeError("watch() first: the readings need an engine")
         self.scrape.add(readings)
+
+    def family_names(self) -> set[str]:
+        """The name of every family a scrape of this process can show."""
+        own = {
+            family.name
+            for collector in (self.netsuite_seconds, self.netsuite_throttled)
+            for family in collector.describe()
+        }
+        return own | (self.scrape.names if self.scrape is not None else set())
 
     def netsuite_call(self, method: str, outcome: int | str, seconds: float) -> None:
         """Record one NetSuite request: its status code (or `timeout`/`error`) and time."""
