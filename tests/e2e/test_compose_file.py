@@ -8,6 +8,7 @@ installed (it validates the file offline).
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -577,6 +578,103 @@ def test_no_default_secrets_except_the_local_db_password(compose: dict[str, Any]
                 f"{name} sets {key} to the literal {value!r}; take it from the environment "
                 f"(${{{key}}} or ${{{key}:?...}}) instead"
             )
+
+
+# --- the observability profile ----------------------------------------------------------------
+
+OBSERVABILITY = "observability"
+#: service -> (image repository, loopback port it publishes)
+OBSERVABILITY_SERVICES = {
+    "prometheus": ("prom/prometheus", 9090),
+    "grafana": ("grafana/grafana", 3000),
+    "jaeger": ("jaegertracing/all-in-one", 16686),
+}
+PROMETHEUS_CONFIG = ROOT / "deploy/prometheus/prometheus.yml"
+GRAFANA_DIR = ROOT / "deploy/grafana"
+
+
+def bind_mounts(spec: dict[str, Any]) -> dict[str, str]:
+    """container path -> host path of each `./host:/container[:ro]` volume."""
+    out = {}
+    for entry in spec.get("volumes") or []:
+        host, container, *_ = str(entry).split(":")
+        if host.startswith("./"):
+            out[container] = host
+    return out
+
+
+@pytest.mark.parametrize(("name", "image_port"), list(OBSERVABILITY_SERVICES.items()))
+def test_observability_services_are_in_their_profile_only(
+    compose: dict[str, Any], name: str, image_port: tuple[str, int]
+) -> None:
+    image, port = image_port
+    spec = service(compose, name)
+    assert spec.get("profiles") == [OBSERVABILITY], f"{name} must be in the optional profile"
+    assert re.fullmatch(rf"{re.escape(image)}:v?\d+\.\d+\.\d+", str(spec.get("image"))), (
+        f"{name} must run {image} pinned to a release, not {spec.get('image')!r}"
+    )
+    assert (LOOPBACK, str(port), port) in published_ports(spec), f"{name} publishes {port}"
+    for host_ip, _, container in published_ports(spec):
+        assert host_ip == LOOPBACK, f"{name} publishes {container} beyond {LOOPBACK}"
+    assert "wget" in healthcheck_text(spec), f"{name} has no healthcheck"
+    assert spec.get("restart") == "unless-stopped"
+
+
+def test_the_default_stack_needs_no_observability_service(compose: dict[str, Any]) -> None:
+    for name, spec in compose["services"].items():
+        if name in OBSERVABILITY_SERVICES:
+            continue
+        assert not spec.get("profiles"), f"{name} must start without naming a profile"
+        needs = spec.get("depends_on") or {}
+        assert not set(needs) & set(OBSERVABILITY_SERVICES), f"{name} waits for an optional one"
+
+
+def test_prometheus_scrapes_every_service_at_its_metrics_route(compose: dict[str, Any]) -> None:
+    mounts = bind_mounts(service(compose, "prometheus"))
+    assert mounts.get("/etc/prometheus/prometheus.yml") == "./deploy/prometheus/prometheus.yml"
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
+    targets: dict[str, str] = {}
+    for job in config["scrape_configs"]:
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        for static in job["static_configs"]:
+            for target in static["targets"]:
+                targets[target] = static.get("labels", {}).get("service", "")
+    wanted = {
+        f"{name}:{port}": name for name, (_, port) in APP_SERVICES.items() if name != "netsuite-sim"
+    }
+    assert targets == wanted, "one target per Cascade service, labelled with its name"
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(compose: dict[str, Any]) -> None:
+    mounts = bind_mounts(service(compose, "grafana"))
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    dashboard_path = "/var/lib/grafana/dashboards/cascade.json"
+    assert mounts[dashboard_path] == "./deploy/grafana/cascade.json"
+    provider = yaml.safe_load((GRAFANA_DIR / "provisioning/dashboards/cascade.yml").read_text())
+    (only,) = provider["providers"]
+    assert dashboard_path.startswith(only["options"]["path"] + "/")
+    sources = yaml.safe_load((GRAFANA_DIR / "provisioning/datasources/prometheus.yml").read_text())
+    (prometheus,) = sources["datasources"]
+    assert prometheus["url"] == "http://prometheus:9090"
+    dashboard = json.loads((GRAFANA_DIR / "cascade.json").read_text(encoding="utf-8"))
+    used = {
+        target["datasource"]["uid"]
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    }
+    assert used == {prometheus["uid"]}, "every query asks the provisioned Prometheus"
+
+
+@pytest.mark.parametrize("name", [n for n in APP_SERVICES if n != "netsuite-sim"])
+def test_services_log_json_and_can_export_traces_to_jaeger(
+    compose: dict[str, Any], name: str
+) -> None:
+    env = env_of(service(compose, name))
+    assert env.get("CASCADE_LOG_FORMAT") == "${CASCADE_LOG_FORMAT:-json}"
+    assert env.get("CASCADE_OTEL_EXPORTER") == "${CASCADE_OTEL_EXPORTER:-none}", "off by default"
+    assert env.get("CASCADE_OTEL_ENDPOINT") == "http://jaeger:4318/v1/traces"
+    jaeger = env_of(service(compose, "jaeger"))
+    assert jaeger.get("COLLECTOR_OTLP_ENABLED") == "true"
 
 
 # --- Dockerfile and .dockerignore ------------------------------------------------------------

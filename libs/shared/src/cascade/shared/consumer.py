@@ -19,6 +19,7 @@ from cascade.shared.db.messaging_models import DeadLetter, DeliveryAttempt
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.inbox import claim
+from cascade.shared.observability.logs import bound_run
 from cascade.shared.outbox import stage_raw
 from cascade.shared.topics import dlq_name
 from cascade.shared.tracing import (
@@ -202,12 +203,14 @@ class IdempotentConsumer:
         await self._dead_letter(record, f"{reason}: {_describe(exc)}", attempts=1)
 
     async def _apply(self, envelope: Envelope) -> None:
-        async with UnitOfWork(self._factory) as uow:
-            if not await claim(uow.session, self.name, envelope.idempotency_key):
-                log.info("%s: duplicate %s skipped", self.name, envelope.idempotency_key)
-                return
-            await self._handler(envelope, uow)
-            await uow.commit()
+        kind = envelope.data.get("workflow_type")
+        with bound_run(envelope.run_id, kind if isinstance(kind, str) else None):
+            async with UnitOfWork(self._factory) as uow:
+                if not await claim(uow.session, self.name, envelope.idempotency_key):
+                    log.info("%s: duplicate %s skipped", self.name, envelope.idempotency_key)
+                    return
+                await self._handler(envelope, uow)
+                await uow.commit()
 
     async def _after_failure(self, record: RecordView, exc: BaseException) -> None:
         attempts = await self._count_attempt(record, exc)

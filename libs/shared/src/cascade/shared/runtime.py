@@ -20,6 +20,9 @@ from cascade.shared.asyncapi import asyncapi_router
 from cascade.shared.consumer import ConsumerPolicy
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.messaging import broker_publisher, build_broker, fetch_whole_assignment
+from cascade.shared.observability.endpoint import metrics_router
+from cascade.shared.observability.kafka_lag import lag_reader
+from cascade.shared.observability.metrics import ServiceMetrics
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
@@ -52,6 +55,9 @@ class ServiceRuntime:
     broker: KafkaBroker
     on_fatal: Callable[[], None] | None = None
     """Called once when a task dies; `serve` sets it to stop the server and exit non-zero."""
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    """This process's Prometheus registry (`GET /metrics`); a service adds the readings of
+    the tables it owns with `metrics.watch`."""
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _background: list[tuple[str, BackgroundFactory]] = field(default_factory=list)
@@ -61,13 +67,15 @@ class ServiceRuntime:
     def build(cls, name: str, settings: Settings) -> ServiceRuntime:
         """Create (but do not connect) the engine and broker of service `name`."""
         engine = build_engine(settings, application_name=f"cascade-{name}")
-        return cls(
+        runtime = cls(
             name=name,
             settings=settings,
             engine=engine,
             session_factory=build_session_factory(engine),
             broker=build_broker(settings, client_id=f"cascade-{name}"),
         )
+        runtime.metrics.watch(engine, lag_reader(runtime.broker))
+        return runtime
 
     @property
     def bells(self) -> Bells:
@@ -225,11 +233,12 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
 
 
 def create_service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
-    """A FastAPI app with the runtime's lifespan, the health endpoint and the AsyncAPI
-    document (`GET /asyncapi.json`); `app.state.runtime`
-    lets `serve` stop the process when a task dies."""
+    """A FastAPI app with the runtime's lifespan, the health and metrics endpoints and the
+    AsyncAPI document (`GET /asyncapi.json`); `app.state.runtime` lets `serve` stop the
+    process when a task dies."""
     app = FastAPI(title=title, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.include_router(health_router(runtime))
+    app.include_router(metrics_router(runtime.metrics))
     app.include_router(asyncapi_router())
     return app

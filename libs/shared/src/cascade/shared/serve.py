@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
 from fastapi import FastAPI
 
-from cascade.shared.log_limits import install_repeat_filter
+from cascade.shared.observability.logs import LogFormat, configure_logging
 from cascade.shared.runtime import ServiceRuntime
 from cascade.shared.tracing import instrument_service, start_tracing
 
@@ -18,18 +17,18 @@ EXIT_STARTUP_FAILED = 3
 """uvicorn's own code for a server that never started (e.g. the port is taken)."""
 
 
-def configure_logging() -> None:
-    """One format and one repeat limit for every line of the process, uvicorn's included."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    install_repeat_filter()
+def log_format(app: FastAPI) -> LogFormat:
+    """The format of the app's settings (`CASCADE_LOG_FORMAT`); `auto` for an app without
+    a service runtime (the NetSuite simulator)."""
+    runtime = getattr(app.state, "runtime", None)
+    return runtime.settings.log_format if isinstance(runtime, ServiceRuntime) else "auto"
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT, or until a background task dies (then exit 70);
     logs go to stderr (make up sends them to a file)."""
-    configure_logging()
+    # One format and one repeat limit for every line of the process, uvicorn's included.
+    configure_logging(log_format(app))
     # log_config=None: uvicorn's loggers propagate to the root handler and its filter.
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

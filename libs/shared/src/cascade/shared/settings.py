@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     netsuite_sim_port: int = 8009
     """HTTP port of the NetSuite simulator (local use and tests)."""
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """How a process writes its log lines (stderr): `json`, one JSON object per line with
+    the run's `run_id`, `workflow_type` and `trace_id` on the lines of its handling; `text`
+    for a terminal; `auto` is `json` unless stderr is a terminal."""
+
     admin_token: SecretStr | None = None
     """Bearer token of the admin APIs (approvals, ns-pusher); unset, they refuse every call."""
     admin_name: str = "mike"

@@ -29,6 +29,12 @@ from cascade.approvals.web import LoginRequired, Ui, login_redirect
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.contract import load_contracts
 from cascade.shared.messaging import subscribe
+from cascade.shared.observability.db_gauges import (
+    APPROVAL_WAIT,
+    EMAILS,
+    approval_windows,
+    proposals_reading,
+)
 from cascade.shared.runtime import ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -58,6 +64,9 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     app.include_router(dlq_router(runtime, require_admin))
     app.include_router(outbox_router(runtime, require_admin))
     contracts = load_contracts(settings.contracts_dir)
+    runtime.metrics.add_readings(
+        proposals_reading(approval_windows(contracts.values())), APPROVAL_WAIT, EMAILS
+    )
     app.include_router(login_router(ui, settings.admin_name))
     app.include_router(inbox_router(ui, contracts))
     app.include_router(blocked_router(ui, contracts))

@@ -15,6 +15,7 @@ from cascade.mcp.gateway import Gateway, GatewayDeps
 from cascade.mcp.server import AgentTokenVerifier, auth_settings, build_server, http_agent
 from cascade.mcp.tokens import authenticate
 from cascade.shared.contract import load_contracts
+from cascade.shared.observability.endpoint import metrics_router
 from cascade.shared.runtime import ServiceRuntime, health_router
 from cascade.shared.settings import Settings
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Cascade MCP gateway", lifespan=lifespan)
     app.state.runtime = runtime
     app.include_router(health_router(runtime))
+    app.include_router(metrics_router(runtime.metrics))
     app.mount("/", mcp_app)
     return app
 

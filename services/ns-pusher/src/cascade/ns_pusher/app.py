@@ -22,6 +22,7 @@ from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.governance import governed_rest
+from cascade.shared.observability.db_gauges import NETSUITE_PUSHES
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -57,7 +58,9 @@ def pollers(runtime: ServiceRuntime) -> BackgroundFactory:
         timeout = httpx.Timeout(settings.netsuite_timeout_s)
         async with (
             httpx.AsyncClient(timeout=timeout) as http,
-            governed_rest(settings, runtime.session_factory, http) as rest,
+            governed_rest(
+                settings, runtime.session_factory, http, observe=runtime.metrics.netsuite_call
+            ) as rest,
         ):
             config = worker_config(settings, runtime.bells[PUSHES.bell])
             jobs = PushJobs(runtime.session_factory, SuiteTalkClient(rest), recorder, config, rng)
@@ -91,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     subscribe(runtime.broker, settings, Topic.PROPOSAL_APPROVED, corrections, quiet=True)
     runtime.add_background(pollers(runtime))
+    runtime.metrics.add_readings(NETSUITE_PUSHES)
     app = create_service_app(runtime, "Cascade ns-pusher")
     admin = push_admin_router(
         runtime.session_factory, settings.admin_token, settings.ns_push_max_attempts

@@ -16,6 +16,7 @@ from cascade.runner.runstate import RunnerDeps
 from cascade.runner.subscribers import register
 from cascade.shared.contract import load_contracts
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
+from cascade.shared.observability.db_gauges import RUNS, STEPS
 from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = 
         object_put_max_attempts=settings.object_put_max_attempts,
     )
     register(runtime, deps)
+    runtime.metrics.add_readings(RUNS, STEPS)
     poll_s = settings.runner_poll_ms / 1000
     executor = StepExecutor(deps, runtime.session_factory, poll_s, STEP_CONCURRENCY)
     runtime.add_background(executor.run)

@@ -23,6 +23,7 @@ from cascade.runner.fanout import DUE, around_commit, run_ready_steps
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.observability.logs import bind_run_in_task
 from cascade.shared.polling import poll
 from cascade.shared.tracing import continued_span
 
@@ -77,6 +78,7 @@ class StepExecutor:
         """Run the run's due steps (and what they release) in one transaction, in the run's
         trace (`traceparent`, a due step's); False when there was nothing to do or another
         worker holds the run."""
+        bind_run_in_task(run_id)  # gathered: a task of its own per run
         attributes = {"run_id": str(run_id)}
         async with self._slots:
             with continued_span("runner due steps", traceparent, attributes=attributes):

@@ -92,6 +92,8 @@ async def finish_run(
             summary_json=run_summary,
         )
     )
+    # Once per run, the line an operator greps for (it carries the run's id and type).
+    log.info("run %s ended %s", run.run_id, ending.status)
     plan = contract.post_plan()
     if plan.reflexion is not None:
         _add_reflexion(uow, run, values, ending, steps, plan.reflexion.tags)

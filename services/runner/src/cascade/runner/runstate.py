@@ -15,6 +15,7 @@ from cascade.runner.progress import SKIPPED, initial_status, run_outcome, settle
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.observability.logs import bind_workflow_type
 from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.wakeup import Wakeup
 
@@ -47,14 +48,18 @@ async def lock_run(
     uow: UnitOfWork, run_id: uuid.UUID, skip_locked: bool = False
 ) -> WorkflowRun | None:
     """The run row, locked: every state change of one run is serialized on it. With
-    `skip_locked`, None when another transaction holds it (a poller leaves that run to it)."""
-    return (
+    `skip_locked`, None when another transaction holds it (a poller leaves that run to it).
+    The lines logged while handling it name its workflow type."""
+    run = (
         await uow.session.scalars(
             select(WorkflowRun)
             .where(WorkflowRun.run_id == run_id)
             .with_for_update(skip_locked=skip_locked)
         )
     ).one_or_none()
+    if run is not None:
+        bind_workflow_type(run.workflow_type)
+    return run
 
 
 def run_values(contract: Contract, run: WorkflowRun) -> dict[str, object]:

@@ -14,6 +14,7 @@ from cascade.shared.leased_jobs import JobConfig
 from cascade.shared.messaging import subscribe
 from cascade.shared.netsuite.governance import governed_rest
 from cascade.shared.objectstore import ObjectStoreSettings, open_object_store
+from cascade.shared.observability.db_gauges import VERIFY
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime, create_service_app
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
@@ -76,7 +77,9 @@ def checking(
         async with (
             httpx.AsyncClient(timeout=httpx.Timeout(settings.netsuite_timeout_s)) as http,
             open_object_store(store_settings) as store,
-            governed_rest(settings, runtime.session_factory, http) as rest,
+            governed_rest(
+                settings, runtime.session_factory, http, observe=runtime.metrics.netsuite_call
+            ) as rest,
         ):
             runner = CheckRunner(SqlChecks(db), HttpChecks(rest, db), ObjectChecks(store))
             config = worker_config(settings, runtime.bells[CHECKS.bell])
@@ -102,4 +105,5 @@ def create_app(settings: Settings, store_settings: ObjectStoreSettings | None = 
         )
         subscribe(runtime.broker, settings, topic, consumer, quiet=quiet)
     runtime.add_background(checking(runtime, schedule, store_settings or ObjectStoreSettings()))
+    runtime.metrics.add_readings(VERIFY)
     return create_service_app(runtime, "Cascade verifier")

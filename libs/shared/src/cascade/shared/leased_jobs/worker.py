@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 from cascade.shared.backoff import backoff_window_s
 from cascade.shared.crash import crash_point
 from cascade.shared.leased_jobs.retry import RetrySchedule
+from cascade.shared.observability.logs import bind_run_in_task
 from cascade.shared.polling import poll
 from cascade.shared.tracing import continued_span
 from cascade.shared.wakeup import Wakeup
@@ -165,6 +166,8 @@ class LeasedWorker(Generic[JobT, ResultT]):
         return self._pace.poll_s if due is None else min(max(due, 0.0), self._pace.poll_s)
 
     async def _work_logged(self, job: JobT) -> None:
+        # A task of its own per job, and every job table's rows belong to a run.
+        bind_run_in_task(getattr(job, "run_id", None))
         try:
             await self._work(job)
         except Exception as exc:

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.netsuite.auth import request_auth
-from cascade.shared.netsuite.rest import REST_PATH, SuiteTalkRest
+from cascade.shared.netsuite.rest import REST_PATH, Observe, SuiteTalkRest
 from cascade.shared.request_slots import RequestSlots, SlotPolicy
 from cascade.shared.settings import Settings
 
@@ -88,7 +88,10 @@ async def read_reported_limit(rest: SuiteTalkRest) -> int | None:
 
 @asynccontextmanager
 async def governed_rest(
-    settings: Settings, factory: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+    settings: Settings,
+    factory: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    observe: Observe | None = None,
 ) -> AsyncIterator[SuiteTalkRest]:
     """The SuiteTalk transport of this process, every request gated by the account's slots,
     the limit narrowed to NetSuite's own figure when that is read and lower."""
@@ -99,6 +102,7 @@ async def governed_rest(
             request_auth(settings),
             settings.netsuite_timeout_s,
             gate=slots,
+            observe=observe,
         )
         if settings.netsuite_governance_limits:
             slots.narrow(effective_limit(slots.limit, await read_reported_limit(rest)))

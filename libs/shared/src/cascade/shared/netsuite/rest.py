@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -43,6 +45,9 @@ class RequestGate(Protocol):
     def hold(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Room for one request, for the block."""
         ...
+Observe = Callable[[str, int | str, float], None]
+"""Told of every request: its method, outcome (the status code, or `timeout`/`error` when no
+answer came) and seconds to it (the service's metrics)."""
 
 
 class SuiteTalkRest:
@@ -56,12 +61,14 @@ class SuiteTalkRest:
         auth: RequestAuth,
         timeout_s: float,
         gate: RequestGate | None = None,
+        observe: Observe | None = None,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._auth = auth
         self._timeout_s = timeout_s
         self._gate = gate
+        self._observe = observe
 
     def record_url(self, record_type: str, ref: str) -> str:
         """`<base>/services/rest/record/v1/<type>/<ref>`, ref an internal id or `eid:<id>`."""
@@ -108,13 +115,21 @@ class SuiteTalkRest:
         # NetSuite treats a request carrying cookies as a browser session and refuses the
         # token: never send back what an earlier answer set.
         self._http.cookies.clear()
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
                 answer = await self._http.request(method, url, json=body, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
+            self._observed(method, "timeout", started)
             error = f"NetSuite did not answer {method} within {self._timeout_s:g}s"
             return TransportFailure(error, timed_out=True)
         except httpx.HTTPError as exc:
+            self._observed(method, "error", started)
             error = f"{method} to NetSuite failed: {type(exc).__name__}: {exc}"
             return TransportFailure(error, timed_out=False)
+        self._observed(method, answer.status_code, started)
         return (answer, authorization) if answer.status_code == 401 else answer
+
+    def _observed(self, method: str, outcome: int | str, started: float) -> None:
+        if self._observe is not None:
+            self._observe(method, outcome, time.perf_counter() - started)
