@@ -45,6 +45,8 @@ class RequestGate(Protocol):
     def hold(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Room for one request, for the block."""
         ...
+
+
 Observe = Callable[[str, int | str, float], None]
 """Told of every request: its method, outcome (the status code, or `timeout`/`error` when no
 answer came) and seconds to it (the service's metrics)."""
