@@ -24,12 +24,19 @@ def _default_contracts_dir() -> Path:
     return here / "contracts"
 
 
+def kafka_servers(bootstrap: str) -> list[str]:
+    """`host:port,host:port` (`CASCADE_KAFKA_BOOTSTRAP`) as the list of servers Kafka clients
+    are given: every node of a cluster, so a client still bootstraps with one of them down."""
+    return [server.strip() for server in bootstrap.split(",") if server.strip()]
+
+
 class Settings(BaseSettings):
     """All configuration of a Cascade process, from `CASCADE_*` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://cascade:cascade@127.0.0.1:55432/cascade"
+    # Comma-separated: every broker of the cluster (`kafka_servers`).
     kafka_bootstrap: str = "127.0.0.1:19092"
     # Prefix for every topic: tests isolate themselves with it, tenants could too.
     topic_prefix: str = ""

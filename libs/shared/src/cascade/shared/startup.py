@@ -37,6 +37,7 @@ SETTINGS_MODELS = (
     "cascade.mcp.settings:McpSettings",
     "cascade.devstack.settings:DevstackSettings",
     "cascade.shared.objectstore.settings:ObjectStoreSettings",
+    "cascade.shared.topic_admin.settings:TopicSettings",
 )
 
 #: Exit status of a refused start (sysexits' EX_CONFIG).

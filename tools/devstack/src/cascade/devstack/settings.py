@@ -25,6 +25,10 @@ class DevstackSettings(BaseSettings):
     devstack_pg_port: int | None = Field(default=None, ge=1, le=65535)
     devstack_kafka_port: int | None = Field(default=None, ge=1, le=65535)
     devstack_kafka_controller_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Nodes of the provisioned Kafka cluster (combined broker+controller each, a static
+    #: quorum of all of them); node i takes the Kafka and controller ports + 2i. Unset: the
+    #: profile's (test 3, dev 1).
+    devstack_kafka_nodes: int | None = Field(default=None, ge=1, le=9)
     #: The S3 port of the provisioned SeaweedFS; it also takes the next four, +10..+13
     #: and +10004 (cascade.devstack.objectstore). Unset: dev 18333, test 18433.
     devstack_s3_port: int | None = Field(default=None, ge=1, le=65520)
