@@ -37,6 +37,7 @@ from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
+from cascade.shared.topic_admin import kafka_io
 from cascade.shared.topic_admin.provision import provision
 from cascade.shared.topics import all_topic_names
 from tests.faults.smtp_sink import SmtpSink
@@ -346,12 +347,21 @@ class FaultStack:
         await asyncio.sleep(down_s)
         await asyncio.to_thread(ensure_servers, self.servers)
 
-    async def kill_broker(self, node: int, down_s: float = 5.0) -> None:
-        """kill -9 one node of the cluster, keep it down `down_s`, start it again on its
-        data (it catches up as a follower, then leads its partitions again)."""
+    async def coordinator_node(self) -> int:
+        """The node leading `__consumer_offsets` (one partition here): the coordinator of
+        every consumer group, whose loss moves them all at once."""
+        assert self.settings is not None
+        async with kafka_io.admin_client(self.settings.kafka_bootstrap, 30) as admin:
+            [offsets] = await admin.describe_topics(["__consumer_offsets"])
+        leader: int = offsets["partitions"][0]["leader"]
+        return leader - 1  # node i has node.id i + 1
+
+    async def kill_broker(self, node: int) -> None:
+        """kill -9 one node of the cluster; it stays down until the stack stops, which
+        starts it again on its data (it catches up as a follower). Down for the rest of the
+        load and the drain, the other two carry everything: RF 3 with min ISR 2 takes
+        acks=all writes on two."""
         await asyncio.to_thread(kafka.kill_kafka, self.servers.kafka, node)
-        await asyncio.sleep(down_s)
-        await asyncio.to_thread(ensure_servers, self.servers)
 
     async def pause_kafka(self, paused_s: float = 15.0) -> None:
         """SIGSTOP the broker past the consumers' session timeout (10 s), then SIGCONT."""

@@ -41,7 +41,8 @@ DEFAULT_NODES: dict[str, int] = {"test": 3}
 PORT_ENV = "CASCADE_DEVSTACK_KAFKA_PORT"
 CONTROLLER_PORT_ENV = "CASCADE_DEVSTACK_KAFKA_CONTROLLER_PORT"
 
-READY_TIMEOUT_S = 90.0
+#: A node restarted on a loaded machine replays its metadata and catches up first.
+READY_TIMEOUT_S = 180.0
 
 JVM_OPTS = (
     "-Xms256m",
