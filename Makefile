@@ -80,4 +80,4 @@ bench-ui: bootstrap
 
 # Stop the fault profile's PostgreSQL and Kafka (the devstack CLI knows only dev and test).
 faults-down:
-	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('faults')"
+	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('faults'); infra_down('faults-cluster')"

@@ -35,12 +35,13 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from cascade.devstack.infra import infra_up
-from cascade.devstack.kafka import acreate_topics
+from cascade.devstack.kafka import default_nodes, local_topic_settings
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.pytest_plugin import SERVICE_MODULES
 from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.shared.migrate import upgrade_to_head
+from cascade.shared.topic_admin.provision import provision
 from cascade.shared.topics import all_topic_names
 
 SERVICES = ("intake", "runner", "approvals", "ns_pusher", "verifier")
@@ -126,7 +127,7 @@ async def measure(
     await asyncio.to_thread(upgrade_to_head, url)
     prefix = f"i{tag}."
     topics = all_topic_names(prefix)
-    await acreate_topics(bootstrap, topics)
+    await provision(bootstrap, topics, local_topic_settings(default_nodes("test")))
     env = {
         "CASCADE_DATABASE_URL": url,
         "CASCADE_KAFKA_BOOTSTRAP": bootstrap,

@@ -37,7 +37,6 @@ from sqlalchemy.engine import make_url
 
 from cascade.approvals.passwords import hash_password
 from cascade.devstack.infra import infra_up
-from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.pytest_plugin import settings_env
@@ -48,6 +47,7 @@ from cascade.shared.contract.loader import load_contract
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.normalize import normalize_company_name, normalize_email
 from cascade.shared.settings import Settings
+from cascade.shared.topic_admin.provision import provision
 from cascade.shared.topics import all_topic_names
 
 PASSWORD = secrets.token_urlsafe(16)
@@ -425,7 +425,7 @@ async def main(proposals: int, runs: int, repeat: int, show_plans: bool) -> None
     )  # fmt: skip
     process: ServiceProcess | None = None
     topics = all_topic_names(settings.topic_prefix)
-    await acreate_topics(endpoints.kafka_bootstrap, topics)
+    await provision(endpoints.kafka_bootstrap, topics, endpoints.topic_settings())
     try:
         await load(url, rows)
         seeded_s = time.perf_counter() - started

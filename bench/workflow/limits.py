@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 
 from bench.workflow.report import Limits, percentile
 from cascade.devstack import postgres
-from cascade.devstack.kafka import acreate_topics
+from cascade.devstack.kafka import local_topic_settings
 from cascade.devstack.kafka_inspect import delete_topics
+from cascade.shared.topic_admin.provision import provision
 from tests.faults.harness import Servers, _dsn, ensure_servers
 
 ONE_ROW = """\\set id random(1, 100000)
@@ -74,10 +75,10 @@ async def postgres_limits(url: str, seconds: int = 4) -> tuple[float, float]:
     return one, eight
 
 
-async def kafka_round_trip(bootstrap: str, records: int = 300) -> float:
+async def kafka_round_trip(bootstrap: str, nodes: int, records: int = 300) -> float:
     """Median seconds from send to receipt of one record, one at a time."""
     topic = f"limits.{uuid.uuid4().hex[:8]}"
-    await acreate_topics(bootstrap, [topic], 1)
+    await provision(bootstrap, [topic], local_topic_settings(nodes, partitions=1))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await producer.start()
@@ -104,5 +105,5 @@ async def measure(servers: Servers) -> Limits:
     """Both limits on `servers` (started if needed)."""
     url, bootstrap = await asyncio.to_thread(ensure_servers, servers)
     one, eight = await postgres_limits(url)
-    rtt = await kafka_round_trip(bootstrap)
+    rtt = await kafka_round_trip(bootstrap, servers.kafka_nodes)
     return Limits(pg_tps_1=one, pg_tps_8=eight, kafka_rtt_s=rtt)

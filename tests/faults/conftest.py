@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import FaultStack
+from tests.faults.harness import FAULT_CLUSTER, FAULTS, FaultStack, Servers
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,10 +31,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @asynccontextmanager
-async def running_stack(workdir: Path) -> AsyncIterator[FaultStack]:
+async def running_stack(workdir: Path, servers: Servers = FAULTS) -> AsyncIterator[FaultStack]:
     """A whole Cascade on the fault servers (own database and topics), all real processes;
     its logs' tails printed when it does not start."""
-    stack = FaultStack(workdir)
+    stack = FaultStack(workdir, servers=servers)
     try:
         await stack.start()
     except Exception:
@@ -51,6 +51,14 @@ async def running_stack(workdir: Path) -> AsyncIterator[FaultStack]:
 async def fault_stack(tmp_path: Path) -> AsyncIterator[FaultStack]:
     """A stack of the test's own: a scenario faults it and checks all of it."""
     async with running_stack(tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def cluster_fault_stack(tmp_path: Path) -> AsyncIterator[FaultStack]:
+    """A stack of the test's own on a three-broker Kafka cluster (RF 3, min ISR 2), the
+    fault servers' PostgreSQL and S3 server: a scenario kills one broker."""
+    async with running_stack(tmp_path, FAULT_CLUSTER) as stack:
         yield stack
 
 

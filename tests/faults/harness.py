@@ -29,7 +29,6 @@ from sqlalchemy.engine import make_url
 
 from cascade.devstack import kafka, objectstore, postgres, procs
 from cascade.devstack.infra import object_store_env
-from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.netsuite_sim import TEST_CREDENTIALS
 from cascade.devstack.paths import repo_root
@@ -38,6 +37,8 @@ from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
+from cascade.shared.topic_admin import kafka_io
+from cascade.shared.topic_admin.provision import provision
 from cascade.shared.topics import all_topic_names
 from tests.faults.smtp_sink import SmtpSink
 
@@ -55,11 +56,21 @@ class Servers:
     kafka_controller_port: int
     #: The S3 server's port block (`cascade.devstack.objectstore`); None: the profile's default.
     s3_port: int | None = None
+    #: Nodes of the Kafka cluster (node i on both Kafka ports + 2i).
+    kafka_nodes: int = 1
+    #: The devstack profile the Kafka cluster lives under, when not `profile`'s own (a
+    #: cluster beside the profile's single broker, sharing its PostgreSQL and S3 server).
+    kafka_profile: str = ""
 
     @property
     def s3(self) -> int:
         """The S3 port of these servers."""
         return self.s3_port or objectstore.DEFAULT_PORTS.get(self.profile, 18533)
+
+    @property
+    def kafka(self) -> str:
+        """The profile of these servers' Kafka."""
+        return self.kafka_profile or self.profile
 
 
 def fault_servers(ports: str = os.environ.get("FAULT_PORTS", "")) -> Servers:
@@ -72,6 +83,25 @@ def fault_servers(ports: str = os.environ.get("FAULT_PORTS", "")) -> Servers:
 
 
 FAULTS = fault_servers()
+
+
+def fault_cluster_servers(ports: str = os.environ.get("FAULT_CLUSTER_KAFKA_PORTS", "")) -> Servers:
+    """The fault suite's servers with a three-node Kafka cluster of its own (profile
+    `faults-cluster`, its brokers killed one at a time) instead of the single broker;
+    `FAULT_CLUSTER_KAFKA_PORTS="kafka,controller"` moves its ports (nodes take +0, +2, +4)."""
+    kafka_port, controller = (int(p) for p in (ports or "19492,19493").split(","))
+    return Servers(
+        FAULTS.profile,
+        FAULTS.pg_port,
+        kafka_port,
+        controller,
+        FAULTS.s3_port,
+        kafka_nodes=3,
+        kafka_profile="faults-cluster",
+    )
+
+
+FAULT_CLUSTER = fault_cluster_servers()
 #: What the fault scenarios tune per service (the bench keeps the product's defaults: a
 #: 100 ms email poll alone was ~10 of the idle stack's 11.7 PG commits/s).
 FAULT_SERVICE_ENV: dict[str, dict[str, str]] = {
@@ -112,7 +142,7 @@ def ensure_servers(servers: Servers = FAULTS) -> tuple[str, str]:
     objectstore.ensure_s3(servers.profile, servers.s3)
     url = postgres.ensure_postgres(servers.profile, servers.pg_port)
     bootstrap = kafka.ensure_kafka(
-        servers.profile, servers.kafka_port, servers.kafka_controller_port
+        servers.kafka, servers.kafka_port, servers.kafka_controller_port, servers.kafka_nodes
     )
     return url, bootstrap
 
@@ -167,7 +197,8 @@ class FaultStack:
             contracts_dir=repo_root() / "contracts",
             **self.settings_overrides,
         )
-        await acreate_topics(bootstrap, self._topics(), self.partitions)
+        declared = kafka.local_topic_settings(self.servers.kafka_nodes, self.partitions)
+        await provision(bootstrap, self._topics(), declared)
         self.sink = SmtpSink(free_port())
         self.sink.start()
         sim = self._process("netsuite_sim", {
@@ -302,8 +333,8 @@ class FaultStack:
 
     # --- servers --------------------------------------------------------------------------
 
-    def _kafka_pid(self) -> int | None:
-        return procs.running_pid(kafka.kafka_dir(self.servers.profile) / "kafka.pid")
+    def _kafka_pid(self, node: int = 0) -> int | None:
+        return procs.running_pid(kafka.node_pidfile(self.servers.kafka, node))
 
     def server_pids(self) -> dict[str, int | None]:
         """The broker's JVM and the PostgreSQL postmaster (None when not running)."""
@@ -313,10 +344,26 @@ class FaultStack:
         }
 
     async def kill_kafka(self, down_s: float = 5.0) -> None:
-        """kill -9 the broker, keep it down `down_s`, start it again (same data)."""
-        await asyncio.to_thread(kafka.kill_kafka, self.servers.profile)
+        """kill -9 the broker (every node), keep it down `down_s`, start it again (same data)."""
+        await asyncio.to_thread(kafka.kill_kafka, self.servers.kafka)
         await asyncio.sleep(down_s)
         await asyncio.to_thread(ensure_servers, self.servers)
+
+    async def coordinator_node(self) -> int:
+        """The node leading `__consumer_offsets` (one partition here): the coordinator of
+        every consumer group, whose loss moves them all at once."""
+        assert self.settings is not None
+        async with kafka_io.admin_client(self.settings.kafka_bootstrap, 30) as admin:
+            [offsets] = await admin.describe_topics(["__consumer_offsets"])
+        leader: int = offsets["partitions"][0]["leader"]
+        return leader - 1  # node i has node.id i + 1
+
+    async def kill_broker(self, node: int) -> None:
+        """kill -9 one node of the cluster; it stays down until the stack stops, which
+        starts it again on its data (it catches up as a follower). Down for the rest of the
+        load and the drain, the other two carry everything: RF 3 with min ISR 2 takes
+        acks=all writes on two."""
+        await asyncio.to_thread(kafka.kill_kafka, self.servers.kafka, node)
 
     async def pause_kafka(self, paused_s: float = 15.0) -> None:
         """SIGSTOP the broker past the consumers' session timeout (10 s), then SIGCONT."""
@@ -330,10 +377,11 @@ class FaultStack:
             os.kill(pid, signal.SIGCONT)
 
     def resume_kafka(self) -> None:
-        """SIGCONT the broker (harmless when it runs): never leave it stopped."""
-        pid = self._kafka_pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGCONT)
+        """SIGCONT every node (harmless when it runs): never leave one stopped."""
+        for node in range(self.servers.kafka_nodes):
+            pid = self._kafka_pid(node)
+            if pid is not None:
+                os.kill(pid, signal.SIGCONT)
 
     async def restart_postgres(self) -> None:
         """`pg_ctl restart -m immediate`: a crash and recovery of the database server."""

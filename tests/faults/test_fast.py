@@ -41,6 +41,26 @@ async def test_runner_killed_mid_load_loses_and_duplicates_nothing(
     assert report.counts["emails_sent"] == 10
 
 
+async def test_a_broker_killed_mid_load_loses_and_duplicates_nothing(
+    cluster_fault_stack: FaultStack,
+) -> None:
+    """Three brokers, RF 3, min ISR 2, producers acks=all + idempotence: kill -9 the broker
+    that coordinates every consumer group while runs flow; it stays down through the drain.
+    Leaders move, groups find their new coordinator, and the checker finds every run
+    completed exactly once (one email, one NetSuite record each)."""
+
+    async def kill_broker(sc: Scenario) -> None:
+        await asyncio.sleep(3)
+        await sc.stack.kill_broker(await sc.stack.coordinator_node())
+        sc.faults["kill9_broker"] += 1
+
+    report = await run_scenario(cluster_fault_stack, runs=20, rate=2.0, during=kill_broker)
+    assert report.ok, failure_text(cluster_fault_stack, report)
+    assert report.counts["fault_kill9_broker"] == 1
+    assert report.counts["runs_completed"] == 20
+    assert report.counts["emails_sent"] == 20
+
+
 async def test_poison_records_are_dead_lettered_and_jam_nothing(fault_stack: FaultStack) -> None:
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack)

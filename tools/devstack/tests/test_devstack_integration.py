@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from cascade.devstack import kafka
 from cascade.devstack.infra import StackEndpoints, infra_up
+from cascade.shared.topic_admin.provision import provision
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +23,10 @@ def stack() -> StackEndpoints:
 
 async def test_kafka_round_trip_with_idempotent_producer(stack: StackEndpoints) -> None:
     topic = f"devstack-it-{uuid.uuid4().hex[:8]}"
-    await kafka.acreate_topics(stack.kafka_bootstrap, [topic], partitions=3)
+    await provision(stack.kafka_bootstrap, [topic], stack.topic_settings())
     # Idempotent again: an existing topic is fine.
-    await kafka.acreate_topics(stack.kafka_bootstrap, [topic], partitions=3)
+    again = await provision(stack.kafka_bootstrap, [topic], stack.topic_settings())
+    assert again.plan.in_sync == (topic,)
 
     producer = AIOKafkaProducer(
         bootstrap_servers=stack.kafka_bootstrap, acks="all", enable_idempotence=True

@@ -13,6 +13,7 @@ from collections.abc import Callable
 # group -> "module:function"; the function takes the arguments after the group name and
 # returns the exit status.
 GROUPS: dict[str, tuple[str, str]] = {
+    "admin": ("cascade.shared.topic_admin.cli:main", "topics plan|apply: the Kafka topics"),
     "contract": ("cascade.shared.contract.cli:main", "validate, show, graph contracts"),
     "runs": ("cascade.shared.operator_cli.commands:runs", "list, show, retry runs"),
     "proposals": ("cascade.shared.operator_cli.commands:proposals", "list proposals"),

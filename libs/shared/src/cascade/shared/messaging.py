@@ -15,14 +15,15 @@ from faststream.message import StreamMessage
 
 from cascade.shared.consumer import IdempotentConsumer, RecordView, Redeliver
 from cascade.shared.outbox import Publish
-from cascade.shared.settings import Settings
+from cascade.shared.settings import Settings, kafka_servers
 from cascade.shared.topics import Topic, topic_name
 
 
 def build_broker(settings: Settings, client_id: str) -> KafkaBroker:
-    """A broker whose producer waits for all in-sync replicas and never duplicates on retry."""
+    """A broker whose producer waits for all in-sync replicas and never duplicates on retry;
+    it bootstraps from any node of the cluster."""
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        kafka_servers(settings.kafka_bootstrap),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,

@@ -24,6 +24,12 @@ def _default_contracts_dir() -> Path:
     return here / "contracts"
 
 
+def kafka_servers(bootstrap: str) -> list[str]:
+    """`host:port,host:port` (`CASCADE_KAFKA_BOOTSTRAP`) as the list of servers Kafka clients
+    are given: every node of a cluster, so a client still bootstraps with one of them down."""
+    return [server.strip() for server in bootstrap.split(",") if server.strip()]
+
+
 class Settings(BaseSettings):
     """All configuration of a Cascade process, from `CASCADE_*` environment variables."""
 

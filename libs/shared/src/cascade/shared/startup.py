@@ -38,6 +38,7 @@ SETTINGS_MODELS = (
     "cascade.devstack.settings:DevstackSettings",
     "cascade.shared.objectstore.settings:ObjectStoreSettings",
     "cascade.shared.operator_cli.settings:OperatorSettings",
+    "cascade.shared.topic_admin.settings:TopicSettings",
 )
 
 #: Exit status of a refused start (sysexits' EX_CONFIG).

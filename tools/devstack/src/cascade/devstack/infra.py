@@ -20,10 +20,13 @@ from pathlib import Path
 from cascade.devstack import kafka, objectstore, postgres
 from cascade.devstack.paths import KNOWN_PROFILES, check_profile, state_dir
 from cascade.shared.objectstore import ObjectStoreSettings
+from cascade.shared.topic_admin.settings import TopicSettings
 
 DATABASE_URL_ENV = "CASCADE_DATABASE_URL"
 KAFKA_BOOTSTRAP_ENV = "CASCADE_KAFKA_BOOTSTRAP"
 OBJECT_STORE_ENDPOINT_ENV = "CASCADE_OBJECT_STORE_ENDPOINT_URL"
+REPLICATION_ENV = "CASCADE_TOPIC_REPLICATION_FACTOR"
+MIN_ISR_ENV = "CASCADE_TOPIC_MIN_INSYNC_REPLICAS"
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,31 @@ class StackEndpoints:
     #: `CASCADE_OBJECT_STORE_*` of the S3 server (empty: the services' own settings decide).
     object_store: dict[str, str] = field(default_factory=dict)
     s3_managed: bool = True
+    #: (replication factor, min ISR) the provisioned cluster's topics get; None: an external
+    #: cluster, whose topics `CASCADE_TOPIC_*` declare (production's defaults).
+    replication: tuple[int, int] | None = None
 
     def env(self) -> dict[str, str]:
+        topics = {}
+        if self.replication is not None:
+            topics = {
+                REPLICATION_ENV: str(self.replication[0]),
+                MIN_ISR_ENV: str(self.replication[1]),
+            }
         return {
             DATABASE_URL_ENV: self.database_url,
             KAFKA_BOOTSTRAP_ENV: self.kafka_bootstrap,
             **self.object_store,
+            **topics,
         }
+
+    def topic_settings(self) -> TopicSettings:
+        """How this stack's topics are declared: the provisioned cluster's replication, or
+        the environment's `CASCADE_TOPIC_*` for an external one."""
+        if self.replication is None:
+            return TopicSettings()
+        factor, min_isr = self.replication
+        return TopicSettings(replication_factor=factor, min_insync_replicas=min_isr)
 
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]*$")
@@ -161,6 +182,7 @@ def infra_up(profile: str) -> StackEndpoints:
         ext_kafka is None,
         object_store_env(store),
         ext_s3 is None,
+        None if ext_kafka else kafka.replication_of(kafka.default_nodes(profile)),
     )
     env_file = stack_env_file(profile)
     env_file.parent.mkdir(parents=True, exist_ok=True)
@@ -177,9 +199,10 @@ def infra_up(profile: str) -> StackEndpoints:
     if ext_kafka:
         _log(f"Kafka       {bootstrap}  (external, from ${KAFKA_BOOTSTRAP_ENV})")
     else:
+        nodes = kafka.default_nodes(profile)
         _log(
-            f"Kafka       {bootstrap}  ready in {timings['kafka']:.2f}s"
-            f"  log: {kafka.kafka_log(profile)}"
+            f"Kafka       {bootstrap}  ({nodes} node{'s' * (nodes > 1)}) ready in "
+            f"{timings['kafka']:.2f}s  log: {kafka.kafka_log(profile)}"
         )
     if ext_s3:
         _log(f"S3          {ext_s3}  (external, from ${OBJECT_STORE_ENDPOINT_ENV})")

@@ -1,7 +1,10 @@
-"""A real Apache Kafka 4.1.1 broker (KRaft, one combined broker+controller) from Maven jars.
+"""A real Apache Kafka 4.1.1 cluster (KRaft, combined broker+controller nodes) from Maven jars.
 
 No Docker engine here and Apache's download site may be unreachable, but Maven Central
 carries the broker as jars: see shared/guides/kafka-local.md, which this module follows.
+A profile runs one node (dev) or a three-voter quorum of three (test: what a production
+cluster is, so replication, min ISR and a lost broker are exercised); topics are not made
+here but by the product's provisioning (`cascade.shared.topic_admin`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from cascade.devstack import procs
 from cascade.devstack.paths import cache_dir, check_profile, logs_dir, state_dir
 from cascade.devstack.settings import DevstackSettings
+from cascade.shared.settings import kafka_servers
+from cascade.shared.topic_admin.settings import TopicSettings
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
@@ -30,10 +36,13 @@ DEFAULT_PORTS: dict[str, tuple[int, int]] = {
     "test": (19192, 19193),
     "bench": (19392, 19393),  # `make bench`: the workflow benchmark's own servers
 }
+#: Nodes per profile when CASCADE_DEVSTACK_KAFKA_NODES is unset (others: 1).
+DEFAULT_NODES: dict[str, int] = {"test": 3}
 PORT_ENV = "CASCADE_DEVSTACK_KAFKA_PORT"
 CONTROLLER_PORT_ENV = "CASCADE_DEVSTACK_KAFKA_CONTROLLER_PORT"
 
-READY_TIMEOUT_S = 90.0
+#: A node restarted on a loaded machine replays its metadata and catches up first.
+READY_TIMEOUT_S = 180.0
 
 JVM_OPTS = (
     "-Xms256m",
@@ -42,6 +51,24 @@ JVM_OPTS = (
     "-XX:MaxGCPauseMillis=20",
     "-Djava.awt.headless=true",
 )
+#: A node of a cluster: a third of the data each, and three JVMs must fit beside the
+#: services (a test node's heap stays under 200 MiB used). The JIT's top tier (C2) is left
+#: out: it spent most of a node's first minute of CPU compiling, three times over, on two
+#: cores, for throughput a local cluster never needs.
+CLUSTER_NODE_JVM_OPTS = (
+    "-Xms128m",
+    "-Xmx320m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+)
+
+
+def jvm_opts(nodes: int) -> tuple[str, ...]:
+    """The JVM options of a node of an `nodes`-node cluster."""
+    return JVM_OPTS if nodes == 1 else CLUSTER_NODE_JVM_OPTS
+
 
 POM_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by cascade.devstack: its only job is to copy the broker's jars into libs/. -->
@@ -94,17 +121,60 @@ def default_ports(profile: str) -> tuple[int, int]:
     return ours.devstack_kafka_port or base, ours.devstack_kafka_controller_port or ctrl
 
 
-def render_server_properties(port: int, controller_port: int, data_dir: Path) -> str:
-    """server.properties for one combined node, exactly as the guide says.
+def default_nodes(profile: str) -> int:
+    """Nodes of the profile's cluster: `CASCADE_DEVSTACK_KAFKA_NODES`, else test 3, else 1."""
+    return DevstackSettings().devstack_kafka_nodes or DEFAULT_NODES.get(check_profile(profile), 1)
+
+
+def cluster_ports(port: int, controller_port: int, nodes: int) -> list[tuple[int, int]]:
+    """(client port, controller port) of each node: node i takes both bases + 2i."""
+    return [(port + 2 * i, controller_port + 2 * i) for i in range(nodes)]
+
+
+def bootstrap_servers(cluster: Sequence[tuple[int, int]]) -> str:
+    """Every node's client address, comma-separated (as `CASCADE_KAFKA_BOOTSTRAP` holds it)."""
+    return ",".join(f"127.0.0.1:{port}" for port, _ in cluster)
+
+
+def replication_of(nodes: int) -> tuple[int, int]:
+    """(replication factor, min ISR) a cluster of `nodes` gives its topics: production's
+    3 / 2 from three nodes on, 1 / 1 on fewer (where 2 of 2 would stop every write with one
+    node down, which a local stack only risks for nothing)."""
+    factor = min(3, nodes)
+    return factor, 2 if factor == 3 else 1
+
+
+def local_topic_settings(nodes: int, partitions: int = 3) -> TopicSettings:
+    """How topics on a local cluster of `nodes` are declared (its replication)."""
+    factor, min_isr = replication_of(nodes)
+    return TopicSettings(
+        partitions=partitions, replication_factor=factor, min_insync_replicas=min_isr
+    )
+
+
+def render_server_properties(
+    port: int,
+    controller_port: int,
+    data_dir: Path,
+    *,
+    cluster: Sequence[tuple[int, int]] | None = None,
+    node: int = 0,
+) -> str:
+    """server.properties for one combined node, exactly as the guide says; `cluster` (every
+    node's ports; default this node alone) makes it node `node` of a static quorum.
 
     The internal-topic overrides matter: with the defaults (replication 3, min ISR 2) consumer
-    groups and idempotent/transactional producers fail or hang on one node. The small cleaner
-    buffer matters with a small heap (the 128 MiB default is allocated at start).
+    groups and idempotent/transactional producers fail or hang on one node; from three nodes
+    on they are those defaults. The small cleaner buffer matters with a small heap (the
+    128 MiB default is allocated at start).
     """
+    members = list(cluster or [(port, controller_port)])
+    factor, min_isr = (str(n) for n in replication_of(len(members)))
+    voters = ",".join(f"{i + 1}@127.0.0.1:{ctrl}" for i, (_, ctrl) in enumerate(members))
     props = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "node.id": str(node + 1),
+        "controller.quorum.voters": voters,
         "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "inter.broker.listener.name": "PLAINTEXT",
@@ -112,15 +182,15 @@ def render_server_properties(port: int, controller_port: int, data_dir: Path) ->
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "3",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": factor,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": factor,
         "offsets.topic.num.partitions": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": factor,
+        "transaction.state.log.min.isr": min_isr,
         "transaction.state.log.num.partitions": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": factor,
+        "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "log.cleaner.dedupe.buffer.size": "16777216",
@@ -231,46 +301,69 @@ def _fetch_jars() -> Path:
     return libs
 
 
-# --- one broker per profile ------------------------------------------------------------
+# --- the brokers of a profile -------------------------------------------------------------
+#
+# Node 0 keeps the single broker's paths (kafka/, logs/kafka.log), so a one-node stack looks
+# as it always did; node i > 0 lives in kafka/node<i>/ and logs to logs/kafka-<i>.log.
 
 
 def kafka_dir(profile: str) -> Path:
     return state_dir(profile) / "kafka"
 
 
-def kafka_log(profile: str) -> Path:
-    return logs_dir(profile) / "kafka.log"
+def node_dir(profile: str, node: int = 0) -> Path:
+    return kafka_dir(profile) if node == 0 else kafka_dir(profile) / f"node{node}"
 
 
-def _pidfile(profile: str) -> Path:
-    return kafka_dir(profile) / "kafka.pid"
+def kafka_log(profile: str, node: int = 0) -> Path:
+    return logs_dir(profile) / ("kafka.log" if node == 0 else f"kafka-{node}.log")
 
 
-def _java_argv(libs: Path, log4j_file: Path, main: str, *args: str) -> list[str]:
+def node_pidfile(profile: str, node: int = 0) -> Path:
+    """The pidfile of one node of the profile's cluster."""
+    return node_dir(profile, node) / "kafka.pid"
+
+
+def _known_nodes(profile: str) -> list[int]:
+    """Nodes this profile has state for (started now or before), node 0 always."""
+    extra = sorted(
+        int(d.name.removeprefix("node"))
+        for d in kafka_dir(profile).glob("node*")
+        if d.name.removeprefix("node").isdigit()
+    )
+    return [0, *extra]
+
+
+def _java_argv(libs: Path, log4j_file: Path, main: str, *args: str, nodes: int = 1) -> list[str]:
     java = shutil.which("java") or "java"
     # The classpath keeps its '*': java expands it, no shell is involved.
     return [
-        java, *JVM_OPTS, f"-Dlog4j2.configurationFile={log4j_file}",
+        java, *jvm_opts(nodes), f"-Dlog4j2.configurationFile={log4j_file}",
         "-cp", f"{libs}/*", main, *args,
     ]  # fmt: skip
 
 
-def _format_storage(profile: str, libs: Path, props_file: Path, log4j_file: Path) -> None:
-    """Format the KRaft storage once; the cluster id is kept so the same dir restarts."""
-    kdir = kafka_dir(profile)
-    data_dir = kdir / "data"
+def _cluster_id(profile: str, libs: Path) -> str:
+    """The profile's cluster id, made once and shared by every node's storage."""
+    id_file = kafka_dir(profile) / "cluster.id"
+    if id_file.is_file() and id_file.read_text().strip():
+        return id_file.read_text().strip()
+    out = subprocess.run(
+        ["java", "-cp", f"{libs}/*", "kafka.tools.StorageTool", "random-uuid"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cluster_id = out.stdout.strip().splitlines()[-1]
+    id_file.parent.mkdir(parents=True, exist_ok=True)
+    id_file.write_text(cluster_id + "\n")
+    return cluster_id
+
+
+def _format_storage(
+    cluster_id: str, libs: Path, data_dir: Path, props_file: Path, log4j_file: Path
+) -> None:
+    """Format a node's KRaft storage once; the kept cluster id lets the same dir restart."""
     if (data_dir / "meta.properties").is_file():
         return
-    id_file = kdir / "cluster.id"
-    if id_file.is_file() and id_file.read_text().strip():
-        cluster_id = id_file.read_text().strip()
-    else:
-        out = subprocess.run(
-            ["java", "-cp", f"{libs}/*", "kafka.tools.StorageTool", "random-uuid"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        cluster_id = out.stdout.strip().splitlines()[-1]
-        id_file.write_text(cluster_id + "\n")
     # No --standalone: with controller.quorum.voters set (static quorum) 4.1.1 rejects it.
     argv = _java_argv(
         libs, log4j_file, "kafka.tools.StorageTool",
@@ -296,21 +389,22 @@ def _quiet_aiokafka() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def _probe(bootstrap: str, timeout_s: float) -> bool:
-    """One readiness check with a real client: bootstrap, list topics, see our broker."""
+async def _probe(bootstrap: str, timeout_s: float, brokers: int = 1) -> bool:
+    """One readiness check with a real client: bootstrap, list topics, see `brokers` brokers."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    host, _, port = bootstrap.rpartition(":")
-    if not procs.port_open(host, int(port)):
+    servers = kafka_servers(bootstrap)
+    listening = [s for s in servers if procs.port_open(*_host_port(s))]
+    if len(listening) < brokers:
         return False  # not listening yet: skip the client and its connection errors
     ms = max(1000, int(timeout_s * 1000))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=ms)
+    admin = AIOKafkaAdminClient(bootstrap_servers=listening, request_timeout_ms=ms)
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         await asyncio.wait_for(admin.list_topics(), timeout_s)
         cluster = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
-        # A fenced broker is left out of metadata: seeing one broker means it serves clients.
-        return bool(cluster.get("brokers"))
+        # A fenced broker is left out of metadata: seeing all of them means all serve clients.
+        return len(cluster.get("brokers") or ()) >= brokers
     except Exception:
         return False
     finally:
@@ -319,26 +413,33 @@ async def _probe(bootstrap: str, timeout_s: float) -> bool:
             await admin.close()
 
 
-def kafka_answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
+def _host_port(server: str) -> tuple[str, int]:
+    host, _, port = server.rpartition(":")
+    return host, int(port)
+
+
+def kafka_answers(bootstrap: str, timeout_s: float = 2.0, brokers: int = 1) -> bool:
     with _quiet_aiokafka():
-        return procs.run_coro(_probe(bootstrap, timeout_s))
+        return procs.run_coro(_probe(bootstrap, timeout_s, brokers))
 
 
-def _wait_ready(profile: str, bootstrap: str, timeout_s: float) -> None:
+def _wait_ready(profile: str, bootstrap: str, nodes: int, timeout_s: float) -> None:
     async def loop() -> None:
         deadline = time.monotonic() + timeout_s
         while True:
-            if await _probe(bootstrap, 3.0):
+            if await _probe(bootstrap, 3.0, nodes):
                 return
-            if not procs.is_running(_pidfile(profile)):
-                raise RuntimeError(
-                    f"the Kafka broker exited during startup; see {kafka_log(profile)}:\n"
-                    f"{procs.tail(kafka_log(profile))}"
-                )
+            for node in range(nodes):
+                if not procs.is_running(node_pidfile(profile, node)):
+                    log = kafka_log(profile, node)
+                    raise RuntimeError(
+                        f"Kafka node {node} exited during startup; see {log}:\n{procs.tail(log)}"
+                    )
             if time.monotonic() >= deadline:
+                log = kafka_log(profile)
                 raise TimeoutError(
-                    f"Kafka at {bootstrap} not usable after {timeout_s:.0f}s; see "
-                    f"{kafka_log(profile)}:\n{procs.tail(kafka_log(profile))}"
+                    f"Kafka at {bootstrap} not usable ({nodes} brokers) after "
+                    f"{timeout_s:.0f}s; see {log}:\n{procs.tail(log)}"
                 )
             await asyncio.sleep(0.25)
 
@@ -350,147 +451,141 @@ def ensure_kafka(
     profile: str,
     port: int | None = None,
     controller_port: int | None = None,
+    nodes: int | None = None,
 ) -> str:
-    """Make sure the profile's broker runs and serves clients; return `127.0.0.1:<port>`.
+    """Make sure the profile's cluster runs and serves clients; return its bootstrap servers
+    (`127.0.0.1:<port>[,...]`, every node).
 
-    Idempotent: a running, answering broker returns at once. Ports default to the env
-    overrides, else dev 19092/19093 and test 19192/19193.
+    Idempotent: a running, answering cluster returns at once; a node that died (a fault
+    test's kill) is started again on its data. Ports default to the env overrides, else dev
+    19092/19093 and test 19192/19193; node i takes port + 2i and controller port + 2i.
+    `nodes` defaults to `CASCADE_DEVSTACK_KAFKA_NODES`, else the profile's (test 3, else 1).
     """
     d_port, d_ctrl = default_ports(profile)
     port = port or d_port
     controller_port = controller_port or d_ctrl
+    nodes = nodes or default_nodes(profile)
     # Serialise concurrent calls: two JVMs racing for one port would leave a pidfile naming
     # the loser.
     with procs.file_lock(state_dir(profile) / "kafka.lock"):
-        return _ensure_kafka_locked(profile, port, controller_port)
+        return _ensure_kafka_locked(profile, cluster_ports(port, controller_port, nodes))
 
 
-def _ensure_kafka_locked(profile: str, port: int, controller_port: int) -> str:
-    bootstrap = f"127.0.0.1:{port}"
-    kdir = kafka_dir(profile)
-    props_file = kdir / "server.properties"
-    pidfile = _pidfile(profile)
-
-    if procs.is_running(pidfile):
-        current = parse_properties(props_file.read_text()) if props_file.is_file() else {}
-        if current.get("advertised.listeners") == f"PLAINTEXT://{bootstrap}":
-            if kafka_answers(bootstrap):
-                return bootstrap
-            # Running but not answering yet (e.g. another `up` just started it): wait.
-            _wait_ready(profile, bootstrap, READY_TIMEOUT_S)
-            return bootstrap
-        print(f"devstack: Kafka ({profile}) runs with other ports; restarting it", flush=True)
+def _ensure_kafka_locked(profile: str, cluster: Sequence[tuple[int, int]]) -> str:
+    nodes = len(cluster)
+    bootstrap = bootstrap_servers(cluster)
+    wanted = [
+        render_server_properties(p, c, node_dir(profile, i) / "data", cluster=cluster, node=i)
+        for i, (p, c) in enumerate(cluster)
+    ]
+    current = [_read_props(profile, i) for i in range(nodes)]
+    same = all(
+        parse_properties(w).get(k) == cur.get(k)
+        for w, cur in zip(wanted, current, strict=True)
+        for k in ("advertised.listeners", "controller.quorum.voters")
+    )
+    running = [i for i in _known_nodes(profile) if procs.is_running(node_pidfile(profile, i))]
+    if running and (not same or any(i >= nodes for i in running)):
+        print(
+            f"devstack: Kafka ({profile}) runs with other ports or nodes; restarting it", flush=True
+        )
         stop_kafka(profile)
+        running = []
+    if not same:
+        # Another quorum (voters) cannot take over a metadata log written by the old one:
+        # a local stack's topics are recreated by `prepare` and the tests anyway.
+        _reset_data(profile)
+    missing = [i for i in range(nodes) if i not in running]
+    if not missing:
+        if kafka_answers(bootstrap, brokers=nodes):
+            return bootstrap
+        # Running but not answering yet (e.g. another `up` just started it): wait.
+        _wait_ready(profile, bootstrap, nodes, READY_TIMEOUT_S)
+        return bootstrap
 
-    for p in (port, controller_port):
-        if procs.port_open("127.0.0.1", p):
-            raise RuntimeError(
-                f"port 127.0.0.1:{p} is taken by another process, not by this profile's "
-                f"Kafka; stop it or choose other ports ({PORT_ENV}, {CONTROLLER_PORT_ENV})"
-            )
-
+    for i in missing:
+        for p in cluster[i]:
+            if procs.port_open("127.0.0.1", p):
+                raise RuntimeError(
+                    f"port 127.0.0.1:{p} is taken by another process, not by this profile's "
+                    f"Kafka; stop it or choose other ports ({PORT_ENV}, {CONTROLLER_PORT_ENV})"
+                )
     libs = ensure_kafka_jars()
-    data_dir = kdir / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log4j_file = kdir / "log4j2.properties"
-    log4j_file.write_text(LOG4J2_PROPERTIES)
-    props_file.write_text(render_server_properties(port, controller_port, data_dir))
-    _format_storage(profile, libs, props_file, log4j_file)
-
-    argv = _java_argv(libs, log4j_file, "kafka.Kafka", str(props_file))
-    procs.start_detached(argv, log_file=kafka_log(profile), pidfile=pidfile, cwd=kdir)
-    _wait_ready(profile, bootstrap, READY_TIMEOUT_S)
+    cluster_id = _cluster_id(profile, libs)
+    for i in missing:
+        ndir = node_dir(profile, i)
+        data_dir = ndir / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log4j_file = ndir / "log4j2.properties"
+        log4j_file.write_text(LOG4J2_PROPERTIES)
+        props_file = ndir / "server.properties"
+        props_file.write_text(wanted[i])
+        _format_storage(cluster_id, libs, data_dir, props_file, log4j_file)
+    # All missing nodes start before any is waited for: a quorum forms only from a majority.
+    for i in missing:
+        ndir = node_dir(profile, i)
+        argv = _java_argv(
+            libs, ndir / "log4j2.properties", "kafka.Kafka", str(ndir / "server.properties"),
+            nodes=nodes,
+        )  # fmt: skip
+        procs.start_detached(
+            argv, log_file=kafka_log(profile, i), pidfile=node_pidfile(profile, i), cwd=ndir
+        )
+    _wait_ready(profile, bootstrap, nodes, READY_TIMEOUT_S)
     return bootstrap
 
 
+def _read_props(profile: str, node: int) -> dict[str, str]:
+    props_file = node_dir(profile, node) / "server.properties"
+    return parse_properties(props_file.read_text()) if props_file.is_file() else {}
+
+
+def _reset_data(profile: str) -> None:
+    for i in _known_nodes(profile):
+        shutil.rmtree(node_dir(profile, i) / "data", ignore_errors=True)
+
+
+def kafka_nodes(profile: str) -> int:
+    """How many nodes the profile's cluster was last configured with (1 if never)."""
+    voters = _read_props(profile, 0).get("controller.quorum.voters", "")
+    return max(1, len([v for v in voters.split(",") if v]))
+
+
 def kafka_running(profile: str) -> bool:
-    return procs.is_running(_pidfile(profile))
+    """Every node of the profile's cluster runs."""
+    return all(procs.is_running(node_pidfile(profile, i)) for i in range(kafka_nodes(profile)))
 
 
 def stop_kafka(profile: str, timeout: float = 30.0) -> bool:
-    """Controlled shutdown (SIGTERM), SIGKILL after `timeout`. True if it was running."""
-    return procs.stop(_pidfile(profile), timeout)
+    """Controlled shutdown (SIGTERM) of every node at once, SIGKILL after `timeout`. True if
+    any was running.
+
+    At once, not one by one: the last nodes of a quorum stopped in turn would wait out
+    their controlled shutdown with no controller left to grant it.
+    """
+    nodes = _known_nodes(profile)
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        stopped = list(pool.map(lambda i: procs.stop(node_pidfile(profile, i), timeout), nodes))
+    return any(stopped)
 
 
-def kill_kafka(profile: str) -> bool:
-    """SIGKILL the broker (a crash, for fault tests); `restart_kafka` or `ensure_kafka` again."""
-    return procs.kill(_pidfile(profile))
+def kill_kafka(profile: str, node: int | None = None) -> bool:
+    """SIGKILL one node (or all: None), a crash for fault tests; `ensure_kafka` again."""
+    nodes = _known_nodes(profile) if node is None else [node]
+    return any([procs.kill(node_pidfile(profile, i)) for i in nodes])
 
 
 def restart_kafka(profile: str, *, hard: bool = True) -> str:
-    """Kill (or stop) the broker and start it again on the same ports and data."""
-    props_file = kafka_dir(profile) / "server.properties"
-    props = parse_properties(props_file.read_text()) if props_file.is_file() else {}
+    """Kill (or stop) the cluster and start it again on the same ports and data."""
+    props = _read_props(profile, 0)
     port = ctrl = None
     if "advertised.listeners" in props:
         port = int(props["advertised.listeners"].rsplit(":", 1)[1])
     if "controller.quorum.voters" in props:
-        ctrl = int(props["controller.quorum.voters"].rsplit(":", 1)[1])
+        ctrl = int(props["controller.quorum.voters"].split(",")[0].rsplit(":", 1)[1])
+    nodes = kafka_nodes(profile)
     if hard:
         kill_kafka(profile)
     else:
         stop_kafka(profile)
-    return ensure_kafka(profile, port, ctrl)
-
-
-# --- topics ------------------------------------------------------------------------------
-
-TOPIC_ALREADY_EXISTS = 36
-
-
-async def acreate_topics(
-    bootstrap: str,
-    names: Sequence[str],
-    partitions: int = 3,
-    *,
-    configs: dict[str, str] | None = None,
-    timeout_s: float = 30.0,
-) -> None:
-    """Create topics (existing ones are fine) and wait until all show leaders in metadata."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    if not names:
-        return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
-    await admin.start()
-    try:
-        new = [NewTopic(n, partitions, 1, topic_configs=dict(configs or {})) for n in names]
-        response = await admin.create_topics(new, timeout_ms=int(timeout_s * 1000))
-        errors = [
-            (err[0], err[1], err[2] if len(err) > 2 else "")
-            for err in response.topic_errors
-            if err[1] not in (0, TOPIC_ALREADY_EXISTS)
-        ]
-        if errors:
-            raise RuntimeError(f"creating topics failed: {errors}")
-        deadline = time.monotonic() + timeout_s
-        while True:
-            described = await admin.describe_topics(list(names))
-            ready = {
-                t["topic"]
-                for t in described
-                if t["error_code"] == 0
-                and t["partitions"]
-                and all(p["leader"] >= 0 for p in t["partitions"])
-            }
-            if ready >= set(names):
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"topics not visible after {timeout_s}s: {set(names) - ready}")
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
-
-
-def create_topics(
-    bootstrap: str,
-    names: Sequence[str],
-    partitions: int = 3,
-    *,
-    configs: dict[str, str] | None = None,
-    timeout_s: float = 30.0,
-) -> None:
-    """Sync wrapper of `acreate_topics` (usable from sync code and from a running loop)."""
-    procs.run_coro(
-        acreate_topics(bootstrap, names, partitions, configs=configs, timeout_s=timeout_s)
-    )
+    return ensure_kafka(profile, port, ctrl, nodes)

@@ -27,17 +27,15 @@ from cascade.devstack.infra import (
     infra_up,
     object_store_env,
 )
-from cascade.devstack.kafka import acreate_topics
 from cascade.devstack.kafka_inspect import delete_topics
 from cascade.devstack.paths import repo_root
 from cascade.devstack.service_process import ServiceProcess, free_port
 from cascade.devstack.settings import DevstackSettings
-from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.db.engine import build_engine, build_session_factory
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.objectstore import ObjectStoreSettings
 from cascade.shared.settings import Settings
-from cascade.shared.topics import all_topic_names
+from cascade.shared.topic_admin.provision import apply_topics, project_specs
 
 TEMPLATE_DB = "cascade_test_template"
 
@@ -126,7 +124,8 @@ async def database_url(stack: StackEndpoints, template_database: str) -> AsyncIt
 
 @pytest.fixture
 async def settings(stack: StackEndpoints, database_url: str) -> AsyncIterator[Settings]:
-    """Settings of this test: its database, its topic prefix (topics created), its groups."""
+    """Settings of this test: its database, its topic prefix (topics provisioned as the
+    product does, with the stack's replication), its groups."""
     tag = uuid.uuid4().hex[:10]
     result = Settings(
         database_url=database_url,
@@ -138,13 +137,11 @@ async def settings(stack: StackEndpoints, database_url: str) -> AsyncIterator[Se
         redelivery_backoff_ms=50,
         outbox_poll_ms=50,
     )
-    contracts = load_contracts(result.contracts_dir)
-    topics = all_topic_names(
-        result.topic_prefix, event_sources(c.trigger for c in contracts.values())
-    )
-    await acreate_topics(stack.kafka_bootstrap, topics)
+    declared = stack.topic_settings()
+    specs = project_specs(result.topic_prefix, result.contracts_dir, declared)
+    await apply_topics(stack.kafka_bootstrap, specs, declared.admin_timeout_s)
     yield result
-    await delete_topics(stack.kafka_bootstrap, topics)
+    await delete_topics(stack.kafka_bootstrap, [spec.name for spec in specs])
 
 
 @pytest.fixture

@@ -29,6 +29,10 @@ class DevstackSettings(BaseSettings):
     """Port of the provisioned Kafka broker; unset, the profile's (dev 19092, test 19192)."""
     devstack_kafka_controller_port: int | None = Field(default=None, ge=1, le=65535)
     """Port of the Kafka KRaft controller; unset, the profile's (dev 19093, test 19193)."""
+    devstack_kafka_nodes: int | None = Field(default=None, ge=1, le=9)
+    """Nodes of the provisioned Kafka cluster (combined broker+controller each, a static
+    quorum of all of them); node i takes the Kafka and controller ports + 2i. Unset: the
+    profile's (test 3, dev 1)."""
     devstack_s3_port: int | None = Field(default=None, ge=1, le=65520)
     """S3 port of the provisioned SeaweedFS; it also takes the next four, +10..+13 and
     +10004 (cascade.devstack.objectstore). Unset: dev 18333, test 18433."""

@@ -13,15 +13,13 @@ from pathlib import Path
 
 from cascade.devstack import procs
 from cascade.devstack.infra import StackEndpoints, add_profile_argument, infra_down, infra_up
-from cascade.devstack.kafka import create_topics
 from cascade.devstack.netsuite_sim import m2m_env, new_m2m_private_key
 from cascade.devstack.paths import logs_dir, repo_root, state_dir
 from cascade.devstack.service_process import health_service
-from cascade.shared.contract import event_sources, load_contracts
 from cascade.shared.migrate import upgrade_to_head
 from cascade.shared.settings import Settings
 from cascade.shared.startup import env_name, known_variables, unknown_variables
-from cascade.shared.topics import all_topic_names
+from cascade.shared.topic_admin.provision import apply_topics, project_specs
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,22 @@ def _say(message: str) -> None:
 def prepare(
     endpoints: StackEndpoints, topic_prefix: str = "", contracts_dir: Path | None = None
 ) -> None:
-    """Create every topic (Cascade's and those the contracts' event triggers consume, each
-    with its DLQ) and bring the database to the newest schema and reference data."""
+    """Provision every topic (Cascade's and those the contracts' event triggers consume,
+    each with its DLQ) as `cascade admin topics apply` does, with the stack's replication,
+    and bring the database to the newest schema and reference data.
+
+    Drift the provisioning does not change (fewer partitions, another replication factor)
+    stops here, printed: the services would otherwise run on topics nobody declared.
+    """
     started = time.monotonic()
-    contracts = load_contracts(contracts_dir or Settings().contracts_dir)
-    sources = event_sources(c.trigger for c in contracts.values())
-    create_topics(endpoints.kafka_bootstrap, all_topic_names(topic_prefix, sources))
+    topics = endpoints.topic_settings()
+    specs = project_specs(topic_prefix, contracts_dir or Settings().contracts_dir, topics)
+    applied = procs.run_coro(apply_topics(endpoints.kafka_bootstrap, specs, topics.admin_timeout_s))
+    if applied.drift:
+        raise RuntimeError(
+            "the topics differ from their spec in ways apply does not change:\n  "
+            + "\n  ".join(applied.plan.lines())
+        )
     upgrade_to_head(endpoints.database_url)
     _say(f"topics and migrations ready in {time.monotonic() - started:.1f}s")
 
