@@ -41,6 +41,8 @@ async def test_runner_killed_mid_load_loses_and_duplicates_nothing(
     assert report.counts["emails_sent"] == 10
 
 
+# In the long suite for now: its own three-node cluster costs ~3-4 min of make test's budget.
+@pytest.mark.faults_long
 async def test_a_broker_killed_mid_load_loses_and_duplicates_nothing(
     cluster_fault_stack: FaultStack,
 ) -> None:

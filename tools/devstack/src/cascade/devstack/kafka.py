@@ -36,8 +36,10 @@ DEFAULT_PORTS: dict[str, tuple[int, int]] = {
     "test": (19192, 19193),
     "bench": (19392, 19393),  # `make bench`: the workflow benchmark's own servers
 }
-#: Nodes per profile when CASCADE_DEVSTACK_KAFKA_NODES is unset (others: 1).
-DEFAULT_NODES: dict[str, int] = {"test": 3}
+#: Nodes per profile when CASCADE_DEVSTACK_KAFKA_NODES is unset (others: 1). The test profile
+#: stays one node by default until the whole suite's time on three is measured within budget;
+#: `CASCADE_DEVSTACK_KAFKA_NODES=3 make test` runs it on a three-broker cluster.
+DEFAULT_NODES: dict[str, int] = {}
 PORT_ENV = "CASCADE_DEVSTACK_KAFKA_PORT"
 CONTROLLER_PORT_ENV = "CASCADE_DEVSTACK_KAFKA_CONTROLLER_PORT"
 
