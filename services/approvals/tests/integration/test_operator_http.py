@@ -41,7 +41,8 @@ async def _dead_letter(approvals: Any, run_id: uuid.UUID) -> tuple[int, bytes, d
     topic = topic_name(approvals.settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
     async with approvals.factory() as session, session.begin():
         letter = DeadLetter(
-            consumer="runner.workflow_requested", message_ref=f"{topic}:0:5", topic=topic,
+            consumer="runner.workflow_requested", message_ref=f"{topic}:0:{run_id.int % 10**9}",
+            topic=topic,
             key=str(run_id), payload=envelope.to_bytes(), headers=headers,
             error="rejected: unknown workflow type 'x'", attempts=1,
         )  # fmt: skip
@@ -83,7 +84,7 @@ async def test_redrive_republishes_the_record_once_through_the_outbox_audited(
         # Two redrives at the same moment: the compare-and-set lets exactly one through.
         first, second = await asyncio.gather(
             client.post(f"/v1/dlq/{letter_id}/redrive", params={"reason": "contract fixed"}),
-            client.post(f"/v1/dlq/{letter_id}/redrive"),
+            client.post(f"/v1/dlq/{letter_id}/redrive", params={"reason": "contract fixed"}),
         )
         assert sorted([first.status_code, second.status_code]) == [200, 409], first.text
         won, lost = (first, second) if first.status_code == 200 else (second, first)
