@@ -122,7 +122,14 @@ async def test_one_run_is_one_trace_across_every_service(
                 s.kind == "producer" and s.attributes[DESTINATION].endswith("verify.result")
                 for s in spans
             )
-            return {f"cascade-{name}" for name in SERVICES} <= services and verified
+            sent_by = {
+                s.service
+                for s in receiver.spans()
+                if s.kind == "producer"
+                and s.attributes.get("messaging.kafka.message.key") == run_id
+            }
+            wanted = {f"cascade-{name}" for name in SERVICES}
+            return wanted <= services and wanted <= sent_by and verified
 
         await eventually(every_service_exported, within=30)
         trace_id = run_trace(receiver, run_id)
