@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -267,14 +266,3 @@ def instrument_service(app: FastAPI, engine: AsyncEngine, provider: TracerProvid
     SQLAlchemyInstrumentor().instrument(
         engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True
     )
-
-
-@contextlib.contextmanager
-def detached() -> Iterator[None]:
-    """Run the block outside the current trace (e.g. a background task started from a
-    request, which must not hang under it)."""
-    token = otel_context.attach(Context())
-    try:
-        yield
-    finally:
-        otel_context.detach(token)
