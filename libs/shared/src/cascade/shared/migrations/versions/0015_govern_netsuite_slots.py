@@ -1,7 +1,7 @@
 """Slots of NetSuite's concurrency limit, shared by every replica (`request_slots`).
 
-Revision ID: 0013_govern_netsuite_slots
-Revises: 0012_verify_repairs
+Revision ID: 0015_govern_netsuite_slots
+Revises: 0014_trace_job_traceparent
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_govern_netsuite_slots"
-down_revision: str | None = "0013_trace_job_traceparent"
+revision: str = "0015_govern_netsuite_slots"
+down_revision: str | None = "0014_trace_job_traceparent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

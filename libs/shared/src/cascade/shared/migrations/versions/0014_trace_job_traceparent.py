@@ -1,8 +1,8 @@
 """A `traceparent` on every row that starts later work: steps, proposals, NetSuite pushes,
 verify checks, approved emails and object puts (`cascade.shared.tracing`).
 
-Revision ID: 0013_trace_job_traceparent
-Revises: 0012_verify_repairs
+Revision ID: 0014_trace_job_traceparent
+Revises: 0013_ops_dlq_redrive
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_trace_job_traceparent"
+revision: str = "0014_trace_job_traceparent"
 down_revision: str | None = "0013_ops_dlq_redrive"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
