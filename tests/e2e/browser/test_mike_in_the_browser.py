@@ -28,7 +28,7 @@ async def test_mike_approves_rejects_and_sends_an_email(
 
     run_id = await submit(stack, customer("Browser Approve Ltd", pricing_tier="silver"))
     row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
-    await expect(row).to_be_visible(timeout=60_000)  # arrived by SSE, no reload
+    await expect(row).to_be_visible(timeout=120_000)  # arrived by SSE, no reload
     await page.screenshot(path=artifacts / "inbox.png", full_page=True)
 
     await row.locator("a.subject").click()
@@ -89,7 +89,7 @@ async def _reject_another(page: Page, stack: Any) -> None:
     run_id = await submit(stack, customer("Browser Reject Ltd", pricing_tier="silver"))
     await page.goto(f"{stack.ui}/")
     row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
-    await expect(row).to_be_visible(timeout=60_000)
+    await expect(row).to_be_visible(timeout=120_000)
     await row.locator("a.subject").click()
     await page.fill("#reason", "duplicate of an existing account")
     await page.click("#reject")

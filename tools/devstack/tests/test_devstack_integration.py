@@ -10,6 +10,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from cascade.devstack.infra import StackEndpoints, infra_up
+from cascade.devstack.kafka import node_pidfile
+from cascade.devstack.procs import running_pid
 from cascade.shared.topic_admin.provision import provision
 
 pytestmark = pytest.mark.integration
@@ -68,10 +70,21 @@ async def test_postgres_answers(stack: StackEndpoints) -> None:
         await conn.close()
 
 
-def test_second_infra_up_is_fast(stack: StackEndpoints) -> None:
-    import time
-
-    started = time.monotonic()
+async def test_a_second_infra_up_adopts_the_running_servers(stack: StackEndpoints) -> None:
+    """Nothing is restarted: the same PostgreSQL postmaster and the same Kafka process serve
+    after a second `infra_up` (no timing: these machines are shared)."""
+    if not (stack.postgres_managed and stack.kafka_managed):
+        pytest.skip("external servers: nothing of ours to adopt")
+    before = (await _postmaster_started(stack), running_pid(node_pidfile("test")))
     again = infra_up("test")
     assert again == stack
-    assert time.monotonic() - started < 1.0
+    assert before[1] is not None
+    assert (await _postmaster_started(stack), running_pid(node_pidfile("test"))) == before
+
+
+async def _postmaster_started(stack: StackEndpoints) -> object:
+    conn = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval("SELECT pg_postmaster_start_time()")
+    finally:
+        await conn.close()
