@@ -122,14 +122,8 @@ async def test_one_run_is_one_trace_across_every_service(
                 s.kind == "producer" and s.attributes[DESTINATION].endswith("verify.result")
                 for s in spans
             )
-            sent_by = {
-                s.service
-                for s in receiver.spans()
-                if s.kind == "producer"
-                and s.attributes.get("messaging.kafka.message.key") == run_id
-            }
             wanted = {f"cascade-{name}" for name in SERVICES}
-            return wanted <= services and wanted <= sent_by and verified
+            return wanted <= services and verified
 
         await eventually(every_service_exported, within=30)
         trace_id = run_trace(receiver, run_id)
@@ -146,9 +140,9 @@ async def test_one_run_is_one_trace_across_every_service(
     # Every record of the run (keyed by its run id), in every service, is in this trace.
     keyed = [s for s in everything if s.attributes.get("messaging.kafka.message.key") == run_id]
     assert {s.trace_id for s in keyed} == {trace_id}
-    assert {s.service for s in keyed if s.kind == "producer"} >= {
-        f"cascade-{name}" for name in SERVICES
-    }
+    # Every service did work in it. Not "every service published": any service's relay
+    # publishes any unsent outbox row (one table), so who sends a record is a race.
+    assert {s.service for s in spans} >= {f"cascade-{name}" for name in SERVICES}
 
     # Messaging semantic conventions: each consumer span's parent is a producer span of the
     # same topic, in another service or the same.
