@@ -24,7 +24,10 @@ async def first_alone(
     params: Mapping[str, Any] | None = None,
 ) -> Row[Any] | None:
     """The first row of `statement`, run as a transaction of its own (committed on return);
-    the pooled connection goes back in its default isolation level."""
+    None when it returns no rows, or none at all (an INSERT without RETURNING); the pooled
+    connection goes back in its default isolation level."""
     async with factory() as session:
         conn = await session.connection(execution_options=AUTOCOMMIT)
-        return (await conn.execute(statement, dict(params or {}))).first()
+        result = await conn.execute(statement, dict(params or {}))
+        # `.first()` on a result without rows raises ResourceClosedError.
+        return result.first() if result.returns_rows else None
