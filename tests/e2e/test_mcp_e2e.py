@@ -227,6 +227,7 @@ async def test_an_agent_proposes_through_mcp_and_can_never_decide(
         "proposal_id": gate["proposal_id"],
         "run_id": started["run_id"],
         "push_id": 1,
+        "letter_id": 1,  # the operator's dead-letter redrive
         "workflow_type": "new_customer",  # Mike's Execute form
     }
     env_settings = Settings(**{**settings.model_dump(), "admin_token": ADMIN})

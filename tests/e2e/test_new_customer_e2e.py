@@ -313,7 +313,10 @@ async def test_an_address_netsuite_refuses_is_warned_and_no_welcome_email_is_dra
         return run.get("status") == "partial"
 
     await eventually(ended, within=120)
-    assert run["error"].startswith("write_ns: NetSuite refused the customer: HTTP 400")
+    # A permanent refusal (ns-pusher's responses: a 400 is never retried) names its cause.
+    assert run["error"].startswith("write_ns: NetSuite"), run["error"]
+    assert "NetSuite refused the record as invalid (not retried" in run["error"], run["error"]
+    assert "HTTP 400" in run["error"], run["error"]
     assert "INVALID_CONTENT" in run["error"]
     assert "welcome_email: skipped because write_ns failed" in run["error"]
     assert await count_rows(session_factory, Customer) == 1, "the mirror row stays"
