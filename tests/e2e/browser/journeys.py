@@ -48,6 +48,13 @@ def _api(stack: Any) -> httpx.AsyncClient:
     )
 
 
+async def where_is(stack: Any, run_id: str) -> str:
+    """The run as the approvals API knows it, and the outbox's backlog: for failure messages."""
+    async with _api(stack) as api:
+        answers = [await api.get(f"/v1/runs/{run_id}"), await api.get("/v1/outbox")]
+    return "\n".join(f"{a.request.url.path}: {a.status_code} {a.text[:2000]}" for a in answers)
+
+
 async def proposals_of(stack: Any, run_id: str) -> list[dict[str, Any]]:
     """The run's proposals (oldest first) as the approvals API lists them."""
     async with _api(stack) as api:

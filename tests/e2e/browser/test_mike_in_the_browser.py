@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser.journeys import customer, log_in, submit
+from tests.e2e.browser.journeys import customer, log_in, submit, where_is
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -89,7 +89,12 @@ async def _reject_another(page: Page, stack: Any) -> None:
     run_id = await submit(stack, customer("Browser Reject Ltd", pricing_tier="silver"))
     await page.goto(f"{stack.ui}/")
     row = page.locator(f"#inbox tbody tr[data-run-id='{run_id}']")
-    await expect(row).to_be_visible(timeout=120_000)
+    try:
+        await expect(row).to_be_visible(timeout=120_000)
+    except AssertionError as exc:
+        # Seen in CI only (twice): the second run's proposal never arrived. Say where the run
+        # stopped: its state as the API has it and the outbox's backlog.
+        raise AssertionError(f"{exc}\n{await where_is(stack, run_id)}") from exc
     await row.locator("a.subject").click()
     await page.fill("#reason", "duplicate of an existing account")
     await page.click("#reject")
