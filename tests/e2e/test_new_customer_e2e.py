@@ -76,6 +76,47 @@ async def api(process: ServiceProcess, method: str, path: str, **kwargs: Any) ->
         return await c.request(method, path, headers=headers, **kwargs)
 
 
+async def run_new_customer(stack: dict[str, ServiceProcess]) -> str:
+    """Post a run, approve its proposal as Mike, wait until it is completed and verified."""
+    created = await api(
+        stack["intake"],
+        "POST",
+        "/v1/runs",
+        json={"workflow_type": "new_customer", "inputs": INPUTS},
+    )
+    assert created.status_code == 202, created.text
+    run_id = str(created.json()["run_id"])
+    pending: list[dict[str, Any]] = []
+
+    async def proposed() -> bool:
+        listed = await api(
+            stack["approvals"],
+            "GET",
+            "/v1/proposals",
+            params={"run_id": run_id, "status": "pending"},
+        )
+        pending[:] = listed.json()["items"] if listed.status_code == 200 else []
+        return len(pending) == 1
+
+    await eventually(proposed, within=60)
+    detail = (await api(stack["approvals"], "GET", f"/v1/proposals/{pending[0]['id']}")).json()
+    approved = await api(
+        stack["approvals"],
+        "POST",
+        f"/v1/proposals/{detail['id']}/approve",
+        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
+    )
+    assert approved.status_code == 200, approved.text
+
+    async def verified() -> bool:
+        run = (await api(stack["approvals"], "GET", f"/v1/runs/{run_id}")).json()
+        checks = [v["status"] for v in run.get("verify_results", [])]
+        return run.get("status") == "completed" and bool(checks) and set(checks) == {"pass"}
+
+    await eventually(verified, within=120)
+    return run_id
+
+
 async def test_new_customer_from_intake_to_verified(
     settings: Settings,
     session_factory: Factory,

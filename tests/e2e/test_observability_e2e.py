@@ -20,8 +20,7 @@ from prometheus_client.samples import Sample
 
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
-from cascade.devstack.waiting import eventually
-from tests.e2e.test_new_customer_e2e import INPUTS, api, start_stack
+from tests.e2e.test_new_customer_e2e import run_new_customer, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -47,46 +46,6 @@ def value(samples: Iterable[Sample], name: str, **labels: str) -> float:
         for s in samples
         if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
     )
-
-
-async def run_new_customer(stack: dict[str, ServiceProcess]) -> str:
-    created = await api(
-        stack["intake"],
-        "POST",
-        "/v1/runs",
-        json={"workflow_type": "new_customer", "inputs": INPUTS},
-    )
-    assert created.status_code == 202, created.text
-    run_id = str(created.json()["run_id"])
-    proposals: list[dict[str, Any]] = []
-
-    async def proposed() -> bool:
-        listed = await api(
-            stack["approvals"],
-            "GET",
-            "/v1/proposals",
-            params={"run_id": run_id, "status": "pending"},
-        )
-        proposals[:] = listed.json()["items"] if listed.status_code == 200 else []
-        return len(proposals) == 1
-
-    await eventually(proposed, within=60)
-    detail = (await api(stack["approvals"], "GET", f"/v1/proposals/{proposals[0]['id']}")).json()
-    approved = await api(
-        stack["approvals"],
-        "POST",
-        f"/v1/proposals/{detail['id']}/approve",
-        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
-    )
-    assert approved.status_code == 200, approved.text
-
-    async def verified() -> bool:
-        run = (await api(stack["approvals"], "GET", f"/v1/runs/{run_id}")).json()
-        checks = [v["status"] for v in run.get("verify_results", [])]
-        return run.get("status") == "completed" and bool(checks) and set(checks) == {"pass"}
-
-    await eventually(verified, within=120)
-    return run_id
 
 
 async def test_metrics_and_logs_after_one_run(start_service: StartService, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +19,7 @@ from cascade.devstack.otlp_receiver import OtlpReceiver, ReceivedSpan, running_r
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
-from tests.e2e.test_new_customer_e2e import INPUTS, TOKEN, api
+from tests.e2e.test_new_customer_e2e import TOKEN, run_new_customer
 
 pytestmark = pytest.mark.e2e
 
@@ -51,47 +50,6 @@ def start_traced_stack(
     )
     names = ("intake", "runner", "approvals", "ns_pusher", "verifier")
     return {"sim": sim, **dict(zip(names, started, strict=True))}
-
-
-async def run_new_customer(stack: dict[str, ServiceProcess]) -> str:
-    """Post a run, approve its proposal as Mike, wait until it is completed and verified."""
-    created = await api(
-        stack["intake"],
-        "POST",
-        "/v1/runs",
-        json={"workflow_type": "new_customer", "inputs": INPUTS},
-    )
-    assert created.status_code == 202, created.text
-    run_id = str(created.json()["run_id"])
-    pending: list[dict[str, Any]] = []
-
-    async def proposed() -> bool:
-        listed = await api(
-            stack["approvals"],
-            "GET",
-            "/v1/proposals",
-            params={"run_id": run_id, "status": "pending"},
-        )
-        pending[:] = listed.json()["items"] if listed.status_code == 200 else []
-        return len(pending) == 1
-
-    await eventually(proposed, within=30)
-    detail = (await api(stack["approvals"], "GET", f"/v1/proposals/{pending[0]['id']}")).json()
-    approved = await api(
-        stack["approvals"],
-        "POST",
-        f"/v1/proposals/{detail['id']}/approve",
-        json={"version": detail["version"], "payload_sha256": detail["payload_sha256"]},
-    )
-    assert approved.status_code == 200, approved.text
-
-    async def verified() -> bool:
-        run = (await api(stack["approvals"], "GET", f"/v1/runs/{run_id}")).json()
-        checks = [v["status"] for v in run.get("verify_results", [])]
-        return run.get("status") == "completed" and bool(checks) and set(checks) == {"pass"}
-
-    await eventually(verified, within=60)
-    return run_id
 
 
 def run_trace(receiver: OtlpReceiver, run_id: str) -> str:
