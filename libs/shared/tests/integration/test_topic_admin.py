@@ -25,13 +25,15 @@ pytestmark = pytest.mark.integration
 
 async def _out_of_band(bootstrap: str, grow: dict[str, int], configs: dict[str, str]) -> None:
     """What an operator's hand (or another tool) does to the cluster behind our back; done
-    once every topic grown shows its partitions (brokers learn of them a moment apart)."""
+    once every topic grown shows its partitions and every config its new value (brokers learn
+    of both a moment apart: a plan read before that saw no config drift to put back)."""
+    altered = {t: tuple(kv.split("=", 1)) for t, kv in configs.items()}
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_servers(bootstrap))
     await admin.start()
     try:
         if grow:
             await admin.create_partitions({t: NewPartitions(n) for t, n in grow.items()})
-        for topic, (key, value) in [(t, kv.split("=", 1)) for t, kv in configs.items()]:
+        for topic, (key, value) in altered.items():
             await admin.alter_configs(
                 [ConfigResource(ConfigResourceType.TOPIC, topic, {key: value})]
             )
@@ -40,8 +42,10 @@ async def _out_of_band(bootstrap: str, grow: dict[str, int], configs: dict[str, 
 
     async def grown() -> bool:
         async with kafka_io.admin_client(bootstrap, 30) as admin:
-            cluster = await kafka_io.describe(admin, list(grow))
-        return all(cluster.topics[t].partitions == n for t, n in grow.items())
+            cluster = await kafka_io.describe(admin, [*grow, *altered])
+        return all(cluster.topics[t].partitions == n for t, n in grow.items()) and all(
+            cluster.topics[t].configs.get(key) == value for t, (key, value) in altered.items()
+        )
 
     for _ in range(3):  # three reads in a row, from whichever brokers the clients pick
         await eventually(grown, within=30)
