@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.db.statuses import check_constraints
 
 
 class AgentToken(Base):
@@ -40,7 +41,10 @@ class AgentAudit(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = now_column()
-    __table_args__ = (Index("ix_agent_audit_agent_created", "agent", "created_at"),)
+    __table_args__ = (
+        *check_constraints("agent_audit"),
+        Index("ix_agent_audit_agent_created", "agent", "created_at"),
+    )
 
 
 class EmailSuggestion(Base):

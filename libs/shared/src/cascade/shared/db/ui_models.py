@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.db.statuses import check_constraints
 from cascade.shared.tracing import traceparent_column
 
 
@@ -78,4 +79,7 @@ class EmailJob(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
-    __table_args__ = (Index("ix_email_jobs_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        *check_constraints("email_jobs"),
+        Index("ix_email_jobs_status_due", "status", "next_attempt_at"),
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
+from cascade.shared.db.statuses import check_constraints
 from cascade.shared.tracing import traceparent_column
 
 
@@ -43,6 +44,7 @@ class WorkflowRun(Base):
     search_text: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        *check_constraints("workflow_runs"),
         Index("ix_workflow_runs_twin_keys", "twin_keys", postgresql_using="gin"),
         # The runs list, newest first, reads 50 rows of this index instead of sorting them all.
         Index("ix_workflow_runs_requested", "requested_at", "run_id"),
@@ -81,6 +83,7 @@ class WorkflowRunStep(Base):
     finished_at: Mapped[datetime | None]
     traceparent: Mapped[str | None] = traceparent_column()
     """The trace of the work that inserted the row, continued by the work it starts."""
+    __table_args__ = (*check_constraints("workflow_run_steps"),)
 
 
 class ProposedAction(Base):
@@ -104,6 +107,7 @@ class ProposedAction(Base):
     traceparent: Mapped[str | None] = traceparent_column()
     """The trace of the work that inserted the row, continued by the work it starts."""
     __table_args__ = (
+        *check_constraints("proposed_actions"),
         UniqueConstraint("run_id", "action_type", name="uq_proposed_actions_run"),
         # The inbox's first page (a status, newest or oldest first) and its "all" view walk
         # these in order and stop after a page, instead of joining and sorting every row.
@@ -153,6 +157,7 @@ class WorkflowRunLog(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     summary_json: Mapped[dict[str, Any]]
+    __table_args__ = (*check_constraints("workflow_run_log"),)
 
 
 class ReflexionEntry(Base):
@@ -209,6 +214,7 @@ class VerifyResult(Base):
     """The trace of the work that inserted the row, continued by the work it starts."""
     created_at: Mapped[datetime] = now_column()
     __table_args__ = (
+        *check_constraints("workflow_verify_results"),
         UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
         Index("ix_verify_due", "due_at", postgresql_where=text("status = 'pending'")),
         Index("ix_verify_lease", "lease_until", postgresql_where=text("status = 'running'")),
@@ -235,6 +241,7 @@ class NsPendingPush(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
+        *check_constraints("ns_pending_pushes"),
         UniqueConstraint("record_type", "external_id", name="uq_ns_push_record_external"),
     )
 
@@ -242,7 +249,8 @@ class NsPendingPush(Base):
 class TriggerTick(Base):
     """A cron tick of a contract, claimed once: the row commits in the transaction that
     stages its run request, so a tick fires once whatever the replicas and crashes.
-    `outcome`: `fired` (with its run), `skipped` (passed over by `catch_up`) or `baseline`
+    `outcome`: `fired` (with its run), `refused` (its inputs failed the contract), `skipped`
+    (passed over by `catch_up`) or `baseline`
     (where a contract seen for the first time starts counting)."""
 
     __tablename__ = "trigger_ticks"
@@ -251,3 +259,4 @@ class TriggerTick(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     run_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     claimed_at: Mapped[datetime] = now_column()
+    __table_args__ = (*check_constraints("trigger_ticks"),)
