@@ -1,16 +1,20 @@
 """The PostgreSQL semaphore on the real database: never more holders than slots across
 instances, a dead holder's slot freed by its lease, a waiter in another process woken by
-the release's NOTIFY, a stale release changing nothing."""
+the release's NOTIFY, a stale release changing nothing; the SuiteTalk transport's exchange
+(a write and its read-back) in one slot taken once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared.netsuite.rest import HeldRest, SuiteTalkRest
+from cascade.shared.netsuite.transport import Method, TransportFailure
 from cascade.shared.request_slots import NoSlot, RequestSlots, SlotPolicy
 
 pytestmark = pytest.mark.integration
@@ -129,3 +133,83 @@ async def test_narrowing_lowers_the_limit_only(session_factory: Factory, databas
     assert slots.limit == 3
     slots.narrow(1)
     assert slots.limit == 1
+
+
+class _Bearer:
+    """A fixed Authorization header: the gate, not the auth, is under test."""
+
+    async def authorization(self, http: httpx.AsyncClient, method: Method, url: str) -> str:
+        return "Bearer it"
+
+    def rejected(self, authorization: str) -> bool:
+        return False
+
+
+async def test_an_exchange_holds_one_slot_over_its_requests_and_releases_it(
+    session_factory: Factory, database_url: str
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    async def netsuite(request: httpx.Request) -> httpx.Response:
+        # Which holder has the pool's one slot while each request is in flight.
+        async with session_factory() as session:
+            holder = await session.scalar(
+                text("SELECT holder FROM request_slots WHERE pool = 'test:pool'")
+            )
+        seen.append((request.method, holder))
+        return httpx.Response(204 if request.method == "PUT" else 200)
+
+    lease_s = 30.0
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(netsuite)) as http,
+        RequestSlots(session_factory, database_url, policy(limit=1, lease_s=lease_s)) as slots,
+    ):
+        rest = SuiteTalkRest(http, "http://netsuite.test", _Bearer(), 5.0, gate=slots)
+        async with rest.exchange(2) as held:
+            assert isinstance(held, HeldRest)
+            async with session_factory() as session:
+                leased_s = await session.scalar(
+                    text(
+                        "SELECT extract(epoch FROM lease_until - now()) FROM request_slots"
+                        " WHERE pool = 'test:pool'"
+                    )
+                )
+            await held.send("PUT", rest.record_url("customer", "eid:1"), {"a": 1})
+            await held.send("GET", rest.record_url("customer", "eid:1"))
+            with pytest.raises(RuntimeError):
+                await held.send("GET", rest.record_url("customer", "eid:1"))
+        # One send on its own takes the slot anew (another holder value).
+        await rest.send("GET", rest.record_url("customer", "eid:1"))
+    assert [method for method, _ in seen] == ["PUT", "GET", "GET"]
+    (_, first), (_, second), (_, alone) = seen
+    assert first is not None
+    assert first == second
+    assert alone is not None
+    assert alone != first
+    # Leased for both requests, not one: a live holder never loses it mid-exchange.
+    assert leased_s is not None
+    assert float(leased_s) > 1.5 * lease_s
+    async with session_factory() as session:
+        held_now = await session.scalar(text("SELECT count(holder) FROM request_slots"))
+    assert held_now == 0
+
+
+async def test_an_exchange_with_no_room_sends_nothing(
+    session_factory: Factory, database_url: str
+) -> None:
+    sent: list[str] = []
+
+    async def netsuite(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(200)
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(netsuite)) as http,
+        RequestSlots(session_factory, database_url, policy(limit=1, wait_s=0.2)) as slots,
+    ):
+        rest = SuiteTalkRest(http, "http://netsuite.test", _Bearer(), 5.0, gate=slots)
+        async with slots.hold(), rest.exchange(2, "PUT") as held:
+            assert isinstance(held, TransportFailure)
+            assert not held.timed_out
+            assert held.error.startswith("PUT to NetSuite not sent")
+    assert sent == []

@@ -167,19 +167,21 @@ class RequestSlots:
                 await self._listener
 
     @contextlib.asynccontextmanager
-    async def hold(self) -> AsyncIterator[int]:
+    async def hold(self, sends: int = 1) -> AsyncIterator[int]:
         """Hold a slot for the block (its number is yielded); `NoSlot` when none could be
         had within the policy's wait. The slot is released when the block ends, also
-        when it raises or is cancelled; a release that fails leaves it to its lease."""
+        when it raises or is cancelled; a release that fails leaves it to its lease. A
+        block that sends `sends` requests one after another leases it that many times
+        the policy's lease, so a live holder never loses it."""
         holder = new_holder()
-        slot = await self._take(holder)
+        slot = await self._take(holder, self._policy.lease_s * max(1, sends))
         try:
             yield slot
         finally:
             # Shielded: a cancelled block still frees its slot at once, not at lease end.
             await asyncio.shield(self._release(slot, holder))
 
-    async def _take(self, holder: str) -> int:
+    async def _take(self, holder: str, lease_s: float) -> int:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._policy.wait_s
         why = f"none came free (limit {self._limit})"
@@ -187,7 +189,7 @@ class RequestSlots:
             freed = self._freed.current()
             try:
                 await self._provision()
-                slot = await self._try_take(holder)
+                slot = await self._try_take(holder, lease_s)
             except Exception as exc:
                 # Fail closed: without the table no request may go out; a blip of the
                 # database is ridden out within the wait.
@@ -208,12 +210,12 @@ class RequestSlots:
         await first_alone(self._factory, _PROVISION, params)
         self._provisioned = self._limit
 
-    async def _try_take(self, holder: str) -> int | None:
+    async def _try_take(self, holder: str, lease_s: float) -> int | None:
         params: dict[str, Any] = {
             "pool": self._policy.pool,
             "limit": self._limit,
             "holder": holder,
-            "lease_s": self._policy.lease_s,
+            "lease_s": lease_s,
         }
         row = await first_alone(self._factory, _TAKE, params)
         return None if row is None else int(row[0])

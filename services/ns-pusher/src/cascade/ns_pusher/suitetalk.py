@@ -20,7 +20,7 @@ from cascade.ns_pusher.responses import (
     internal_id_from_location,
 )
 from cascade.shared.netsuite.rest import SuiteTalkRest
-from cascade.shared.netsuite.transport import Method
+from cascade.shared.netsuite.transport import TransportFailure
 
 
 class SuiteTalkClient:
@@ -35,27 +35,30 @@ class SuiteTalkClient:
 
     async def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> Outcome:
         """PUT by `eid:` (so a repeat after a lost answer updates instead of creating),
-        then GET the record for its internal id and last-modified time."""
-        url = self.record_url(record_type, f"eid:{external_id}")
-        written = await self._call("PUT", url, body)
-        if not isinstance(written, httpx.Response):
-            return written
-        if not written.is_success:
-            return classify_failure(
-                written.status_code, written.headers, written.content, datetime.now(UTC)
-            )
-        internal_id = internal_id_from_location(written.headers.get("location"))
-        ref = internal_id or f"eid:{external_id}"
-        read = await self._call("GET", self.record_url(record_type, ref), None)
+        then GET the record for its internal id and last-modified time: one after the
+        other in one request slot, taken once (the GET is never refused for want of room
+        after a PUT that went through)."""
+        async with self._rest.exchange(2, "PUT") as rest:
+            if isinstance(rest, TransportFailure):
+                return Retryable(rest.error)
+            url = self.record_url(record_type, f"eid:{external_id}")
+            written = _answer(await rest.send("PUT", url, body))
+            if not isinstance(written, httpx.Response):
+                return written
+            if not written.is_success:
+                return classify_failure(
+                    written.status_code, written.headers, written.content, datetime.now(UTC)
+                )
+            internal_id = internal_id_from_location(written.headers.get("location"))
+            ref = internal_id or f"eid:{external_id}"
+            read = _answer(await rest.send("GET", self.record_url(record_type, ref)))
         if not isinstance(read, httpx.Response):
             return read
         if read.status_code != 200:
             return classify_failure(read.status_code, read.headers, read.content, datetime.now(UTC))
         return applied_from_record(read.status_code, read.content)
 
-    async def _call(
-        self, method: Method, url: str, body: dict[str, Any] | None
-    ) -> httpx.Response | Retryable:
-        answer = await self._rest.send(method, url, body)
-        # No answer means the write may or may not have happened: the upsert is repeatable.
-        return answer if isinstance(answer, httpx.Response) else Retryable(answer.error)
+
+def _answer(answer: httpx.Response | TransportFailure) -> httpx.Response | Retryable:
+    # No answer means the write may or may not have happened: the upsert is repeatable.
+    return answer if isinstance(answer, httpx.Response) else Retryable(answer.error)

@@ -16,6 +16,7 @@ from cascade.shared.leased_jobs.retry import (
 )
 from cascade.shared.leased_jobs.store import (
     Claim,
+    DbNow,
     JobTable,
     claim_due,
     record_fenced,
@@ -35,6 +36,7 @@ from cascade.shared.leased_jobs.worker import (
 __all__ = [
     "Claim",
     "ClaimedJob",
+    "DbNow",
     "JobConfig",
     "JobKind",
     "JobStatus",

@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import LargeBinary, TextClause, bindparam, text, update
+from sqlalchemy import Float, LargeBinary, TextClause, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.autocommit import AUTOCOMMIT, first_alone
@@ -192,16 +192,44 @@ async def write_fenced(
     return (await session.execute(stmt)).first() is not None
 
 
+@dataclass(frozen=True)
+class DbNow:
+    """A value of `record_fenced`: the database's clock at the write (`now()`, the clock
+    every due time and lease is compared with), `after_s` seconds on."""
+
+    after_s: float = 0.0
+
+
 @cache
-def fenced_record_statement(table: JobTable, columns: tuple[str, ...], staged: int) -> TextClause:
+def fenced_record_statement(
+    table: JobTable,
+    columns: tuple[str, ...],
+    staged: int,
+    also: tuple[str, ...] = (),
+    clocked: frozenset[str] = frozenset(),
+) -> TextClause:
     """`write_fenced`'s UPDATE and `staged` outbox rows as one statement: the rows are
     inserted only when the fence held (data-modifying CTEs run once, whatever the outer
-    query reads); it returns whether it did."""
+    query reads); it returns whether it did. Each of `also` is one more data-modifying
+    statement of the same record (a mirror row the outcome updates), which must act only
+    when the fence held: it reads `fenced` (e.g. `WHERE EXISTS (SELECT 1 FROM fenced)`)."""
     if not all(c.isidentifier() for c in columns):
         raise ValueError(f"job table {table.name!r}: columns must be identifiers")
+    if not all("fenced" in statement for statement in also):
+        raise ValueError("a statement recorded with a fenced outcome must read `fenced`")
     model_columns = table.model.__table__.c
-    assignments = ", ".join(f"{c} = :v_{c}" for c in columns)
+    assignments = ", ".join(
+        f"{c} = now() + make_interval(secs => :v_{c})" if c in clocked else f"{c} = :v_{c}"
+        for c in columns
+    )
     inserts = "".join(
+        f""",
+also_{i} AS (
+    {statement}
+)"""
+        for i, statement in enumerate(also)
+    )
+    inserts += "".join(
         f""",
 staged_{i} AS (
     INSERT INTO outbox (topic, key, payload, headers)
@@ -209,7 +237,10 @@ staged_{i} AS (
 )"""
         for i in range(staged)
     )
-    binds = [bindparam(f"v_{c}", type_=model_columns[c].type) for c in columns]
+    binds = [
+        bindparam(f"v_{c}", type_=Float() if c in clocked else model_columns[c].type)
+        for c in columns
+    ]
     binds += [bindparam(f"payload_{i}", type_=LargeBinary()) for i in range(staged)]
     return text(f"""
 WITH fenced AS (
@@ -228,13 +259,24 @@ async def record_fenced(
     lease_until: datetime,
     values: Mapping[str, Any],
     staged: Sequence[OutboxRecord] = (),
+    also: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> bool:
     """`write_fenced` and the outbox rows that announce it, committed as one statement (one
     round trip instead of BEGIN, the UPDATE, the INSERT, COMMIT); False (nothing written)
-    when another worker retook the job. The process's relay is rung for the rows."""
-    statement = fenced_record_statement(table, tuple(values), len(staged))
+    when another worker retook the job. `also`: more writes of the same outcome, each SQL
+    (reading `fenced`, see `fenced_record_statement`) with its parameters (named apart from
+    the job's own). The process's relay is rung for the rows."""
+    clocked = frozenset(c for c, v in values.items() if isinstance(v, DbNow))
+    statement = fenced_record_statement(
+        table, tuple(values), len(staged), tuple(sql for sql, _ in also), clocked
+    )
     params: dict[str, Any] = {"job_id": job_id, "lease_until": lease_until}
-    params |= {f"v_{column}": value for column, value in values.items()}
+    for _sql, extra in also:
+        params |= extra
+    params |= {
+        f"v_{column}": value.after_s if isinstance(value, DbNow) else value
+        for column, value in values.items()
+    }
     for i, record in enumerate(staged):
         params |= {
             f"topic_{i}": record.topic,

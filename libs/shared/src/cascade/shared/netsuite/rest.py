@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -21,6 +21,7 @@ from cascade.shared.netsuite.transport import Method, RequestAuth, TransportFail
 __all__ = [
     "RECORD_PATH",
     "REST_PATH",
+    "HeldRest",
     "RequestGate",
     "SuiteTalkRest",
     "TransportFailure",
@@ -39,11 +40,11 @@ def record_path(record_type: str, ref: str) -> str:
 
 class RequestGate(Protocol):
     """What bounds the requests in flight to the account (`cascade.shared.request_slots`):
-    `hold()` is held around each request, and raises `TimeoutError` when no room came free
-    in time."""
+    `hold()` is held around each request (or each sequence of `sends` requests sent one
+    after another), and raises `TimeoutError` when no room came free in time."""
 
-    def hold(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """Room for one request, for the block."""
+    def hold(self, sends: int = 1) -> contextlib.AbstractAsyncContextManager[object]:
+        """Room for one request at a time, for the block of `sends` requests."""
         ...
 
 
@@ -88,14 +89,31 @@ class SuiteTalkRest:
         or been revoked between our clock and NetSuite's). The gate is held over it all (the
         token request and a repeat included: they go one at a time, so in one slot); no room
         within the gate's wait is a failure without any request, `timed_out` false."""
+        async with self.exchange(1, method) as held:
+            if isinstance(held, TransportFailure):
+                return held
+            return await held.send(method, url, body)
+
+    @contextlib.asynccontextmanager
+    async def exchange(
+        self, sends: int, what: str = "request"
+    ) -> AsyncIterator[HeldRest | TransportFailure]:
+        """Room in the gate for up to `sends` requests sent one after another (a write and
+        its read-back): one slot taken and released once for all of them, not one per
+        request (two statements and a wait each), and never more than one in flight. The
+        block gets the sender, or the failure when no room came free within the gate's
+        wait (nothing sent, `timed_out` false)."""
         if self._gate is None:
-            return await self._send_held(method, url, body)
-        try:
-            async with self._gate.hold():
-                return await self._send_held(method, url, body)
-        except TimeoutError as exc:
-            # Only the wait for room raises it: a request's own deadline is a return value.
-            return TransportFailure(f"{method} to NetSuite not sent: {exc}", timed_out=False)
+            yield HeldRest(self, sends)
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self._gate.hold(sends))
+            except TimeoutError as exc:
+                # Only the wait for room raises it: a request's own deadline is a return value.
+                yield TransportFailure(f"{what} to NetSuite not sent: {exc}", timed_out=False)
+                return
+            yield HeldRest(self, sends)
 
     async def _send_held(
         self, method: Method, url: str, body: dict[str, Any] | None
@@ -135,3 +153,22 @@ class SuiteTalkRest:
     def _observed(self, method: str, outcome: int | str, started: float) -> None:
         if self._observe is not None:
             self._observe(method, outcome, time.perf_counter() - started)
+
+
+class HeldRest:
+    """Requests sent within one held room of the gate (`SuiteTalkRest.exchange`), one
+    after another, at most as many as the room was taken for."""
+
+    def __init__(self, rest: SuiteTalkRest, sends: int) -> None:
+        self._rest = rest
+        self._left = sends
+
+    async def send(
+        self, method: Method, url: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response | TransportFailure:
+        """One request as `SuiteTalkRest.send` sends it, in the room already held."""
+        if self._left <= 0:
+            # The slot's lease was sized for the sends asked for: one more could outlive it.
+            raise RuntimeError("more NetSuite requests than the held room was taken for")
+        self._left -= 1
+        return await self._rest._send_held(method, url, body)
