@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cascade.shared.db.statuses import CheckStatus, PushStatus
+
 
 class _Payload(BaseModel):
     # Ignore unknown fields so a producer can add fields before its consumers learn them.
@@ -51,7 +53,7 @@ class NsPushResult(_Payload):
     push_id: int
     record_type: str
     external_id: str
-    status: Literal["applied", "failed"]
+    status: Literal[PushStatus.APPLIED, PushStatus.FAILED]
     netsuite_id: str | None = None
     last_modified: datetime | None = None
     attempts: int
@@ -107,7 +109,7 @@ class VerifyResultEvent(_Payload):
 
     check_name: str
     kind: str
-    status: Literal["pass", "fail", "timeout", "skipped"]
+    status: Literal[CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.TIMEOUT, CheckStatus.SKIPPED]
     attempts: int
     reason: str
     due_at: datetime | None = None

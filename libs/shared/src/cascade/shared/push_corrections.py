@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.shared.db.statuses import ProposalStatus, PushStatus
 from cascade.shared.payloads import ProposalDecision
 
 ACTION_PREFIX = "correct_ns_push:"
@@ -82,7 +83,7 @@ def correction_disagreement(
         return f"proposal {pid} belongs to run {proposal.run_id}, not {run_id}"
     if proposal.action_type != decision.action_type:
         return f"proposal {pid} is a {proposal.action_type}, the event says {decision.action_type}"
-    if proposal.status != "approved":
+    if proposal.status != ProposalStatus.APPROVED:
         return f"proposal {pid} is {proposal.status} in the database, not approved"
     if (proposal.version, proposal.payload_sha256) != (decision.version, decision.payload_sha256):
         return f"proposal {pid} was approved at another version or hash than the event says"
@@ -109,7 +110,7 @@ def push_problem(correction: PushCorrection, run_id: uuid.UUID, push: NsPendingP
         return f"push {push.id} belongs to run {push.run_id}, not {run_id}"
     if (push.record_type, push.external_id) != (correction.record_type, correction.external_id):
         return f"push {push.id} is {push.record_type} {push.external_id}, not the corrected one"
-    if push.status != "failed":
+    if push.status != PushStatus.FAILED:
         return f"push {push.id} is {push.status}; only a failed push is corrected"
     if sha256_of(push.payload) != correction.base_sha256:
         return f"push {push.id}'s body changed since the correction was proposed"

@@ -14,8 +14,9 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import VerifyResult
+from cascade.shared.db.statuses import CheckStatus
 
-DECIDED = ("pass", "fail", "timeout")
+DECIDED = (CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.TIMEOUT)
 
 
 def result_key_suffix(check_name: str, round_number: int) -> str:
@@ -37,7 +38,7 @@ async def reverify(
             VerifyResult.status.in_(DECIDED),
         )
         .values(
-            status="pending",
+            status=CheckStatus.PENDING,
             round=VerifyResult.round + 1,
             due_at=func.now(),
             deadline_at=deadline_at,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
-from cascade.shared.db.statuses import check_constraints
+from cascade.shared.db.statuses import CheckStatus, check_constraints
 from cascade.shared.tracing import traceparent_column
 
 
@@ -216,8 +216,16 @@ class VerifyResult(Base):
     __table_args__ = (
         *check_constraints("workflow_verify_results"),
         UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
-        Index("ix_verify_due", "due_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_verify_lease", "lease_until", postgresql_where=text("status = 'running'")),
+        Index(
+            "ix_verify_due",
+            "due_at",
+            postgresql_where=text(f"status = '{CheckStatus.PENDING.value}'"),
+        ),
+        Index(
+            "ix_verify_lease",
+            "lease_until",
+            postgresql_where=text(f"status = '{CheckStatus.RUNNING.value}'"),
+        ),
     )
 
 

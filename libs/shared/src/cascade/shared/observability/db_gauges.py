@@ -18,6 +18,8 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cascade.shared.db.statuses import ProposalStatus, StepStatus
+
 if TYPE_CHECKING:
     from cascade.shared.contract.models import Contract
 
@@ -64,9 +66,10 @@ async def _steps(conn: AsyncConnection) -> list[Metric]:
     rows = await _rows(
         conn,
         "SELECT r.workflow_type, s.status, count(*), coalesce(sum(s.attempts), 0),"
-        " coalesce(sum(greatest(s.attempts - CASE WHEN s.status = 'done' THEN 1 ELSE 0 END, 0)),"
+        " coalesce(sum(greatest(s.attempts - CASE WHEN s.status = :done THEN 1 ELSE 0 END, 0)),"
         " 0)"
         " FROM workflow_run_steps s JOIN workflow_runs r ON r.run_id = s.run_id GROUP BY 1, 2",
+        done=StepStatus.DONE,
     )
     doc = "Fan-out steps by workflow type and status"
     return [
@@ -125,7 +128,8 @@ def proposals_reading(windows: Mapping[str, float]) -> Reading:
             " p.created_at + make_interval(secs => (CAST(:windows AS jsonb) ->> r.workflow_type)"
             "::float8) <= now())"
             " FROM proposed_actions p JOIN workflow_runs r ON r.run_id = p.run_id"
-            " WHERE p.status = 'pending' GROUP BY 1, 2",
+            " WHERE p.status = :pending GROUP BY 1, 2",
+            pending=ProposalStatus.PENDING,
             windows=json.dumps(dict(windows)),
         )
         labels = ("workflow_type", "action_type")

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.operator_cli import tables
 from cascade.shared.operator_cli.client import (
     ApiFailure,
@@ -29,11 +30,8 @@ Call = Callable[[OperatorClient, argparse.Namespace], Any]
 Show = Callable[[Any], str]
 """How one command prints its answer without `--json`."""
 
-RUN_STATUSES = (
-    "requested", "awaiting_approval", "running", "completed", "partial", "failed", "blocked",
-    "rejected", "expired",
-)  # fmt: skip
-PROPOSAL_STATUSES = ("pending", "approved", "rejected", "expired")
+RUN_STATUSES = tuple(s.value for s in RunStatus)
+PROPOSAL_STATUSES = tuple(s.value for s in ProposalStatus)
 
 
 def _common() -> argparse.ArgumentParser:
