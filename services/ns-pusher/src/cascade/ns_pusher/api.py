@@ -14,9 +14,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.jobs import list_by_status, retry_failed, view
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.db.uow import UnitOfWork
 
-PUSH_STATUSES = ("pending", "in_flight", "retrying", "applied", "failed")
+# The `status` filter: any push status (the regex lists them in the enum's order).
+_PATTERN = "^(" + "|".join(PushStatus) + ")$"
 
 
 def _admin_guard(token: SecretStr | None) -> Any:
@@ -40,7 +42,7 @@ def push_admin_router(
 
     @router.get("")
     async def list_pushes(
-        status: Annotated[str, Query(pattern="^(" + "|".join(PUSH_STATUSES) + ")$")] = "failed",
+        status: Annotated[str, Query(pattern=_PATTERN)] = PushStatus.FAILED,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
         async with UnitOfWork(factory) as uow:

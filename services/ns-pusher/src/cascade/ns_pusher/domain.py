@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cascade.ns_pusher.responses import Applied, Final, Outcome
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.leased_jobs import (
     ClaimedJob,
     JobStatus,
@@ -24,7 +25,11 @@ from cascade.shared.leased_jobs import (
 from cascade.shared.settings import Settings
 
 # How a push row names each step of the shared schedule.
-PUSH_STATUS: dict[JobStatus, str] = {"done": "applied", "retrying": "retrying", "failed": "failed"}
+PUSH_STATUS: dict[JobStatus, PushStatus] = {
+    "done": PushStatus.APPLIED,
+    "retrying": PushStatus.RETRYING,
+    "failed": PushStatus.FAILED,
+}
 
 
 def push_schedule(settings: Settings) -> RetrySchedule:

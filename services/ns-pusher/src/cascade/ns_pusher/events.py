@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cascade.ns_pusher.domain import ClaimedPush
 from cascade.ns_pusher.responses import Applied
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.leased_jobs import JobStep
 from cascade.shared.payloads import NsPushResult, WorkflowAlert
@@ -25,7 +26,7 @@ def _suffix(push: ClaimedPush, outcome: str) -> str:
 
 def result_envelope(push: ClaimedPush, decision: JobStep, applied: Applied | None) -> Envelope:
     """`ns.push.result` for a push that reached `applied` or `failed`."""
-    status = "applied" if applied is not None else "failed"
+    status = PushStatus.APPLIED if applied is not None else PushStatus.FAILED
     payload = NsPushResult(
         push_id=push.push_id,
         record_type=push.record_type,

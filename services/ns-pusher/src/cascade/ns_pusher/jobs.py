@@ -20,12 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import NsPendingPush
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.leased_jobs import JobTable, requeue_failed, wake_due
 
 PUSHES = JobTable(
     model=NsPendingPush,
-    running="in_flight",
-    waiting=("pending", "retrying"),
+    running=PushStatus.IN_FLIGHT,
+    waiting=(PushStatus.PENDING, PushStatus.RETRYING),
     due_column="next_attempt_at",
     lease_column="next_attempt_at",
     returning=("run_id", "record_type", "external_id", "payload"),
@@ -35,9 +36,9 @@ PUSHES = JobTable(
 _MARK_DUE = text("""
 UPDATE ns_pending_pushes
 SET next_attempt_at = COALESCE(next_attempt_at, now()), updated_at = now()
-WHERE id = :id AND status IN ('pending', 'retrying')
+WHERE id = :id AND status IN (:pending, :retrying)
 RETURNING id, record_type, external_id
-""")
+""").bindparams(pending=PushStatus.PENDING, retrying=PushStatus.RETRYING)
 
 _VIEW = """
 SELECT id, run_id, record_type, external_id, status, attempts, next_attempt_at,
@@ -60,7 +61,7 @@ async def mark_due(session: AsyncSession, push_id: int) -> tuple[str, str] | Non
 async def retry_failed(session: AsyncSession, push_id: int, max_attempts: int) -> bool:
     """Start a new round of attempts for a failed push (the pushers woken by the commit);
     False unless it was `failed`."""
-    return await requeue_failed(session, PUSHES, push_id, max_attempts, "pending")
+    return await requeue_failed(session, PUSHES, push_id, max_attempts, PushStatus.PENDING)
 
 
 async def view(session: AsyncSession, push_id: int) -> dict[str, Any] | None:
