@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from cascade.shared.db.models import NsPendingPush, ProposedAction
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.payloads import NsPushResult, ProposalDecision
 
 
@@ -73,7 +74,7 @@ def push_disagreement(
         )
     if push.status != result.status:
         return Disagreement(f"push {pid} is {push.status} in the database, not {result.status}")
-    if result.status == "applied" and push.netsuite_id != result.netsuite_id:
+    if result.status == PushStatus.APPLIED and push.netsuite_id != result.netsuite_id:
         return Disagreement(
             f"push {pid} was applied as NetSuite id {push.netsuite_id!r}, "
             f"the event says {result.netsuite_id!r}"

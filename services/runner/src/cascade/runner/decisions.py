@@ -14,6 +14,7 @@ from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, blocking_names, context_closure, failed_blocks
 from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision
@@ -25,8 +26,8 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     """Start the fan-out of an approved run once the approval still holds (or run an
     approved repair of a failed check, `repairs.py`)."""
     if is_repair_decision(envelope):
-        return await on_repair_decided(deps, envelope, uow, "approved")
-    found = await _gate(deps, envelope, uow, "approved")
+        return await on_repair_decided(deps, envelope, uow, ProposalStatus.APPROVED)
+    found = await _gate(deps, envelope, uow, ProposalStatus.APPROVED)
     if not isinstance(found, tuple):
         return found
     run, contract, proposal = found
@@ -39,7 +40,7 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
             run,
             contract,
             run_values(contract, run),
-            Ending("failed", problem),
+            Ending(RunStatus.FAILED, problem),
             deps.finish_context(),
         )
         return None
@@ -54,7 +55,12 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     if blocked:
         reason = "blocked at approval by precondition " + ", ".join(blocked)
         await finish_run(
-            uow, run, contract, scope, Ending("blocked", reason, blocked), deps.finish_context()
+            uow,
+            run,
+            contract,
+            scope,
+            Ending(RunStatus.BLOCKED, reason, blocked),
+            deps.finish_context(),
         )
         return None
     # A run staged under an earlier contract may lack context its steps now bind; the fresh
@@ -71,8 +77,8 @@ async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     """End a rejected run; nothing was written, nothing will be. A rejected repair is
     recorded on its repair; the run stays as it ended."""
     if is_repair_decision(envelope):
-        return await on_repair_decided(deps, envelope, uow, "rejected")
-    found = await _gate(deps, envelope, uow, "rejected")
+        return await on_repair_decided(deps, envelope, uow, ProposalStatus.REJECTED)
+    found = await _gate(deps, envelope, uow, ProposalStatus.REJECTED)
     if not isinstance(found, tuple):
         return found
     run, contract, proposal = found
@@ -83,7 +89,7 @@ async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
         run,
         contract,
         run_values(contract, run),
-        Ending("rejected", reason),
+        Ending(RunStatus.REJECTED, reason),
         deps.finish_context(),
     )
     return None
@@ -113,7 +119,7 @@ async def _gate(
     if disagreement is not None:
         return disagreement
     assert proposal is not None
-    if run is None or run.status != "awaiting_approval":
+    if run is None or run.status != RunStatus.AWAITING_APPROVAL:
         return None  # a replay, or a decision on another kind of proposal (e.g. an email)
     contract = deps.contracts.get(run.workflow_type)
     if contract is None or contract.hitl is None:

@@ -24,6 +24,7 @@ from cascade.shared.contract import (
     netsuite_payload,
 )
 from cascade.shared.db.models import NsPendingPush, ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus, PushStatus, StepStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
@@ -58,7 +59,7 @@ async def perform(
     if isinstance(step, ObjectPutStep):
         # The object's bytes are fixed here; the runner's object worker PUTs them.
         put_id = await stage_object(uow, run, step, values)
-        return StepResult("awaiting_result", {PUT_ID: put_id})
+        return StepResult(StepStatus.AWAITING_RESULT, {PUT_ID: put_id})
     return await _stage_email(uow, run, contract, step, values, now)
 
 
@@ -72,7 +73,7 @@ async def _db_write(uow: UnitOfWork, step: DbWriteStep, values: Mapping[str, obj
             produced = {name: row[column] for name, column in statement.outputs.items()}
             outputs |= produced
             scope |= produced
-    return StepResult("done", to_jsonable(outputs))
+    return StepResult(StepStatus.DONE, to_jsonable(outputs))
 
 
 async def _stage_push(
@@ -91,7 +92,7 @@ async def _stage_push(
                 record_type=step.record_type,
                 external_id=external_id,
                 payload=to_jsonable(body),
-                status="pending",
+                status=PushStatus.PENDING,
                 attempts=0,
             )
             .returning(NsPendingPush.id)
@@ -102,7 +103,7 @@ async def _stage_push(
         Topic.NS_PUSH, SOURCE, run.run_id, data.model_dump(mode="json"), key_suffix=str(push_id)
     )
     stage(uow.session, topic_name(topic_prefix, Topic.NS_PUSH), envelope)
-    return StepResult("awaiting_result", {"push_id": push_id})
+    return StepResult(StepStatus.AWAITING_RESULT, {"push_id": push_id})
 
 
 async def _stage_email(
@@ -124,7 +125,7 @@ async def _stage_email(
                 action_type=step.tool,
                 entity_ref=f"workflow:{run.workflow_type}:run_{run.run_id}:{step.id}",
                 approver=gate.approver if gate else "mike",
-                status="pending",
+                status=ProposalStatus.PENDING,
                 payload=payload,
                 payload_sha256=sha256_of(payload),
                 version=1,
@@ -133,4 +134,4 @@ async def _stage_email(
             .returning(ProposedAction.id)
         )
     ).scalar_one()
-    return StepResult("done", {"email_proposal_id": proposal_id})
+    return StepResult(StepStatus.DONE, {"email_proposal_id": proposal_id})

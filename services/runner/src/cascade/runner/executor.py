@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.runner.fanout import DUE, around_commit, run_ready_steps
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
+from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.observability.logs import bind_run_in_task
 from cascade.shared.polling import poll
@@ -61,7 +62,7 @@ class StepExecutor:
                 await session.execute(
                     select(WorkflowRunStep.run_id, first_due, trace_of)
                     .join(WorkflowRun, WorkflowRun.run_id == WorkflowRunStep.run_id)
-                    .where(WorkflowRunStep.status.in_(DUE), WorkflowRun.status == "running")
+                    .where(WorkflowRunStep.status.in_(DUE), WorkflowRun.status == RunStatus.RUNNING)
                     .group_by(WorkflowRunStep.run_id)
                     .order_by(first_due)
                     .limit(self.batch)
@@ -87,7 +88,7 @@ class StepExecutor:
     async def _drive(self, run_id: uuid.UUID) -> bool:
         async with UnitOfWork(self.session_factory) as uow:
             run = await lock_run(uow, run_id, skip_locked=True)
-            if run is None or run.status != "running":
+            if run is None or run.status != RunStatus.RUNNING:
                 return False  # another worker has it, or the run ended meanwhile
             rows = await step_rows(uow, run_id)
             contract = self.deps.contracts[run.workflow_type]

@@ -15,6 +15,7 @@ from cascade.runner.finish import Ending, finish_run
 from cascade.runner.reminders import ApprovalReminder
 from cascade.runner.runstate import RunnerDeps, lock_run, run_values
 from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
 
@@ -49,9 +50,9 @@ class ExpirySweeper:
                     select(ProposedAction.id, ProposedAction.run_id)
                     .join(WorkflowRun, WorkflowRun.run_id == ProposedAction.run_id)
                     .where(
-                        ProposedAction.status == "pending",
+                        ProposedAction.status == ProposalStatus.PENDING,
                         ProposedAction.expires_at < self.deps.clock(),
-                        WorkflowRun.status == "awaiting_approval",
+                        WorkflowRun.status == RunStatus.AWAITING_APPROVAL,
                     )
                     .limit(50)
                 )
@@ -64,12 +65,12 @@ class ExpirySweeper:
         async with UnitOfWork(self.session_factory) as uow:
             run = await lock_run(uow, run_id)
             proposal = await uow.session.get(ProposedAction, proposal_id, with_for_update=True)
-            if run is None or proposal is None or proposal.status != "pending":
+            if run is None or proposal is None or proposal.status != ProposalStatus.PENDING:
                 return
-            if run.status != "awaiting_approval":
+            if run.status != RunStatus.AWAITING_APPROVAL:
                 return
             now = self.deps.clock()
-            proposal.status, proposal.decided_at = "expired", now
+            proposal.status, proposal.decided_at = ProposalStatus.EXPIRED, now
             contract = self.deps.contracts[run.workflow_type]
             reason = f"proposal {proposal_id} expired unapproved at {proposal.expires_at}"
             await finish_run(
@@ -77,7 +78,7 @@ class ExpirySweeper:
                 run,
                 contract,
                 run_values(contract, run),
-                Ending("expired", reason),
+                Ending(RunStatus.EXPIRED, reason),
                 self.deps.finish_context(),
             )
             stage_alert(

@@ -23,6 +23,7 @@ from cascade.runner.runstate import RunnerDeps, advance, begin_fanout, done_outp
 from cascade.shared.contract import Contract, needs_map
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
+from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.wakeup import after_root_commit, ring_after_commit
 
@@ -177,7 +178,7 @@ def around_commit(uow: UnitOfWork, deps: RunnerDeps, run: WorkflowRun, progress:
         ring_after_commit(uow.session, deps.steps_due)
     if not deps.crash_at or not progress.ran:
         return
-    crash_at, ran, running = deps.crash_at, list(progress.ran), run.status == "running"
+    crash_at, ran, running = deps.crash_at, list(progress.ran), run.status == RunStatus.RUNNING
     for step_id in ran:
         crash_point(crash_at, f"runner_step_{step_id}_before_commit")
 

@@ -23,6 +23,7 @@ from cascade.shared.db.models import (
     WorkflowRunLog,
     WorkflowRunStep,
 )
+from cascade.shared.db.statuses import CheckStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.outbox import stage
@@ -34,21 +35,21 @@ log = logging.getLogger(__name__)
 SOURCE = "cascade.runner"
 # The terminal event each run status emits: exactly one per run.
 EVENT_OF_STATUS = {
-    "completed": Topic.WORKFLOW_COMPLETED,
-    "partial": Topic.WORKFLOW_PARTIAL,
-    "failed": Topic.WORKFLOW_FAILED,
-    "blocked": Topic.WORKFLOW_FAILED,
-    "rejected": Topic.WORKFLOW_FAILED,
-    "expired": Topic.WORKFLOW_FAILED,
+    RunStatus.COMPLETED: Topic.WORKFLOW_COMPLETED,
+    RunStatus.PARTIAL: Topic.WORKFLOW_PARTIAL,
+    RunStatus.FAILED: Topic.WORKFLOW_FAILED,
+    RunStatus.BLOCKED: Topic.WORKFLOW_FAILED,
+    RunStatus.REJECTED: Topic.WORKFLOW_FAILED,
+    RunStatus.EXPIRED: Topic.WORKFLOW_FAILED,
 }
-VERIFIED_STATUSES = frozenset({"completed", "partial"})
+VERIFIED_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.PARTIAL})
 
 
 @dataclass(frozen=True)
 class Ending:
     """How a run ends and why."""
 
-    status: str
+    status: RunStatus
     reason: str | None = None
     failed_rules: list[str] = field(default_factory=list)
     # Per-field problems of a request whose inputs failed the contract (`field`, `message`).
@@ -209,10 +210,10 @@ def _stage_verify(
 ) -> None:
     for check in checks:
         try:
-            spec, status = to_jsonable(_spec(check, values)), "pending"
+            spec, status = to_jsonable(_spec(check, values)), CheckStatus.PENDING
         except KeyError as exc:
             # A check about an output that a failed step never produced cannot be run.
-            spec, status = {"kind": check.kind, "skipped_because": str(exc)}, "skipped"
+            spec, status = {"kind": check.kind, "skipped_because": str(exc)}, CheckStatus.SKIPPED
         due = ctx.now + _scaled(check.window, ctx.verify_window_scale)
         deadline = (
             due + _scaled(check.retry_until, ctx.verify_window_scale) if check.retry_until else None
@@ -263,16 +264,17 @@ def finish_unknown_workflow(
     uow: UnitOfWork, run: WorkflowRun, reason: str, ctx: FinishContext
 ) -> None:
     """End a run whose contract is gone: a run log row and the one `workflow.failed`."""
-    run.status, run.completed_at, run.updated_at, run.error = "failed", ctx.now, ctx.now, reason
+    run.status, run.completed_at, run.updated_at = RunStatus.FAILED, ctx.now, ctx.now
+    run.error = reason
     uow.session.add(
         WorkflowRunLog(
             run_id=run.run_id,
             workflow_type=run.workflow_type,
-            status="failed",
+            status=RunStatus.FAILED,
             started_at=run.requested_at,
             completed_at=ctx.now,
-            summary_json=to_jsonable(summary("failed", {}, None, ctx.now, reason)),
+            summary_json=to_jsonable(summary(RunStatus.FAILED, {}, None, ctx.now, reason)),
         )
     )
-    ending = Ending("failed", reason)
+    ending = Ending(RunStatus.FAILED, reason)
     _emit_end_event(uow, run, ending, {}, default_end_key(run), ctx)

@@ -24,18 +24,19 @@ from cascade.shared.contract import (
     shape_context_result,
 )
 from cascade.shared.db.models import ObjectPut, WorkflowRun
+from cascade.shared.db.statuses import ObjectPutStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.leased_jobs import ClaimedJob, JobTable, wake_due
 from cascade.shared.objectstore import ObjectBody, object_body
 
 OBJECT_PUTS = JobTable(
     model=ObjectPut,
-    running="putting",
-    waiting=("queued", "retrying"),
+    running=ObjectPutStatus.PUTTING,
+    waiting=(ObjectPutStatus.QUEUED, ObjectPutStatus.RETRYING),
     due_column="next_attempt_at",
     lease_column="lease_until",
     returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type", "repair_id"),
-    failed="failed",
+    failed=ObjectPutStatus.FAILED,
     has_updated_at=True,
 )
 PUT_ID = "object_put_id"
@@ -75,7 +76,7 @@ async def stage_object(
         .values(
             run_id=run.run_id, step_id=step.id, object_key=staged.key, body=staged.body.data,
             sha256=staged.body.sha256, content_type=staged.body.content_type,
-            status="queued", attempts=0, next_attempt_at=text("now()"),
+            status=ObjectPutStatus.QUEUED, attempts=0, next_attempt_at=text("now()"),
         )
         .on_conflict_do_nothing(index_elements=[ObjectPut.run_id, ObjectPut.step_id])
         .returning(ObjectPut.id)
@@ -112,13 +113,15 @@ class ClaimedObject(ClaimedJob):
 # same bytes under the same key, so the store ends up holding what the run recorded.
 _REOPEN = text("""
 UPDATE object_puts
-SET status = 'queued',
+SET status = :queued,
     attempts = ((attempts + :cap - 1) / :cap) * :cap,
     next_attempt_at = now(), lease_until = NULL, last_error = NULL,
     repair_id = :repair_id, updated_at = now()
-WHERE run_id = :run_id AND step_id = :step_id AND status IN ('stored', 'failed')
+WHERE run_id = :run_id AND step_id = :step_id AND status IN (:stored, :failed)
 RETURNING id
-""")
+""").bindparams(
+    queued=ObjectPutStatus.QUEUED, stored=ObjectPutStatus.STORED, failed=ObjectPutStatus.FAILED
+)
 
 
 async def reopen_for_repair(

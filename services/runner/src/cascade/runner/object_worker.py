@@ -26,9 +26,11 @@ from cascade.runner.repairs import object_repaired
 from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
 from cascade.shared.contract import ObjectPutStep
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
+from cascade.shared.db.statuses import ObjectPutStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.leased_jobs import (
     JobConfig,
+    JobStatus,
     JobStep,
     LeasedWorker,
     RetrySchedule,
@@ -52,7 +54,11 @@ log = logging.getLogger(__name__)
 
 CRASH_AFTER_CLAIM = "object_put_after_claim"
 CRASH_AFTER_PUT = "object_put_after_put"
-STATUS = {"done": "stored", "retrying": "retrying", "failed": "failed"}
+STATUS: dict[JobStatus, ObjectPutStatus] = {
+    "done": ObjectPutStatus.STORED,
+    "retrying": ObjectPutStatus.RETRYING,
+    "failed": ObjectPutStatus.FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ class ObjectJobs:
     async def _finish(
         self, uow: UnitOfWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
     ) -> None:
-        if run.status != "running":
+        if run.status != RunStatus.RUNNING:
             return
         rows = await step_rows(uow, run.run_id)
         row = rows.get(job.step_id)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-# Step statuses. `waiting_needs` steps wait for the steps they need; `ready` and `retrying`
-# steps are picked up by the step poller; `awaiting_result` waits for an external answer.
-WAITING_NEEDS = "waiting_needs"
-READY = "ready"
-RETRYING = "retrying"
-AWAITING_RESULT = "awaiting_result"
-DONE = "done"
-FAILED = "failed"
-SKIPPED = "skipped"
+from cascade.shared.db.statuses import RunStatus, StepStatus
+
+# Step statuses (`StepStatus`, short names for the bookkeeping below). `waiting_needs` steps
+# wait for the steps they need; `ready` and `retrying` steps are picked up by the step poller;
+# `awaiting_result` waits for an external answer.
+WAITING_NEEDS = StepStatus.WAITING_NEEDS
+READY = StepStatus.READY
+RETRYING = StepStatus.RETRYING
+AWAITING_RESULT = StepStatus.AWAITING_RESULT
+DONE = StepStatus.DONE
+FAILED = StepStatus.FAILED
+SKIPPED = StepStatus.SKIPPED
 TERMINAL = frozenset({DONE, FAILED, SKIPPED})
 
 
@@ -57,11 +60,11 @@ def skip_reason(statuses: Mapping[str, str], needs: Collection[str]) -> str:
     return "skipped because " + " and ".join(f"{n} {statuses[n]}" for n in missing)
 
 
-def run_outcome(statuses: Mapping[str, str]) -> str | None:
+def run_outcome(statuses: Mapping[str, str]) -> RunStatus | None:
     """`completed`, `partial` or `failed` once every step is terminal; None before."""
     if not all(s in TERMINAL for s in statuses.values()):
         return None
     done = sum(1 for s in statuses.values() if s == DONE)
     if done == len(statuses):
-        return "completed"
-    return "partial" if done else "failed"
+        return RunStatus.COMPLETED
+    return RunStatus.PARTIAL if done else RunStatus.FAILED

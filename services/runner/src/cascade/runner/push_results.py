@@ -12,6 +12,7 @@ from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
 from cascade.runner.runstate import RunnerDeps, done_outputs, lock_run, run_values, step_rows
 from cascade.shared.contract import NetSuitePushStep, bind
 from cascade.shared.db.models import NsPendingPush
+from cascade.shared.db.statuses import PushStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPushResult
@@ -31,7 +32,7 @@ async def on_push_result(
     if disagreement is not None:
         return disagreement
     assert push is not None
-    if run is None or run.status != "running":
+    if run is None or run.status != RunStatus.RUNNING:
         return None
     rows = await step_rows(uow, run.run_id)
     waiting = [
@@ -49,7 +50,7 @@ async def on_push_result(
     now = deps.clock()
     row.attempts, row.finished_at = result.attempts, now
     # What is written comes from the push row, which the event was just checked against.
-    if push.status == "applied":
+    if push.status == PushStatus.APPLIED:
         # The row's whole change before the write-back, whose statement flushes it: one UPDATE.
         row.status, row.output = DONE, {**(row.output or {}), step.id_output: push.netsuite_id}
         if step.writeback is not None:

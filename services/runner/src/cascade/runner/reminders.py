@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.runner.alerts import stage_alert
 from cascade.runner.runstate import RunnerDeps
 from cascade.shared.db.models import EventRecord, ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
 
 WHAT = "approval_overdue"
@@ -39,8 +40,8 @@ class ApprovalReminder:
                     )
                     .join(WorkflowRun, WorkflowRun.run_id == ProposedAction.run_id)
                     .where(
-                        ProposedAction.status == "pending",
-                        WorkflowRun.status == "awaiting_approval",
+                        ProposedAction.status == ProposalStatus.PENDING,
+                        WorkflowRun.status == RunStatus.AWAITING_APPROVAL,
                     )
                 )
             ).all()

@@ -33,6 +33,7 @@ from cascade.shared.db.models import (
     VerifyResult,
     WorkflowRun,
 )
+from cascade.shared.db.statuses import CheckStatus, ObjectPutStatus, ProposalStatus, RepairStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.leased_jobs import JobStep
@@ -40,14 +41,14 @@ from cascade.shared.payloads import ProposalDecision, VerifyResultEvent
 from cascade.shared.verify_rounds import reverify
 
 log = logging.getLogger(__name__)
-Decided = Literal["approved", "rejected"]
+Decided = Literal[ProposalStatus.APPROVED, ProposalStatus.REJECTED]
 
 
 def may_concern_repairs(envelope: Envelope) -> bool:
     """The consumer's filter: a failure may stage a repair, a later round's result may end
     one; a first round's pass passes by without a transaction."""
     event = VerifyResultEvent.model_validate(envelope.data)
-    return event.status == "fail" or event.round > 0
+    return event.status == CheckStatus.FAIL or event.round > 0
 
 
 def is_repair_decision(envelope: Envelope) -> bool:
@@ -60,7 +61,7 @@ async def on_verify_result(
 ) -> Disagreement | None:
     """Record a re-verification on its repair; stage the repair of a failed round."""
     event = VerifyResultEvent.model_validate(envelope.data)
-    if event.status == "skipped":
+    if event.status == CheckStatus.SKIPPED:
         return None
     run = await lock_run(uow, envelope.run_id)
     row = (
@@ -81,7 +82,7 @@ async def on_verify_result(
     if row.round > event.round:
         return None  # a later round is under way; it decides
     await _note_reverified(uow, row, event.status)
-    if event.status == "fail":
+    if event.status == CheckStatus.FAIL:
         await _stage_repair(deps, uow, run, row)
     return None
 
@@ -93,7 +94,7 @@ async def _note_reverified(uow: UnitOfWork, row: VerifyResult, status: str) -> N
             VerifyRepair.run_id == row.run_id,
             VerifyRepair.check_name == row.check_name,
             VerifyRepair.round == row.round - 1,
-            VerifyRepair.status == "done",
+            VerifyRepair.status == RepairStatus.DONE,
             VerifyRepair.verified.is_(None),
         )
         .values(verified=status, updated_at=func.now())
@@ -115,7 +116,7 @@ async def _stage_repair(
         .values(
             run_id=run.run_id, check_name=row.check_name, round=row.round,
             rerun=list(check.repair.rerun), drift=asdict(drift),
-            status="proposed" if gated else "running",
+            status=RepairStatus.PROPOSED if gated else RepairStatus.RUNNING,
         )
         .on_conflict_do_nothing(constraint="uq_verify_repairs_round")
         .returning(VerifyRepair)
@@ -150,13 +151,15 @@ async def on_repair_decided(
             select(VerifyRepair).where(VerifyRepair.proposal_id == proposal.id).with_for_update()
         )
     ).one_or_none()
-    if repair is None or repair.status != "proposed":
+    if repair is None or repair.status != RepairStatus.PROPOSED:
         return None  # a replay
-    if decided == "rejected":
+    if decided == ProposalStatus.REJECTED:
         reason = proposal.decision_reason or "no reason given"
-        repair.status, repair.error = "rejected", f"rejected by {proposal.decided_by}: {reason}"
+        repair.status = RepairStatus.REJECTED
+        repair.error = f"rejected by {proposal.decided_by}: {reason}"
     elif sha256_of(proposal.payload) != proposal.payload_sha256:
-        repair.status, repair.error = "failed", "the stored payload no longer matches its hash"
+        repair.status = RepairStatus.FAILED
+        repair.error = "the stored payload no longer matches its hash"
     else:
         await _start(deps, uow, repair)
     repair.updated_at = deps.clock()
@@ -180,11 +183,11 @@ async def _start(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair) -> Non
     except _NotReopened as exc:
         _fail(deps, uow, repair, str(exc))
         return
-    repair.status = "running"
+    repair.status = RepairStatus.RUNNING
 
 
 def _fail(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair, error: str) -> None:
-    repair.status, repair.error, repair.updated_at = "failed", error, deps.clock()
+    repair.status, repair.error, repair.updated_at = RepairStatus.FAILED, error, deps.clock()
     stage_alert(
         uow, deps.topic_prefix, repair.run_id, f"repair:{repair.check_name}:{repair.round}",
         f"the repair of {repair.check_name} failed", error,
@@ -197,7 +200,7 @@ async def object_repaired(
     """In the transaction that recorded a repair round's final outcome: fail the repair, or,
     once all its objects are stored, mark it done and re-verify its check."""
     repair = await uow.session.get(VerifyRepair, job.repair_id, with_for_update=True)
-    if repair is None or repair.status != "running":
+    if repair is None or repair.status != RepairStatus.RUNNING:
         return
     if outcome.status == "failed":
         _fail(deps, uow, repair, f"object {job.object_key} was not stored: {outcome.error}")
@@ -205,11 +208,11 @@ async def object_repaired(
     left = await uow.session.scalar(
         select(func.count())
         .select_from(ObjectPut)
-        .where(ObjectPut.repair_id == repair.id, ObjectPut.status != "stored")
+        .where(ObjectPut.repair_id == repair.id, ObjectPut.status != ObjectPutStatus.STORED)
     )
     if left:
         return
-    repair.status, repair.updated_at = "done", deps.clock()
+    repair.status, repair.updated_at = RepairStatus.DONE, deps.clock()
     contract = deps.contracts.get(run.workflow_type)
     check = contract.verify_check(repair.check_name) if contract else None
     if check is None:

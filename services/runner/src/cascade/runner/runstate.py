@@ -11,9 +11,18 @@ from datetime import datetime
 from sqlalchemy import select
 
 from cascade.runner.finish import Ending, FinishContext, finish_run
-from cascade.runner.progress import SKIPPED, initial_status, run_outcome, settle, skip_reason
+from cascade.runner.progress import (
+    DONE,
+    FAILED,
+    SKIPPED,
+    initial_status,
+    run_outcome,
+    settle,
+    skip_reason,
+)
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
+from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.observability.logs import bind_workflow_type
 from cascade.shared.proposals.context_reader import ContextReader
@@ -71,7 +80,7 @@ def run_values(contract: Contract, run: WorkflowRun) -> dict[str, object]:
 def begin_fanout(run: WorkflowRun, contract: Contract, now: datetime) -> dict[str, WorkflowRunStep]:
     """Mark the run running; its step rows, not yet added to the session, so the steps run
     in this same transaction can be written once with their outcome (`fanout.start_fanout`)."""
-    run.status, run.started_at, run.updated_at = "running", now, now
+    run.status, run.started_at, run.updated_at = RunStatus.RUNNING, now, now
     needs = needs_map(contract.fan_out)
     return {
         step.id: WorkflowRunStep(
@@ -112,7 +121,7 @@ async def advance(
             if status == SKIPPED:
                 row.last_error, row.finished_at = skip_reason(settled, needs[step_id]), now
     outcome = run_outcome(settled)
-    if outcome is not None and run.status == "running":
+    if outcome is not None and run.status == RunStatus.RUNNING:
         ending = Ending(outcome, reason=_failure_reason(rows))
         await finish_run(
             uow, run, contract, run_values(contract, run), ending, deps.finish_context(), rows
@@ -121,8 +130,8 @@ async def advance(
 
 def _failure_reason(rows: Mapping[str, WorkflowRunStep]) -> str | None:
     # Which effect failed and why, then what was not done because of it.
-    ended = [(k, r) for k, r in rows.items() if r.status in ("failed", SKIPPED)]
-    ended.sort(key=lambda item: item[1].status != "failed")
+    ended = [(k, r) for k, r in rows.items() if r.status in (FAILED, SKIPPED)]
+    ended.sort(key=lambda item: item[1].status != FAILED)
     return "; ".join(f"{k}: {r.last_error}" for k, r in ended) or None
 
 
@@ -130,6 +139,6 @@ def done_outputs(rows: Iterable[WorkflowRunStep]) -> dict[str, object]:
     """Outputs of the finished steps, which later steps and write-backs may bind."""
     merged: dict[str, object] = {}
     for row in rows:
-        if row.status == "done" and row.output:
+        if row.status == DONE and row.output:
             merged.update(row.output)
     return merged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
@@ -23,7 +24,7 @@ async def stage_proposal(
         action_type=draft.action_type,
         entity_ref=draft.entity_ref,
         approver=draft.approver,
-        status="pending",
+        status=ProposalStatus.PENDING,
         payload=draft.payload,
         payload_sha256=draft.payload_sha256,
         version=1,

@@ -16,6 +16,7 @@ from cascade.runner.subjects import subject_for, write_subject
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions, runtime_values
 from cascade.shared.db.models import WorkflowRun
+from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import WorkflowRequested
@@ -81,7 +82,7 @@ async def _fail_inputs(
         run,
         contract,
         runtime_values(run.run_id, run.workflow_type, run.requested_at),
-        Ending("failed", reason, input_errors=errors),
+        Ending(RunStatus.FAILED, reason, input_errors=errors),
         deps.finish_context(),
     )
 
@@ -97,7 +98,7 @@ async def _record(
             run_id=envelope.run_id,
             workflow_type=request.workflow_type,
             contract_version=contract.version if contract else None,
-            status="requested",
+            status=RunStatus.REQUESTED,
             inputs=request.inputs,
             source=request.source,
             started_by=request.started_by,
@@ -127,7 +128,7 @@ async def _decide(
     now = deps.clock()
     if blocked:
         reason = "blocked by precondition " + ", ".join(blocked)
-        ending = Ending("blocked", reason, failed_rules=blocked)
+        ending = Ending(RunStatus.BLOCKED, reason, failed_rules=blocked)
         await finish_run(uow, run, contract, scope, ending, deps.finish_context())
     elif contract.requires_approval:
         prior = await deps.context.prior_reflexions(*subject_of(scope))
@@ -136,7 +137,7 @@ async def _decide(
             contract, run.run_id, run.inputs, stored, shown_context, outcomes, now
         )
         # The status first: the proposal's flush then writes the run row once, not twice.
-        run.status, run.updated_at = "awaiting_approval", now
+        run.status, run.updated_at = RunStatus.AWAITING_APPROVAL, now
         await stage_proposal(uow, run, draft, deps.topic_prefix)
     else:
         progress = await start_fanout(uow, run, contract, deps)
