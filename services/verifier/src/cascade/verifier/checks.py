@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from cascade.shared.db.statuses import CheckKind
 from cascade.verifier.domain import ClaimedCheck, Outcome
 from cascade.verifier.http_checks import HttpChecks
 from cascade.verifier.object_checks import ObjectChecks
@@ -23,11 +24,11 @@ class CheckRunner:
     async def run(self, check: ClaimedCheck) -> Outcome:
         """One execution of `check`."""
         try:
-            if check.kind == "sql":
+            if check.kind == CheckKind.SQL:
                 return await self._sql.run(check.spec)
-            if check.kind == "http":
+            if check.kind == CheckKind.HTTP:
                 return await self._http.run(check.spec)
-            if check.kind == "object":
+            if check.kind == CheckKind.OBJECT:
                 return await self._objects.run(check.spec)
         except Exception as exc:
             # A bug here must not leave the check running until its lease ends, attempt

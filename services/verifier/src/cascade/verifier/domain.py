@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.leased_jobs import ClaimedJob, RetrySchedule
 
 Verdict = Literal["pass", "fail", "undecided"]
-FinalStatus = Literal["pass", "fail", "timeout"]
+FinalStatus = Literal[CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.TIMEOUT]
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,13 @@ def check_schedule(base_s: float, max_s: float, scale: float) -> RetrySchedule:
 class CheckDecision:
     """The row's next state: a final status, or `pending` again at `next_due_at`."""
 
-    status: FinalStatus | Literal["pending"]
+    status: FinalStatus | Literal[CheckStatus.PENDING]
     next_due_at: datetime | None = None
 
     @property
     def final(self) -> bool:
         """Whether the check is decided for good (and its result is published)."""
-        return self.status != "pending"
+        return self.status != CheckStatus.PENDING
 
 
 def decide(
@@ -73,13 +74,13 @@ def decide(
     """Pass at once; retry a failure or an undecided attempt while the deadline allows,
     the last attempt at the deadline itself; after it, `fail` or `timeout` is final."""
     if outcome.verdict == "pass":
-        return CheckDecision("pass")
+        return CheckDecision(CheckStatus.PASS)
     if outcome.verdict == "fail" and not outcome.retryable:
-        return CheckDecision("fail")
+        return CheckDecision(CheckStatus.FAIL)
     if deadline_at is not None and now < deadline_at:
         wait = timedelta(seconds=schedule.window_s(attempt))
-        return CheckDecision("pending", min(now + wait, deadline_at))
-    return CheckDecision("fail" if outcome.verdict == "fail" else "timeout")
+        return CheckDecision(CheckStatus.PENDING, min(now + wait, deadline_at))
+    return CheckDecision(CheckStatus.FAIL if outcome.verdict == "fail" else CheckStatus.TIMEOUT)
 
 
 def lease_seconds(configured_s: float, statement_timeout_s: float, http_timeout_s: float) -> float:

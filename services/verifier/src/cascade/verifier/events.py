@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import VerifyResultEvent, WorkflowAlert
 from cascade.shared.topics import Topic
@@ -24,9 +25,9 @@ def result_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
 
 def alert_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
     """`workflow.alert` for a check that failed or could not be decided in time."""
-    what = "failed" if event.status == "fail" else "could not be decided in time"
+    what = "failed" if event.status == CheckStatus.FAIL else "could not be decided in time"
     alert = WorkflowAlert(
-        severity="error" if event.status == "fail" else "warning",
+        severity="error" if event.status == CheckStatus.FAIL else "warning",
         reason=f"verify_{event.status}",
         detail=f"verify check {event.check_name} {what} after {event.attempts} "
         f"attempt(s): {event.reason}",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from cascade.shared.consumer import Handler
 from cascade.shared.db.models import VerifyResult
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.leased_jobs import wake_due
@@ -32,7 +33,7 @@ def _skipped_event(row: VerifyResult, now: datetime) -> VerifyResultEvent:
     return VerifyResultEvent(
         check_name=row.check_name,
         kind=row.kind,
-        status="skipped",
+        status=CheckStatus.SKIPPED,
         attempts=row.attempts,
         reason=f"skipped: {reason}",
         due_at=row.due_at,
@@ -50,7 +51,7 @@ def _report_skipped(
 ) -> None:
     # executed_at marks a skipped check as reported, so a replay reports nothing twice.
     for row in rows:
-        if row.status == "skipped" and row.executed_at is None:
+        if row.status == CheckStatus.SKIPPED and row.executed_at is None:
             row.executed_at = now
             stage_result(uow.session, topic_prefix, run_id, _skipped_event(row, now))
 
@@ -71,7 +72,7 @@ def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handl
             )
         ).all()
         _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
-        pending = sorted(row.due_at for row in rows if row.status == "pending")
+        pending = sorted(row.due_at for row in rows if row.status == CheckStatus.PENDING)
         if pending:
             # The checker learns the new due time now instead of at its next safety poll.
             wake_due(uow.session, CHECKS)

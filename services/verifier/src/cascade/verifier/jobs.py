@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared import verify_rounds
 from cascade.shared.db.models import VerifyResult
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.leased_jobs import JobTable, wake_due
 
 CHECKS = JobTable(
     model=VerifyResult,
-    running="running",
-    waiting=("pending",),
+    running=CheckStatus.RUNNING,
+    waiting=(CheckStatus.PENDING,),
     due_column="due_at",
     lease_column="lease_until",
     returning=(

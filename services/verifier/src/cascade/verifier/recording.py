@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.leased_jobs import record_fenced
 from cascade.shared.outbox import OutboxRecord, outbox_record, stage_raw
 from cascade.shared.payloads import VerifyResultEvent
@@ -30,7 +31,7 @@ def result_records(
     `fail` or `timeout`."""
     result = result_envelope(run_id, event)
     records = [outbox_record(topic_name(topic_prefix, Topic.VERIFY_RESULT), result)]
-    if event.status in ("fail", "timeout"):
+    if event.status in (CheckStatus.FAIL, CheckStatus.TIMEOUT):
         alert = alert_envelope(run_id, event)
         records.append(outbox_record(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert))
     return records
@@ -84,7 +85,7 @@ def _event(
     detail: dict[str, Any],
 ) -> VerifyResultEvent:
     status = decision.status
-    if status == "pending":
+    if status == CheckStatus.PENDING:
         raise ValueError("only final decisions are published")
     return VerifyResultEvent(
         check_name=check.check_name,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.leased_jobs import JobConfig, LeasedWorker, claim_jobs, seconds_until_due
 from cascade.verifier.checks import CheckRunner
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome, decide
@@ -88,9 +89,9 @@ def _name(check: ClaimedCheck) -> str:
 
 
 def _log_decision(check: ClaimedCheck, decision: CheckDecision, reason: str) -> None:
-    if decision.status == "pass":
+    if decision.status == CheckStatus.PASS:
         log.info("verifier: %s passed: %s", _name(check), reason)
-    elif decision.status == "pending":
+    elif decision.status == CheckStatus.PENDING:
         log.info("verifier: %s retried at %s: %s", _name(check), decision.next_due_at, reason)
     else:
         log.warning("verifier: %s ended %s: %s", _name(check), decision.status, reason)
