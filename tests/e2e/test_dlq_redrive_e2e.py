@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import group_lag, produce_raw
+from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
-from cascade.devstack.wire import topic_events
+from cascade.devstack.wire import topic_events, wait_consumed
 from cascade.shared.cli import main as cascade
 from cascade.shared.db.models import ApprovalAudit, DeadLetter, Item, ItemPrice, WorkflowRun
 from cascade.shared.settings import Settings
@@ -116,13 +116,7 @@ async def test_a_refused_event_redriven_after_the_fix_completes_its_run_once(
     # Redriving again is refused: the record went back once.
     assert await asyncio.to_thread(cascade, argv) == 1
 
-    async def caught_up() -> bool:
-        lag = await group_lag(
-            settings.kafka_bootstrap, f"{settings.consumer_group_prefix}.{GROUP}", topic
-        )
-        return lag == 0
-
-    await eventually(caught_up, within=30)
+    await wait_consumed(settings, GROUP, "price.changed")
     (run,) = await _runs(session_factory)
     assert run.started_by == "event:price.changed"
     assert run.inputs["currency"] == "CHF"

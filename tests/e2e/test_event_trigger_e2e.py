@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import group_lag, produce_raw, read_all
+from cascade.devstack.kafka_inspect import produce_raw, read_all
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import wait_consumed
 from cascade.shared.db.models import DeadLetter, Item, ItemPrice, WorkflowRun
 from cascade.shared.settings import Settings
 from cascade.shared.topics import dlq_name, topic_name
@@ -65,7 +66,6 @@ async def test_price_changed_events_start_one_run_each_and_bad_ones_are_dead_let
     start_service("runner")
     topic = topic_name(settings.topic_prefix, "price.changed")
     bootstrap = settings.kafka_bootstrap
-    group = f"{settings.consumer_group_prefix}.{GROUP}"
 
     # A structured-mode CloudEvent starts one run, recorded as started by the event.
     await produce_raw(bootstrap, topic, _cloudevent("evt-1", _price("ITEM-E1", "12.5")), "ITEM-E1")
@@ -94,10 +94,7 @@ async def test_price_changed_events_start_one_run_each_and_bad_ones_are_dead_let
         bootstrap, topic, json.dumps(_price("ITEM-E1", "12.5")).encode(), "ITEM-E1", headers
     )
 
-    async def caught_up() -> bool:
-        return await group_lag(bootstrap, group, topic) == 0
-
-    await eventually(caught_up, within=60)
+    await wait_consumed(settings, GROUP, "price.changed", within=60)
     assert [r.run_id for r in await _runs(session_factory)] == [first.run_id]
 
     # Invalid events go to the DLQ with the reason; a later valid one still starts a run.

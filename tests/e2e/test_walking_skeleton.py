@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import group_lag
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import wait_consumed
 from cascade.shared.db.models import WorkflowRun
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic, topic_name
+from cascade.shared.topics import Topic
 
 pytestmark = pytest.mark.e2e
 
@@ -68,10 +68,4 @@ async def test_intake_request_becomes_a_run_row(
     assert run.inputs == inputs
     assert run.status == "awaiting_approval", "new_customer is risk 3: it waits for Mike"
 
-    group = f"{settings.consumer_group_prefix}.runner.workflow_requested"
-    topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
-
-    async def runner_caught_up() -> bool:
-        return await group_lag(settings.kafka_bootstrap, group, topic) == 0
-
-    await eventually(runner_caught_up, within=30)
+    await wait_consumed(settings, "runner.workflow_requested", Topic.WORKFLOW_REQUESTED)

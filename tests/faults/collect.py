@@ -3,7 +3,6 @@ simulator's store, the SMTP sink) into a checker `Observed`; wait for the stack 
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections import Counter
@@ -30,6 +29,7 @@ from tests.faults.checker import (
 )
 from tests.faults.harness import FaultStack, _dsn
 from tests.faults.load import LoadClient
+from tests.faults.timeline import hold
 
 #: (consumer name -> group suffix, topic): every consumer of the stack, for the lag check.
 CONSUMERS = (
@@ -271,7 +271,7 @@ async def drain(
             print(f"faults: quiet but not yet consistent: {sorted(report.codes())}", flush=True)
         else:
             same = []
-        await asyncio.sleep(1.0)
+        await hold(1.0)  # between two looks: a drain rings no bell
 
 
 def new_run_ids(count: int) -> list[str]:

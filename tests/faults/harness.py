@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ from cascade.shared.topic_admin import kafka_io
 from cascade.shared.topic_admin.provision import provision
 from cascade.shared.topics import all_topic_names
 from tests.faults.smtp_sink import SmtpSink
+from tests.faults.timeline import hold
 
 ADMIN_TOKEN = "faults-admin-token"
 SERVICES = ("intake", "runner", "approvals", "ns_pusher", "verifier")
@@ -310,15 +311,12 @@ class FaultStack:
         proc = self.procs[name]
         await asyncio.to_thread(proc.kill9)
         proc.start({"CASCADE_CRASH_AT": point})
-        deadline = time.monotonic() + within
-        crashed = False
-        while time.monotonic() < deadline:
-            if proc.proc is not None and proc.proc.poll() is not None:
-                crashed = proc.proc.returncode == -signal.SIGKILL
-                break
-            await asyncio.sleep(0.2)
+        try:
+            code = await asyncio.to_thread(proc.wait_exit, within)
+        except subprocess.TimeoutExpired:
+            code = None  # never got there: `restart` kills it
         await self.restart(name)
-        return crashed
+        return code == -signal.SIGKILL
 
     async def start_extra(self, name: str) -> ServiceProcess:
         """A second instance of a service (same groups: a rebalance), stopped with the stack."""
@@ -346,7 +344,7 @@ class FaultStack:
     async def kill_kafka(self, down_s: float = 5.0) -> None:
         """kill -9 the broker (every node), keep it down `down_s`, start it again (same data)."""
         await asyncio.to_thread(kafka.kill_kafka, self.servers.kafka)
-        await asyncio.sleep(down_s)
+        await hold(down_s)
         await asyncio.to_thread(ensure_servers, self.servers)
 
     async def coordinator_node(self) -> int:
@@ -372,7 +370,7 @@ class FaultStack:
             return
         os.kill(pid, signal.SIGSTOP)
         try:
-            await asyncio.sleep(paused_s)
+            await hold(paused_s)
         finally:
             os.kill(pid, signal.SIGCONT)
 
@@ -391,7 +389,7 @@ class FaultStack:
         """Stop PostgreSQL for `down_s`, then start it again."""
         await asyncio.to_thread(postgres.stop_postgres, self.servers.profile)
         try:
-            await asyncio.sleep(down_s)
+            await hold(down_s)
         finally:
             await asyncio.to_thread(
                 postgres.ensure_postgres, self.servers.profile, self.servers.pg_port

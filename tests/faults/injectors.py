@@ -7,7 +7,6 @@ forged events must have left alone.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import random
@@ -24,6 +23,7 @@ from cascade.shared.envelope import new_envelope
 from cascade.shared.topics import Topic, topic_name
 from tests.faults.checker import Injected
 from tests.faults.harness import FaultStack, _dsn
+from tests.faults.timeline import hold
 
 #: Every topic some service consumes (the ones a poison or forged record can reach).
 CONSUMED = (
@@ -149,7 +149,7 @@ Fault = Callable[[FaultStack], Awaitable[None]]
 
 async def _kill_restart(stack: FaultStack, *, name: str) -> None:
     await stack.kill9(name)
-    await asyncio.sleep(1.0)
+    await hold(1.0)  # the outage
     await stack.restart(name)
 
 
@@ -160,7 +160,7 @@ async def _netsuite(stack: FaultStack, kind: str, count: int, **extra: Any) -> N
 async def _smtp_outage(stack: FaultStack, down_s: float = 8.0) -> None:
     stack.smtp_down()
     try:
-        await asyncio.sleep(down_s)
+        await hold(down_s)
     finally:
         stack.smtp_up()
 

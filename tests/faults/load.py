@@ -18,6 +18,7 @@ import httpx
 
 from tests.faults.checker import Answer
 from tests.faults.harness import ADMIN_TOKEN, FaultStack
+from tests.faults.timeline import hold
 
 RETRIES = 8
 
@@ -44,12 +45,21 @@ class LoadClient:
     decisions: list[tuple[int, int | None]] = field(default_factory=list)  # proposal, status
     submitted: int = 0
     _approved: set[int] = field(default_factory=set)
+    _progress: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_submitted(self, count: int) -> None:
+        """Return once `count` runs have been submitted: a point mid-load, by the load's
+        own progress rather than by the clock."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.submitted >= count)
 
     async def submit(self, i: int, decoy: bool = False) -> str | None:
         """POST one run, retrying lost answers and 5xx with the same key; its run_id."""
         key = f"load-{self.stack.tag}-{i}"
         body = {"workflow_type": "new_customer", "inputs": run_inputs(self.stack.tag, i)}
         self.submitted += 1
+        async with self._progress:
+            self._progress.notify_all()
         async with httpx.AsyncClient(base_url=self.stack.url("intake"), timeout=10) as client:
             for attempt in range(RETRIES):
                 try:
@@ -67,7 +77,7 @@ class LoadClient:
                         if decoy and run_id is not None:
                             self.decoys.add(run_id)
                         return run_id
-                await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+                await hold(min(0.5 * 2**attempt, 5.0))  # a real client's back-off
         return None
 
     async def submit_many(self, count: int, rate: float, start: int = 0) -> None:
@@ -76,9 +86,7 @@ class LoadClient:
         tasks = []
         t0 = time.monotonic()
         for n in range(count):
-            delay = t0 + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await hold(t0 + n / rate - time.monotonic())  # the load's pace
             tasks.append(asyncio.create_task(self.submit(start + n)))
         await asyncio.gather(*tasks)
 
@@ -113,4 +121,4 @@ class LoadClient:
         while True:
             with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
                 await self.approve_pending()
-            await asyncio.sleep(every_s)
+            await hold(every_s)  # the approvals API rings no bell for a new proposal

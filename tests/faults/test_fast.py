@@ -13,14 +13,13 @@ test_email_outage: a failed send, then Resend delivers it once).
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.faults.collect import new_run_ids
 from tests.faults.harness import FaultStack
 from tests.faults.injectors import publish_forged, publish_poison
 from tests.faults.scenario import Scenario, failure_text, run_scenario
+from tests.faults.timeline import hold
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -29,10 +28,10 @@ async def test_runner_killed_mid_load_loses_and_duplicates_nothing(
     fault_stack: FaultStack,
 ) -> None:
     async def kill_runner(sc: Scenario) -> None:
-        await asyncio.sleep(3)
+        await sc.load.wait_submitted(6)  # mid-load: 6 of 10 runs in
         await sc.stack.kill9("runner")
         sc.faults["kill9_runner"] += 1
-        await asyncio.sleep(2)
+        await hold(2)  # the outage
         await sc.stack.restart("runner")
 
     report = await run_scenario(fault_stack, runs=10, rate=2.0, during=kill_runner)
@@ -52,7 +51,7 @@ async def test_a_broker_killed_mid_load_loses_and_duplicates_nothing(
     completed exactly once (one email, one NetSuite record each)."""
 
     async def kill_broker(sc: Scenario) -> None:
-        await asyncio.sleep(3)
+        await sc.load.wait_submitted(6)  # mid-load: 6 of 20 runs in
         await sc.stack.kill_broker(await sc.stack.coordinator_node())
         sc.faults["kill9_broker"] += 1
 

@@ -9,12 +9,12 @@ push results while a real push is in flight.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from cascade.devstack.kafka_inspect import produce_raw
+from cascade.devstack.waiting import eventually
 from cascade.shared.envelope import new_envelope
 from cascade.shared.topics import Topic, topic_name
 from tests.faults.checker import Injected
@@ -22,18 +22,20 @@ from tests.faults.collect import _connect
 from tests.faults.harness import FaultStack
 from tests.faults.injectors import CONSUMED, publish_poison
 from tests.faults.scenario import Scenario, failure_text, run_scenario
+from tests.faults.timeline import hold
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults_long, pytest.mark.timeout(900)]
 RUNS, RATE = 12, 2.0
 
 
 def after(
-    delay: float, name: str, act: Callable[[Scenario], Awaitable[object]]
+    submitted: int, name: str, act: Callable[[Scenario], Awaitable[object]]
 ) -> Callable[[Scenario], Awaitable[None]]:
-    """A `during` that waits `delay` s into the load, then does `act` (counted as `name`)."""
+    """A `during` that waits until `submitted` runs of the load are in, then does `act`
+    (counted as `name`)."""
 
     async def during(sc: Scenario) -> None:
-        await asyncio.sleep(delay)
+        await sc.load.wait_submitted(submitted)
         await act(sc)
         sc.faults[name] += 1
 
@@ -52,14 +54,14 @@ async def _assert_clean(
 
 async def _kill_restart(sc: Scenario, name: str) -> None:
     await sc.stack.kill9(name)
-    await asyncio.sleep(2)
+    await hold(2)  # the outage
     await sc.stack.restart(name)
 
 
 @pytest.mark.parametrize("service", ["intake", "approvals", "ns_pusher", "verifier"])
 async def test_service_killed_mid_load(fault_stack: FaultStack, service: str) -> None:
     await _assert_clean(
-        fault_stack, after(3, f"kill9_{service}", lambda sc: _kill_restart(sc, service))
+        fault_stack, after(6, f"kill9_{service}", lambda sc: _kill_restart(sc, service))
     )
 
 
@@ -84,26 +86,26 @@ async def test_crash_point(fault_stack: FaultStack, service: str, point: str) ->
     async def crash(sc: Scenario) -> None:
         assert await sc.stack.crash_at(service, point, within=60), f"{point} never reached"
 
-    await _assert_clean(fault_stack, after(2, f"crash_{point}", crash))
+    await _assert_clean(fault_stack, after(4, f"crash_{point}", crash))
 
 
 async def test_kafka_killed_and_restarted(fault_stack: FaultStack) -> None:
-    await _assert_clean(fault_stack, after(3, "kafka_kill", lambda sc: sc.stack.kill_kafka(5)))
+    await _assert_clean(fault_stack, after(6, "kafka_kill", lambda sc: sc.stack.kill_kafka(5)))
 
 
 async def test_kafka_paused_past_the_session_timeout(fault_stack: FaultStack) -> None:
-    await _assert_clean(fault_stack, after(3, "kafka_pause", lambda sc: sc.stack.pause_kafka(15)))
+    await _assert_clean(fault_stack, after(6, "kafka_pause", lambda sc: sc.stack.pause_kafka(15)))
 
 
 async def test_postgres_restarted_immediate(fault_stack: FaultStack) -> None:
     await _assert_clean(
-        fault_stack, after(3, "postgres_restart", lambda sc: sc.stack.restart_postgres())
+        fault_stack, after(6, "postgres_restart", lambda sc: sc.stack.restart_postgres())
     )
 
 
 async def test_postgres_stopped_20s(fault_stack: FaultStack) -> None:
     await _assert_clean(
-        fault_stack, after(3, "postgres_stop", lambda sc: sc.stack.stop_postgres(20))
+        fault_stack, after(6, "postgres_stop", lambda sc: sc.stack.stop_postgres(20))
     )
 
 
@@ -114,14 +116,14 @@ async def test_postgres_stopped_20s(fault_stack: FaultStack) -> None:
 async def test_netsuite_fault(fault_stack: FaultStack, kind: str, extra: dict[str, object]) -> None:
     await _assert_clean(
         fault_stack,
-        after(2, f"netsuite_{kind}", lambda sc: sc.stack.netsuite_fault(kind, 3, **extra)),
+        after(4, f"netsuite_{kind}", lambda sc: sc.stack.netsuite_fault(kind, 3, **extra)),
     )
 
 
 @pytest.mark.parametrize("service", ["runner", "ns_pusher"])
 async def test_second_instance_mid_load_rebalances(fault_stack: FaultStack, service: str) -> None:
     await _assert_clean(
-        fault_stack, after(3, f"scale_out_{service}", lambda sc: sc.stack.start_extra(service))
+        fault_stack, after(6, f"scale_out_{service}", lambda sc: sc.stack.start_extra(service))
     )
 
 
@@ -130,7 +132,7 @@ async def test_poison_on_each_topic(fault_stack: FaultStack, topic: str) -> None
     async def poison(sc: Scenario) -> None:
         sc.injected += await publish_poison(sc.stack, (Topic(topic),))
 
-    await _assert_clean(fault_stack, after(1, "poison", poison), drain_within=90)
+    await _assert_clean(fault_stack, after(2, "poison", poison), drain_within=90)
 
 
 # Not an xfail: on today's code this scenario passes (no FORGED id, one record per run), so it
@@ -142,7 +144,18 @@ async def test_forged_push_result_while_the_real_push_is_in_flight(
         # NetSuite hangs, so pushes stay in flight while results naming them are forged
         # (the real push id and external id: all an attacker on the topic can read).
         await sc.stack.netsuite_fault("hang", 30, hang_s=8.0)
-        await asyncio.sleep(8)
+
+        async def half_in_flight() -> bool:
+            conn = await _connect(sc.stack)
+            try:
+                unapplied = await conn.fetchval(
+                    "SELECT count(*) FROM ns_pending_pushes WHERE status <> 'applied'"
+                )
+            finally:
+                await conn.close()
+            return bool(unapplied >= 3)
+
+        await eventually(half_in_flight, within=60)  # pushes of 3 of the 6 runs held up
         conn = await _connect(sc.stack)
         try:
             pushes = await conn.fetch(
@@ -197,7 +210,16 @@ async def test_smtp_outage_sends_every_approved_email_once(fault_stack: FaultSta
         sc.faults["smtp_down"] += 1
 
     async def back_later(sc: Scenario) -> None:
-        await asyncio.sleep(12)  # the outage spans the approvals of every email
+        async def every_email_approved() -> bool:
+            conn = await _connect(sc.stack)
+            try:
+                jobs = await conn.fetchval("SELECT count(*) FROM email_jobs")
+            finally:
+                await conn.close()
+            return bool(jobs >= 4)
+
+        # The outage spans the approvals of every email: each approval made its send job.
+        await eventually(every_email_approved, within=90)
         sc.stack.smtp_up()
 
     report = await run_scenario(

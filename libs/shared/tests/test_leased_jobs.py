@@ -26,6 +26,7 @@ from cascade.shared.leased_jobs import (
 )
 from cascade.shared.leased_jobs.store import claim_statement, requeue_statement
 from cascade.shared.leased_jobs.worker import RECORD_TRIES
+from cascade.shared.wakeup import Wakeup
 
 SCHEDULE = RetrySchedule(max_attempts=3, base_s=1.5, max_s=30.0)
 
@@ -285,13 +286,14 @@ async def test_one_claim_fills_the_free_slots_and_a_short_one_is_not_repeated() 
             return await super().claim(limit)
 
     kind = Counted([1, 2])
-    stop = asyncio.Event()
-    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600, concurrency=3))
+    stop, bell = asyncio.Event(), Wakeup()
+    worker = LeasedWorker(kind, WorkerPace("fake", poll_s=3600, wake=bell, concurrency=3))
     running = asyncio.create_task(worker.run(stop))
     await kind.wait_recorded(1)
     await kind.wait_recorded(2)
-    for _ in range(20):
-        await asyncio.sleep(0)  # let any claim a freed slot would have rung run
-    assert claims == [3], "both jobs from one claim; the short claim saw everything due"
     stop.set()
     await asyncio.wait_for(running, timeout=5)
+    # Every job's slot is freed once `run` returns: a ring for it either led to a second
+    # claim (seen in `claims`) or, after the stop, is still on the bell.
+    assert claims == [3], "both jobs from one claim; the short claim saw everything due"
+    assert not bell.rung, "a freed slot after a short claim rings nobody"

@@ -126,10 +126,12 @@ async def test_tasks_started_while_handling_a_run_carry_it() -> None:
 
 
 async def test_a_task_of_its_own_binds_its_run_for_its_life_only() -> None:
+    both_bound = asyncio.Barrier(2)
+
     async def job(run_id: uuid.UUID) -> tuple[object, object]:
         bind_run_in_task(run_id)
         bind_workflow_type("new_customer")
-        await asyncio.sleep(0)
+        await both_bound.wait()  # each reads its binding after the other has bound its own
         return bound_values().get("run_id"), bound_values().get("workflow_type")
 
     other = uuid.uuid4()

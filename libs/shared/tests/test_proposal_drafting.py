@@ -55,7 +55,9 @@ def scope(contract: Contract, run_id: uuid.UUID, **context: object) -> dict[str,
 
 def test_canonical_json_is_stable_and_exact() -> None:
     assert canonical_json({"b": Decimal("1.10"), "a": [1, "é"]}) == '{"a":[1,"é"],"b":"1.10"}'
-    assert sha256_of({"a": 1, "b": 2}) == sha256_of({"b": 2, "a": 1})
+    # A known vector (`printf '{"a":1,"b":2}' | sha256sum`), whichever order the keys come in.
+    known = "43258cff783fe7036d8a43033f830adfc60ec037382473548ac742b888292777"
+    assert sha256_of({"a": 1, "b": 2}) == sha256_of({"b": 2, "a": 1}) == known
 
 
 def test_clean_run_proposes_with_hash_entity_ref_and_expiry(contract: Contract) -> None:

@@ -4,7 +4,6 @@ one from the admin page's Execute form."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from cascade.devstack.waiting import eventually
 from tests.e2e.browser.journeys import customer, log_in, submit, where_is
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -106,9 +106,14 @@ async def _reject_another(page: Page, stack: Any) -> None:
 
 
 async def _arrived(stack: Any, subject: str) -> Any:
-    for _ in range(300):
-        for message in stack.mailbox.messages:
-            if message["Subject"] == subject:
-                return message
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no email {subject!r}; got {len(stack.mailbox.messages)}")
+    def matching() -> list[Any]:
+        return [m for m in stack.mailbox.messages if m["Subject"] == subject]
+
+    async def arrived() -> bool:
+        return bool(matching())
+
+    try:
+        await eventually(arrived, within=30)
+    except AssertionError:
+        raise AssertionError(f"no email {subject!r}; got {len(stack.mailbox.messages)}") from None
+    return matching()[0]

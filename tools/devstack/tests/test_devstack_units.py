@@ -183,7 +183,8 @@ def test_cli_parses_infra_commands() -> None:
 def test_detached_process_start_and_stop(tmp_path: Path) -> None:
     pidfile = tmp_path / "sleep.pid"
     log = tmp_path / "sleep.log"
-    code = "import time; print('hello', flush=True); time.sleep(60)"
+    # A child that lives until it is stopped: it blocks reading a pipe nobody writes to.
+    code = "import os; print('hello', flush=True); os.read(os.pipe()[0], 1)"
     pid = procs.start_detached([sys.executable, "-c", code], log_file=log, pidfile=pidfile)
     try:
         assert procs.running_pid(pidfile) == pid
@@ -210,8 +211,8 @@ def test_wait_port_times_out() -> None:
 
 async def test_run_coro_works_inside_a_running_loop() -> None:
     async def answer() -> int:
-        await asyncio.sleep(0)
-        return 42
+        # Really suspends on the private loop (a thread's answer), then returns.
+        return await asyncio.get_running_loop().run_in_executor(None, int, "42")
 
     assert procs.run_coro(answer()) == 42
 

@@ -71,11 +71,14 @@ async def test_a_pool_left_with_dead_connections_heals_after_one_failed_use(
     does), the first use fails, SQLAlchemy invalidates the whole pool, and the caller's
     retry runs on fresh connections. Only this test's own database is touched."""
 
-    async def use() -> None:
+    async def use(together: asyncio.Barrier | None = None) -> None:
         async with session_factory() as session:
-            await session.execute(text("SELECT pg_sleep(0.05)"))
+            await session.execute(text("SELECT 1"))
+            if together is not None:
+                await together.wait()  # every user holds its connection at once
 
-    await asyncio.gather(*(use() for _ in range(3)))  # three pooled connections
+    three = asyncio.Barrier(3)
+    await asyncio.gather(*(use(three) for _ in range(3)))  # three pooled connections
     database = make_url(settings.database_url).database
     admin = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"))
     try:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.devstack.waiting import eventually
 from cascade.shared.netsuite.rest import HeldRest, SuiteTalkRest
 from cascade.shared.netsuite.transport import Method, TransportFailure
 from cascade.shared.request_slots import NoSlot, RequestSlots, SlotPolicy
@@ -38,7 +39,8 @@ async def test_holders_never_exceed_the_limit_across_instances(
         async with slots.hold():
             in_flight += 1
             peak = max(peak, in_flight)
-            await asyncio.sleep(0.02)
+            async with session_factory() as session:  # a round trip stands for the request
+                await session.execute(text("SELECT 1"))
             in_flight -= 1
             done += 1
 
@@ -88,7 +90,8 @@ async def test_a_release_wakes_a_waiter_of_another_instance(
         RequestSlots(session_factory, database_url, slow) as holder_side,
         RequestSlots(session_factory, database_url, slow) as waiter_side,
     ):
-        await asyncio.sleep(0.5)  # both LISTENing (the waiter's first ring is at LISTEN)
+        await holder_side.listening()
+        await waiter_side.listening()  # its first ring (at LISTEN) is behind it
         held = asyncio.Event()
         release = asyncio.Event()
 
@@ -105,8 +108,11 @@ async def test_a_release_wakes_a_waiter_of_another_instance(
                 return slot
 
         waiting = asyncio.create_task(wait_for_slot())
-        await asyncio.sleep(0.5)
-        assert not waiting.done()
+
+        async def parked() -> bool:
+            return waiter_side.waiting == 1
+
+        await eventually(parked, within=10)  # it tried, found none free, and waits
         release.set()
         await holding
         assert await waiting == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_all
 from cascade.devstack.pytest_plugin import StartService
+from cascade.devstack.waiting import eventually
 from cascade.shared.db.models import IntakeRequest, OutboxMessage
 from cascade.shared.envelope import Envelope
 from cascade.shared.settings import Settings
@@ -28,6 +28,18 @@ async def outbox_rows(factory: async_sessionmaker[AsyncSession]) -> int:
         return int(
             (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
         )
+
+
+async def _records_once_any(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """The topic's records, read once the relay has published the first."""
+    records: list[tuple[bytes | None, bytes]] = []
+
+    async def published() -> bool:
+        records[:] = await read_all(settings.kafka_bootstrap, topic)
+        return bool(records)
+
+    await eventually(published, within=20)
+    return records
 
 
 @pytest.mark.parametrize(
@@ -72,12 +84,18 @@ async def test_bad_input_is_refused_and_publishes_nothing(
         response = await client.post(
             "/v1/runs", content=body, headers={"content-type": "application/json", **headers}
         )
+        # A marker after it: the relay publishes in staging order, so once the marker is
+        # on the topic anything the refused request had (wrongly) staged would be too.
+        marker = await client.post("/v1/runs", json=VALID)
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["field"] == field
-    await asyncio.sleep(0.5)  # give a (wrongly) staged row time to be relayed
-    assert await outbox_rows(session_factory) == 0
+    assert marker.status_code == 202, marker.text
+    assert await outbox_rows(session_factory) == 1, "only the marker was staged"
     topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
-    assert await read_all(settings.kafka_bootstrap, topic) == []
+    records = await _records_once_any(settings, topic)
+    assert [Envelope.from_bytes(value).run_id for _key, value in records] == [
+        uuid.UUID(marker.json()["run_id"])
+    ]
 
 
 async def test_idempotency_key_returns_the_same_run_and_publishes_once(
@@ -100,11 +118,7 @@ async def test_idempotency_key_returns_the_same_run_and_publishes_once(
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
 
     topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
-    for _ in range(50):
-        records = await read_all(settings.kafka_bootstrap, topic)
-        if records:
-            break
-        await asyncio.sleep(0.2)
+    records = await _records_once_any(settings, topic)
     assert len(records) == 1
     key_bytes, value = records[0]
     envelope = Envelope.from_bytes(value)

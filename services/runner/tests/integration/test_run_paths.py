@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +25,7 @@ from cascade.devstack.wire import (
     run_status,
     staged_push,
     terminal_events,
+    wait_consumed,
     wait_status,
 )
 from cascade.shared.db.models import (
@@ -199,16 +199,27 @@ async def test_an_overdue_proposal_reminds_once(
     settings: Settings, session_factory: Factory, start_service: StartService
 ) -> None:
     start_service("runner")
-    run_id = await awaiting_run(settings, session_factory, INPUTS)
-    await change_gate_proposal(
-        session_factory, run_id, created_at=datetime.now(UTC) - timedelta(hours=2)
-    )
 
-    async def reminded() -> bool:
-        return len(await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)) >= 1
+    async def overdue_and_reminded(inputs: dict[str, str]) -> uuid.UUID:
+        run = await awaiting_run(settings, session_factory, inputs)
+        await change_gate_proposal(
+            session_factory, run, created_at=datetime.now(UTC) - timedelta(hours=2)
+        )
 
-    await eventually(reminded, within=30)
-    await asyncio.sleep(5)  # two more sweeps: a reminder is sent once, not every sweep
+        async def reminded() -> bool:
+            return len(await events_of(settings, (Topic.WORKFLOW_ALERT,), run)) >= 1
+
+        await eventually(reminded, within=30)
+        return run
+
+    run_id = await overdue_and_reminded(INPUTS)
+    # Two markers, one after the other: the sweep that reminds the second starts after the
+    # one that reminded the first has finished, and that one looked at `run_id` again. The
+    # relay publishes in staging order, so a second reminder would be on the wire by now.
+    for n in (1, 2):
+        await overdue_and_reminded(
+            {**INPUTS, "company_name": f"Marker {n}", "contact_email": f"m{n}@marker.example"}
+        )
     [alert] = await events_of(settings, (Topic.WORKFLOW_ALERT,), run_id)
     assert alert.data["reason"] == "approval overdue"
     assert alert.data["detail"].startswith(f"{INPUTS['company_name']} (proposal ")
@@ -229,7 +240,7 @@ async def test_workflow_requested_delivered_twice_makes_one_run(
         str(run_id),
     )
     await wait_status(session_factory, run_id, "awaiting_approval")
-    await asyncio.sleep(2)
+    await wait_consumed(settings, "runner.workflow_requested", Topic.WORKFLOW_REQUESTED)
     assert await count_rows(session_factory, ProposedAction, run_id) == 1
     assert await count_rows(session_factory, WorkflowRun, run_id) == 1
 

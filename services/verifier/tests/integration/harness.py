@@ -22,7 +22,7 @@ from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.service_process import ServiceProcess
 from cascade.devstack.waiting import eventually
-from cascade.devstack.wire import publish, topic_events, wait_topic_events
+from cascade.devstack.wire import publish, topic_events, wait_outbox_sent, wait_topic_events
 from cascade.shared.db.models import Customer, VerifyResult
 from cascade.shared.envelope import Envelope
 from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
@@ -131,6 +131,11 @@ class VerifyHarness:
 
     async def wait_events(self, topic: Topic, count: int) -> list[Envelope]:
         return await wait_topic_events(self.settings, topic, count, within=30)
+
+    async def published(self, topic: Topic) -> list[Envelope]:
+        """The topic's events once every outbox row staged so far is on the wire."""
+        await wait_outbox_sent(self.factory)
+        return await self.events(topic)
 
     async def in_netsuite(self, customer: Customer) -> str:
         """Create the customer in the simulator (a signed upsert) and keep its internal id

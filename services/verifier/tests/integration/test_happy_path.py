@@ -6,12 +6,16 @@ verify windows are scaled down (15 minutes become 4.5 s); the checks are the con
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlalchemy import select
 
-from cascade.devstack.wire import decide_on_wire, events_of, request_run, wait_status
+from cascade.devstack.wire import (
+    decide_on_wire,
+    events_of,
+    request_run,
+    wait_outbox_sent,
+    wait_status,
+)
 from cascade.shared.db.models import Customer
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic
@@ -56,8 +60,7 @@ async def test_after_a_happy_run_every_check_passes(harness: VerifyHarness) -> N
     matched = (await harness.check("ns_customer_matches"))["detail"]
     assert matched["netsuite"]["id"] == customer.netsuite_id
     assert matched["mirror"]["companyname"] == "Verified Widgets, Inc."
-    await harness.wait_events(Topic.VERIFY_RESULT, len(CHECKS))
-    await asyncio.sleep(1)
+    await wait_outbox_sent(factory)
     results = await events_of(settings, (Topic.VERIFY_RESULT,), run_id)
     assert sorted(VerifyResultEvent.model_validate(r.data).check_name for r in results) == sorted(
         CHECKS

@@ -10,6 +10,7 @@ import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
 from cascade.devstack.service_process import ServiceProcess
+from cascade.devstack.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +129,12 @@ async def test_the_concurrency_limit_answers_429(start_sim: Any) -> None:
     url = base(sim) + CUSTOMER + "eid:L-1"
     async with httpx.AsyncClient(timeout=10) as client:
         held = asyncio.create_task(client.get(url, headers=oauth("GET", url)))
-        await asyncio.sleep(0.5)
+        control = base(sim) + "/_sim/concurrency"
+
+        async def holding() -> bool:
+            return bool((await client.get(control)).json()["in_flight"] == 1)
+
+        await eventually(holding, within=5)  # the first call holds the one slot
         second = await client.get(url, headers=oauth("GET", url))
         held.cancel()
     assert second.status_code == 429

@@ -137,12 +137,23 @@ class RequestSlots:
         self._freed = _FreedSignal()
         self._stop = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
         self._provisioned = 0
+        self._waiting = 0
 
     @property
     def limit(self) -> int:
         """How many holders the pool allows at once."""
         return self._limit
+
+    @property
+    def waiting(self) -> int:
+        """How many of this process's takers wait for a slot to free right now."""
+        return self._waiting
+
+    async def listening(self) -> None:
+        """Return once releases by other processes reach this one (its LISTEN is on)."""
+        await self._listening.wait()
 
     def narrow(self, limit: int) -> None:
         """Lower the limit (e.g. to what NetSuite reports); never raises it."""
@@ -201,7 +212,11 @@ class RequestSlots:
                 raise NoSlot(
                     f"no request slot of {self._policy.pool} within {self._policy.wait_s:g}s: {why}"
                 )
-            await _wait(freed, min(self._policy.poll_s, left))
+            self._waiting += 1
+            try:
+                await _wait(freed, min(self._policy.poll_s, left))
+            finally:
+                self._waiting -= 1
 
     async def _provision(self) -> None:
         if self._provisioned >= self._limit:
@@ -246,10 +261,12 @@ class RequestSlots:
         try:
             await conn.add_listener(CHANNEL, self._notified)
             conn.add_termination_listener(lambda _conn: lost.set())
+            self._listening.set()
             # A release may have come between a waiter's last try and the LISTEN.
             self._freed.ring()
             await _first_of(self._stop, lost)
         finally:
+            self._listening.clear()
             with contextlib.suppress(Exception):
                 await conn.close(timeout=2)
         if lost.is_set() and not self._stop.is_set():

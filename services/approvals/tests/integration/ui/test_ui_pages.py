@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import uuid
 from typing import Any
 
 import pytest
 
+from cascade.devstack.waiting import eventually
 from cascade.shared.db.models import NsPendingPush
 
 pytestmark = pytest.mark.integration
@@ -93,12 +93,17 @@ async def test_email_draft_is_edited_approved_and_sent_once(ui: Any) -> None:
 
 
 async def _eventually_sent(ui: Any, client: Any, url: str) -> str:
-    for _ in range(150):
-        page = await client.get(url)
-        if "Sent " in page.text:
-            return str(page.text)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"never sent; smtp got {len(ui.mailbox.messages)}")
+    last: list[str] = []
+
+    async def page_says_sent() -> bool:
+        last[:] = [(await client.get(url)).text]
+        return "Sent " in last[0]
+
+    try:
+        await eventually(page_says_sent, within=30)
+    except AssertionError:
+        raise AssertionError(f"never sent; smtp got {len(ui.mailbox.messages)}") from None
+    return last[0]
 
 
 async def test_failed_push_retry_is_staged_and_audited(ui: Any) -> None:

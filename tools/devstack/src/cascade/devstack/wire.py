@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack.kafka_inspect import produce_raw, read_all
+from cascade.devstack.kafka_inspect import group_lag, produce_raw, read_all
 from cascade.devstack.waiting import eventually
-from cascade.shared.db.models import NsPendingPush, ProposedAction, WorkflowRun
+from cascade.shared.db.models import NsPendingPush, OutboxMessage, ProposedAction, WorkflowRun
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
 from cascade.shared.settings import Settings
@@ -62,6 +62,39 @@ async def wait_status(factory: Factory, run_id: uuid.UUID, status: str, within: 
         return await run_status(factory, run_id) == status
 
     await eventually(reached, within=within)
+
+
+async def wait_consumed(
+    settings: Settings, consumer: str, topic: Topic | str, within: float = 30
+) -> None:
+    """Wait until consumer group `consumer` (its name without the group prefix, e.g.
+    `runner.workflow_requested`) has committed every record of `topic` (its name without
+    the topic prefix) so far: a record
+    it handles is committed after its transaction, so whatever it did is in the database.
+    The barrier for a "nothing more happened" check, instead of a sleep."""
+    group = f"{settings.consumer_group_prefix}.{consumer}"
+    name = topic_name(settings.topic_prefix, topic)
+
+    async def caught_up() -> bool:
+        return await group_lag(settings.kafka_bootstrap, group, name) == 0
+
+    caught_up.__name__ = f"{group} caught up on {name}"
+    await eventually(caught_up, within=within)
+
+
+async def wait_outbox_sent(factory: Factory, within: float = 30) -> None:
+    """Wait until the relays have published every outbox row committed so far: then all
+    that the services staged is on the wire (a relay marks a row sent after the broker's
+    acks=all answer). The barrier for a "published once" check, instead of a sleep."""
+
+    async def all_sent() -> bool:
+        unsent = (
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        )
+        async with factory() as session:
+            return int((await session.execute(unsent)).scalar_one()) == 0
+
+    await eventually(all_sent, within=within)
 
 
 async def count_rows(factory: Factory, model: type[Any], run_id: uuid.UUID | None = None) -> int:
