@@ -29,6 +29,7 @@ from cascade.shared.crash import crash_point
 from cascade.shared.cron import latest_tick, next_tick, plan_ticks
 from cascade.shared.db.autocommit import first_alone
 from cascade.shared.db.models import TriggerTick
+from cascade.shared.db.statuses import TickOutcome
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
 from cascade.shared.run_requests.staging import stage_run
@@ -149,7 +150,7 @@ class CronScheduler:
         for tick in plan.fire:
             fired += await self._fire(contract, tick)
         if plan.skip_through is not None:
-            await self._record(contract, plan.skip_through, "skipped")
+            await self._record(contract, plan.skip_through, TickOutcome.SKIPPED)
             log.info(
                 "cron: %s ticks up to %s missed, passed over (catch_up: none)",
                 contract.workflow_type,
@@ -181,7 +182,9 @@ class CronScheduler:
                 .values(
                     workflow_type=contract.workflow_type,
                     scheduled_for=tick,
-                    outcome="fired" if not isinstance(request, list) else "refused",
+                    outcome=TickOutcome.FIRED
+                    if not isinstance(request, list)
+                    else TickOutcome.REFUSED,
                     run_id=run_id if not isinstance(request, list) else None,
                 )
                 .on_conflict_do_nothing()

@@ -31,6 +31,7 @@ from cascade.shared.db.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
+from cascade.shared.db.statuses import AgentOutcome
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.proposals.context_reader import ContextReader, subject_of
 from cascade.shared.proposals.drafting import blocking_rules, draft_proposal, outcome_rows
@@ -189,7 +190,9 @@ class Gateway:
                 accepted = await stage_run(uow, request, key, self._deps.topic_prefix, started_by)
             except IdempotencyConflict:
                 raise Refused("idempotency_key was already used for a different run") from None
-            await self.audit(agent, "start_run", arguments, "ok", run_id=accepted.run_id, uow=uow)
+            await self.audit(
+                agent, "start_run", arguments, AgentOutcome.OK, run_id=accepted.run_id, uow=uow
+            )
             await uow.commit()
         return {
             "run_id": str(accepted.run_id),
@@ -288,7 +291,12 @@ class Gateway:
             uow.session.add(suggestion)
             await uow.session.flush()
             await self.audit(
-                agent, "propose_email_edit", arguments, "ok", run_id=found.run_id, uow=uow
+                agent,
+                "propose_email_edit",
+                arguments,
+                AgentOutcome.OK,
+                run_id=found.run_id,
+                uow=uow,
             )
             await uow.commit()
             return {

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.mcp.gateway import Gateway, Refused
 from cascade.mcp.tokens import Agent, authenticate
+from cascade.shared.db.statuses import AgentOutcome
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,15 @@ def build_server(
         agent = agent_of()
         if TOOL_SCOPES[tool] not in agent.scopes:
             detail = f"this token lacks the {TOOL_SCOPES[tool]} scope"
-            await gateway.audit(agent, tool, arguments, "refused", detail)
+            await gateway.audit(agent, tool, arguments, AgentOutcome.REFUSED, detail)
             raise ToolError(detail)
         try:
             result = await call(agent)
         except Refused as refused:
-            await gateway.audit(agent, tool, arguments, "refused", str(refused))
+            await gateway.audit(agent, tool, arguments, AgentOutcome.REFUSED, str(refused))
             raise ToolError(str(refused)) from None
         if tool not in ("start_run", "propose_email_edit"):  # those audit in their own commit
-            await gateway.audit(agent, tool, arguments, "ok")
+            await gateway.audit(agent, tool, arguments, AgentOutcome.OK)
         return result
 
     @server.tool()
