@@ -102,10 +102,15 @@ def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
             asked.search,
         )  # fmt: skip
         async with ui.uow() as uow:
+            # The live stream's cursor first: each statement reads its own snapshot, so a
+            # proposal committed between the rows and a later cursor would be in neither the
+            # page nor the stream (the inbox said "1 waiting" over an empty table). Read
+            # first, the cursor can only be older: the stream then repeats a row the page
+            # has, which the page skips (by its element id).
+            latest = await max_proposal_id(uow.session)
             rows = await inbox(uow.session, where, asked.page)
             views = await row_views(uow.session, rows, contracts)
             nav = await nav_counts(uow.session)
-            latest = await max_proposal_id(uow.session)
         # status and order always have a value: only a type or a search narrows the queue.
         narrowed = bool(workflow_type) or asked.searched
         listing = asked.listing(
