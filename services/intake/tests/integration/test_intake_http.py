@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_all
 from cascade.devstack.pytest_plugin import StartService
-from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import wait_topic_events
 from cascade.shared.db.models import IntakeRequest, OutboxMessage
 from cascade.shared.envelope import Envelope
 from cascade.shared.settings import Settings
@@ -28,18 +28,6 @@ async def outbox_rows(factory: async_sessionmaker[AsyncSession]) -> int:
         return int(
             (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
         )
-
-
-async def _records_once_any(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:
-    """The topic's records, read once the relay has published the first."""
-    records: list[tuple[bytes | None, bytes]] = []
-
-    async def published() -> bool:
-        records[:] = await read_all(settings.kafka_bootstrap, topic)
-        return bool(records)
-
-    await eventually(published, within=20)
-    return records
 
 
 @pytest.mark.parametrize(
@@ -91,11 +79,8 @@ async def test_bad_input_is_refused_and_publishes_nothing(
     assert response.json()["errors"][0]["field"] == field
     assert marker.status_code == 202, marker.text
     assert await outbox_rows(session_factory) == 1, "only the marker was staged"
-    topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
-    records = await _records_once_any(settings, topic)
-    assert [Envelope.from_bytes(value).run_id for _key, value in records] == [
-        uuid.UUID(marker.json()["run_id"])
-    ]
+    published = await wait_topic_events(settings, Topic.WORKFLOW_REQUESTED, 1)
+    assert [e.run_id for e in published] == [uuid.UUID(marker.json()["run_id"])]
 
 
 async def test_idempotency_key_returns_the_same_run_and_publishes_once(
@@ -117,8 +102,9 @@ async def test_idempotency_key_returns_the_same_run_and_publishes_once(
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
 
+    await wait_topic_events(settings, Topic.WORKFLOW_REQUESTED, 1)
     topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_REQUESTED)
-    records = await _records_once_any(settings, topic)
+    records = await read_all(settings.kafka_bootstrap, topic)  # with their keys
     assert len(records) == 1
     key_bytes, value = records[0]
     envelope = Envelope.from_bytes(value)
