@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cascade.ns_pusher.jobs import mark_due, view
+from cascade.ns_pusher.unit_of_work import PushWork, SqlPusherWork
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPush
@@ -16,16 +16,21 @@ class UnknownPush(LookupError):
     """`ns.push` named a push row that does not exist (or not the record it claims)."""
 
 
-async def mark_push_due(envelope: Envelope, uow: UnitOfWork) -> None:
+async def on_push(envelope: Envelope, uow: UnitOfWork) -> None:
+    """The `ns.push` handler: `mark_push_due` in the consumer's transaction."""
+    await mark_push_due(envelope, SqlPusherWork(uow))
+
+
+async def mark_push_due(envelope: Envelope, uow: PushWork) -> None:
     """Schedule the push for the poller now; a repeat delivery changes nothing. The usual
     case is one statement (the UPDATE returns what the event is checked against); an
     event that names the wrong record raises, and the rollback undoes the mark."""
     push = NsPush.model_validate(envelope.data)
-    marked = await mark_due(uow.session, push.push_id)
+    marked = await uow.pushes.mark_due(push.push_id)
     if marked is not None:
         _check_names(push, marked)
         return
-    row = await view(uow.session, push.push_id)
+    row = await uow.pushes.view(push.push_id)
     if row is None:
         raise UnknownPush(f"ns.push names push {push.push_id}, which does not exist")
     _check_names(push, (row["record_type"], row["external_id"]))
