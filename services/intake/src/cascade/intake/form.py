@@ -22,7 +22,12 @@ from cascade.shared.run_requests.form_values import (
     input_attributes,
 )
 from cascade.shared.run_requests.messages import label
-from cascade.shared.run_requests.staging import IdempotencyConflict, accept_run, reserved_key
+from cascade.shared.run_requests.staging import (
+    IdempotencyConflict,
+    SqlRunRequestWork,
+    accept_run,
+    reserved_key,
+)
 from cascade.shared.run_requests.validation import InputValidator
 from cascade.shared.runtime import ServiceRuntime
 
@@ -101,7 +106,7 @@ def form_router(
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
                 accepted = await accept_run(
-                    uow,
+                    SqlRunRequestWork(uow),
                     run,
                     key[:200] if key else None,
                     runtime.settings.topic_prefix,

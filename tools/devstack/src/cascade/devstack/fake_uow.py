@@ -2,7 +2,8 @@
 
 A use case types against its service's unit-of-work protocol (`cascade.shared.db.uow`); a
 test hands it a `FakeUnitOfWork` subclass holding fake repositories, then asserts on what
-was added, staged and committed. A savepoint that raises restores what the fakes held
+was added, staged and committed. The fakes of libs/shared's repositories are here; each
+service's are in its `tests/fakes.py`. A savepoint that raises restores what the fakes held
 before it (their lists and dicts, shallowly: a row changed in place stays changed).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
+from cascade.shared.db.models import IntakeRequest
 from cascade.shared.envelope import Envelope
 
 T = TypeVar("T")
@@ -105,3 +107,27 @@ class FakeUnitOfWork:
 
     def _repositories(self) -> dict[str, FakeRepository]:
         return {n: v for n, v in vars(self).items() if isinstance(v, FakeRepository)}
+
+
+class FakeIntakeRequests(FakeRepository):
+    """Fake `cascade.shared.run_requests.staging.IntakeRequests`: the claimed keys."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, IntakeRequest] = {}
+
+    async def add_if_new(self, request: IntakeRequest) -> bool:
+        if request.idempotency_key in self.rows:
+            return False
+        self.rows[request.idempotency_key] = request
+        return True
+
+    async def get(self, idempotency_key: str) -> IntakeRequest:
+        return self.rows[idempotency_key]
+
+
+class FakeRunRequestWork(FakeUnitOfWork):
+    """Fake `cascade.shared.run_requests.staging.RunRequestWork`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.intake_requests = FakeIntakeRequests()
