@@ -8,11 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from cascade.approvals.api_dlq import dlq_router
-from cascade.approvals.api_outbox import outbox_router
-from cascade.approvals.api_proposals import proposals_router
-from cascade.approvals.api_runs import runs_router
-from cascade.approvals.auth import admin_dependency
+from cascade.approvals import api_dlq, api_outbox, api_proposals, api_runs
+from cascade.approvals.auth import admin_gate
 from cascade.approvals.email_sending import email_enqueuer, is_email_approval
 from cascade.approvals.email_worker import email_pollers
 from cascade.approvals.error_pages import error_page
@@ -58,11 +55,12 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app, settings.http_retry_after_s, error_page)
     app.add_exception_handler(LoginRequired, _login_required)
-    require_admin = admin_dependency(settings.admin_token, settings.admin_name)
-    app.include_router(proposals_router(runtime, require_admin))
-    app.include_router(runs_router(runtime, require_admin))
-    app.include_router(dlq_router(runtime, require_admin))
-    app.include_router(outbox_router(runtime, require_admin))
+    # What the routes read (`auth.require_admin`): the routers hold no state.
+    app.state.admin = admin_gate(settings.admin_token, settings.admin_name)
+    app.include_router(api_proposals.router)
+    app.include_router(api_runs.router)
+    app.include_router(api_dlq.router)
+    app.include_router(api_outbox.router)
     contracts = load_contracts(settings.contracts_dir)
     runtime.metrics.add_readings(
         proposals_reading(approval_windows(contracts.values())), APPROVAL_WAIT, EMAILS
