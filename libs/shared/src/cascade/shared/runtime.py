@@ -221,7 +221,9 @@ class ServiceRuntime:
 
 async def service_runtime(request: Request) -> ServiceRuntime:
     """The runtime of the app serving `request` (`app.state.runtime`, set by the app
-    factory): a FastAPI dependency, so the routers themselves hold no state."""
+    factory): a FastAPI dependency, so the routers themselves hold no state. Async only so
+    that FastAPI calls it on the event loop, not in its thread pool (as with the other
+    `app.state` readers)."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
