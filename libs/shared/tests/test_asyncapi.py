@@ -86,7 +86,7 @@ def test_an_event_as_produced_matches_its_schema(topic: Topic, data: Any) -> Non
 
 def test_served_at_asyncapi_json() -> None:
     app = FastAPI()
-    app.include_router(asyncapi_router())
+    app.include_router(asyncapi_router)
     answer = TestClient(app).get("/asyncapi.json")
     assert answer.status_code == 200
     assert answer.json() == document()

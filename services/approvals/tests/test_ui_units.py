@@ -37,7 +37,7 @@ def test_delays_double_after_the_free_tries_and_stay_capped() -> None:
 def test_secure_cookie_is_host_prefixed_httponly_strict() -> None:
     settings = UiSettings(_env_file=None, ui_insecure_cookies=False)
     response = Response()
-    _set_cookie(Ui(None, settings), response, settings.cookie_name, "v", max_age=60)  # type: ignore[arg-type]
+    _set_cookie(Ui(None, settings, {}), response, settings.cookie_name, "v", max_age=60)  # type: ignore[arg-type]
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-cascade_session=v;")
     for attribute in ("HttpOnly", "Path=/", "SameSite=strict", "Secure"):

@@ -81,8 +81,12 @@ async def _start_from_the_admin_page(page: Page, stack: Any, artifacts: Path) ->
     await expect(page.locator("#run-started-by")).to_have_text("admin:mike")
     await expect(page.locator(".run-title")).to_contain_text("Browser Execute Ltd")
     await page.screenshot(path=artifacts / "run-started-by-mike.png", full_page=True)
-    await page.goto(f"{stack.ui}/audit")
-    await expect(page.locator("#audit")).to_contain_text("run started")
+    # A page of its own: the run page's meta refresh (every 2 s while the run is live) can
+    # fire as `goto` starts and win, leaving the run page where the audit page should be.
+    audit = await page.context.new_page()
+    await audit.goto(f"{stack.ui}/audit")
+    await expect(audit.locator("#audit")).to_contain_text("run started")
+    await audit.close()
 
 
 async def _reject_another(page: Page, stack: Any) -> None:

@@ -228,16 +228,18 @@ def render() -> str:
     return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
 
 
-def asyncapi_router() -> APIRouter:
-    """`GET /asyncapi.json`: the document of every topic."""
-    router = APIRouter()
-    body = render().encode()
+@cache
+def _served() -> bytes:
+    # Rendered once per process, on the first request rather than at import.
+    return render().encode()
 
-    @router.get(ROUTE, tags=["asyncapi"], include_in_schema=False)
-    async def asyncapi() -> Response:
-        return Response(body, media_type="application/json")
 
-    return router
+asyncapi_router = APIRouter()
+
+
+@asyncapi_router.get(ROUTE, tags=["asyncapi"], include_in_schema=False)
+async def asyncapi() -> Response:
+    return Response(_served(), media_type="application/json")
 
 
 def _repo_root() -> Path:

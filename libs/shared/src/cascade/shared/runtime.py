@@ -8,9 +8,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
@@ -219,26 +219,36 @@ class ServiceRuntime:
         return ok, body
 
 
-def health_router(runtime: ServiceRuntime) -> APIRouter:
-    """`GET /healthz`: 200 when the database and Kafka answer and every task and subscriber
-    runs, 503 otherwise; the body names each task and subscriber with its state."""
-    router = APIRouter()
+async def service_runtime(request: Request) -> ServiceRuntime:
+    """The runtime of the app serving `request` (`app.state.runtime`, set by the app
+    factory): a FastAPI dependency, so the routers themselves hold no state. Async only so
+    that FastAPI calls it on the event loop, not in its thread pool (as with the other
+    `app.state` readers)."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
 
-    @router.get("/healthz", tags=["health"])
-    async def healthz() -> JSONResponse:
-        ok, body = await runtime.health()
-        return JSONResponse(body, status_code=200 if ok else 503)
 
-    return router
+RuntimeDep = Annotated[ServiceRuntime, Depends(service_runtime)]
+
+health_router = APIRouter()
+
+
+# 200 when the database and Kafka answer and every task and subscriber runs, 503 otherwise;
+# the body names each task and subscriber with its state. (A comment, not a docstring:
+# FastAPI would publish a docstring in the OpenAPI document.)
+@health_router.get("/healthz", tags=["health"])
+async def healthz(runtime: RuntimeDep) -> JSONResponse:
+    ok, body = await runtime.health()
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 def create_service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
     """A FastAPI app with the runtime's lifespan, the health and metrics endpoints and the
-    AsyncAPI document (`GET /asyncapi.json`); `app.state.runtime` lets `serve` stop the
-    process when a task dies."""
+    AsyncAPI document (`GET /asyncapi.json`); `app.state.runtime` is what the routes read
+    (`RuntimeDep`) and lets `serve` stop the process when a task dies."""
     app = FastAPI(title=title, lifespan=runtime.lifespan)
     app.state.runtime = runtime
-    app.include_router(health_router(runtime))
-    app.include_router(metrics_router(runtime.metrics))
-    app.include_router(asyncapi_router())
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    app.include_router(asyncapi_router)
     return app

@@ -1,15 +1,14 @@
 """`/v1/dlq`: dead-lettered records for operators (`cascade dlq`): list, show, redrive."""
 
-# No `from __future__ import annotations` here: FastAPI resolves string annotations in the
-# module's globals, and the admin dependency is a closure of the router factory.
+from __future__ import annotations
+
 import logging
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from cascade.approvals.auth import Admin
+from cascade.approvals.auth import AdminDep, require_admin
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.dlq_redrive import AlreadyRedriven, RedriveNotFound, RedriveRequest, redrive
 from cascade.approvals.dlq_views import (
@@ -24,7 +23,7 @@ from cascade.approvals.errors import ApiError
 from cascade.approvals.queries import Page
 from cascade.approvals.views import iso
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.runtime import ServiceRuntime
+from cascade.shared.runtime import RuntimeDep
 
 log = logging.getLogger(__name__)
 
@@ -32,54 +31,54 @@ log = logging.getLogger(__name__)
 LetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def dlq_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
-    """Routes over dead letters; every one needs the admin."""
-    router = APIRouter(prefix="/v1/dlq", dependencies=[Depends(require_admin)])
-    AdminDep = Annotated[Admin, Depends(require_admin)]
+router = APIRouter(prefix="/v1/dlq", dependencies=[Depends(require_admin)])
 
-    @router.get("")
-    async def list_(
-        state: DeadLetterState = "pending",
-        consumer: Annotated[OneLine | None, Query(max_length=200)] = None,
-        topic: Annotated[OneLine | None, Query(max_length=300)] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    ) -> JSONResponse:
-        where = DeadLetterFilter(state, consumer, topic)
+
+@router.get("")
+async def list_(
+    runtime: RuntimeDep,
+    state: DeadLetterState = "pending",
+    consumer: Annotated[OneLine | None, Query(max_length=200)] = None,
+    topic: Annotated[OneLine | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JSONResponse:
+    where = DeadLetterFilter(state, consumer, topic)
+    async with UnitOfWork(runtime.session_factory) as uow:
+        rows = await list_dead_letters(uow.session, where, Page(limit, offset))
+        items = [dead_letter_item(r) for r in rows]
+    return JSONResponse({"items": items, "limit": limit, "offset": offset})
+
+
+@router.get("/{letter_id}")
+async def detail(letter_id: LetterId, runtime: RuntimeDep) -> JSONResponse:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        found = await dead_letter_with_outbox(uow.session, letter_id)
+        body = dead_letter_detail(*found) if found is not None else None
+    if body is None:
+        raise ApiError(404, "not_found", f"no dead letter {letter_id}")
+    return JSONResponse(body)
+
+
+@router.post("/{letter_id}/redrive")
+async def redrive_(
+    letter_id: LetterId,
+    admin: AdminDep,
+    runtime: RuntimeDep,
+    reason: Annotated[OneLine | None, Query(max_length=500)] = None,
+) -> JSONResponse:
+    ask = RedriveRequest(letter_id, admin.name, admin.remote_addr, reason)
+    try:
         async with UnitOfWork(runtime.session_factory) as uow:
-            rows = await list_dead_letters(uow.session, where, Page(limit, offset))
-            items = [dead_letter_item(r) for r in rows]
-        return JSONResponse({"items": items, "limit": limit, "offset": offset})
-
-    @router.get("/{letter_id}")
-    async def detail(letter_id: LetterId) -> JSONResponse:
-        async with UnitOfWork(runtime.session_factory) as uow:
-            found = await dead_letter_with_outbox(uow.session, letter_id)
-            body = dead_letter_detail(*found) if found is not None else None
-        if body is None:
-            raise ApiError(404, "not_found", f"no dead letter {letter_id}")
-        return JSONResponse(body)
-
-    @router.post("/{letter_id}/redrive")
-    async def redrive_(
-        letter_id: LetterId,
-        admin: AdminDep,
-        reason: Annotated[OneLine | None, Query(max_length=500)] = None,
-    ) -> JSONResponse:
-        ask = RedriveRequest(letter_id, admin.name, admin.remote_addr, reason)
-        try:
-            async with UnitOfWork(runtime.session_factory) as uow:
-                done = await redrive(uow, ask)
-        except RedriveNotFound:
-            raise ApiError(404, "not_found", f"no dead letter {letter_id}") from None
-        except AlreadyRedriven as already:
-            log.info("redrive of dead letter %d by %s refused: %s", letter_id, admin.name, already)
-            extra = {"redriven_at": iso(already.at), "redriven_by": already.by}
-            raise ApiError(409, "already_redriven", str(already), extra) from None
-        log.info(
-            "dead letter %d redriven by %s from %s to %s (outbox row %d)",
-            letter_id, admin.name, admin.remote_addr, done.letter.topic, done.outbox_id,
-        )  # fmt: skip
-        return JSONResponse(dead_letter_detail(done.letter, None) | {"outbox_id": done.outbox_id})
-
-    return router
+            done = await redrive(uow, ask)
+    except RedriveNotFound:
+        raise ApiError(404, "not_found", f"no dead letter {letter_id}") from None
+    except AlreadyRedriven as already:
+        log.info("redrive of dead letter %d by %s refused: %s", letter_id, admin.name, already)
+        extra = {"redriven_at": iso(already.at), "redriven_by": already.by}
+        raise ApiError(409, "already_redriven", str(already), extra) from None
+    log.info(
+        "dead letter %d redriven by %s from %s to %s (outbox row %d)",
+        letter_id, admin.name, admin.remote_addr, done.letter.topic, done.outbox_id,
+    )  # fmt: skip
+    return JSONResponse(dead_letter_detail(done.letter, None) | {"outbox_id": done.outbox_id})

@@ -1,16 +1,15 @@
 """`/v1/proposals`: list and read proposals; approve or reject one (the HITL gate)."""
 
-# No `from __future__ import annotations` here: FastAPI resolves string annotations in the
-# module's globals, and the admin dependency is a closure of the router factory.
+from __future__ import annotations
+
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from cascade.approvals.auth import Admin
+from cascade.approvals.auth import Admin, AdminDep, require_admin
 from cascade.approvals.bodies import (
     MAX_BODY_BYTES,
     ApproveBody,
@@ -30,7 +29,7 @@ from cascade.approvals.errors import ApiError, invalid, read_limited
 from cascade.approvals.queries import Page, ProposalFilter, list_proposals, proposal_with_audit
 from cascade.approvals.views import decided_view, proposal_detail, proposal_item
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.runtime import ServiceRuntime
+from cascade.shared.runtime import RuntimeDep, ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -41,44 +40,48 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-def proposals_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
-    """Routes over staged proposals; every one needs the admin."""
-    router = APIRouter(prefix="/v1/proposals", dependencies=[Depends(require_admin)])
-    AdminDep = Annotated[Admin, Depends(require_admin)]
+router = APIRouter(prefix="/v1/proposals", dependencies=[Depends(require_admin)])
 
-    @router.get("")
-    async def list_(
-        status: ProposalStatus | None = None,
-        run_id: uuid.UUID | None = None,
-        action_type: Annotated[OneLine | None, Query(max_length=100)] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> JSONResponse:
-        where = ProposalFilter(status=status, run_id=run_id, action_type=action_type)
-        async with UnitOfWork(runtime.session_factory) as uow:
-            rows = await list_proposals(uow.session, where, Page(limit, offset))
-            # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
-            items = [proposal_item(p) for p in rows]
-        return JSONResponse({"items": items, "limit": limit, "offset": offset})
 
-    @router.get("/{proposal_id}")
-    async def detail(proposal_id: ProposalId) -> JSONResponse:
-        async with UnitOfWork(runtime.session_factory) as uow:
-            found = await proposal_with_audit(uow.session, proposal_id)
-            body = proposal_detail(*found) if found is not None else None
-        if body is None:
-            raise ApiError(404, "not_found", f"no proposal {proposal_id}")
-        return JSONResponse(body)
+@router.get("")
+async def list_(
+    runtime: RuntimeDep,
+    status: ProposalStatus | None = None,
+    run_id: uuid.UUID | None = None,
+    action_type: Annotated[OneLine | None, Query(max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> JSONResponse:
+    where = ProposalFilter(status=status, run_id=run_id, action_type=action_type)
+    async with UnitOfWork(runtime.session_factory) as uow:
+        rows = await list_proposals(uow.session, where, Page(limit, offset))
+        # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
+        items = [proposal_item(p) for p in rows]
+    return JSONResponse({"items": items, "limit": limit, "offset": offset})
 
-    @router.post("/{proposal_id}/approve")
-    async def approve(request: Request, proposal_id: ProposalId, admin: AdminDep) -> JSONResponse:
-        return await _decide(runtime, request, proposal_id, admin, "approved")
 
-    @router.post("/{proposal_id}/reject")
-    async def reject(request: Request, proposal_id: ProposalId, admin: AdminDep) -> JSONResponse:
-        return await _decide(runtime, request, proposal_id, admin, "rejected")
+@router.get("/{proposal_id}")
+async def detail(proposal_id: ProposalId, runtime: RuntimeDep) -> JSONResponse:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        found = await proposal_with_audit(uow.session, proposal_id)
+        body = proposal_detail(*found) if found is not None else None
+    if body is None:
+        raise ApiError(404, "not_found", f"no proposal {proposal_id}")
+    return JSONResponse(body)
 
-    return router
+
+@router.post("/{proposal_id}/approve")
+async def approve(
+    request: Request, proposal_id: ProposalId, admin: AdminDep, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _decide(runtime, request, proposal_id, admin, "approved")
+
+
+@router.post("/{proposal_id}/reject")
+async def reject(
+    request: Request, proposal_id: ProposalId, admin: AdminDep, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _decide(runtime, request, proposal_id, admin, "rejected")
 
 
 async def _decide(

@@ -1,17 +1,16 @@
 """`/v1/runs`: what happened to a run, step by step, for Mike and his scripts; retry its
 failed NetSuite pushes (`cascade runs retry`)."""
 
-# No `from __future__ import annotations` here: FastAPI resolves string annotations in the
-# module's globals, and the admin dependency is a closure of the router factory.
+from __future__ import annotations
+
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from cascade.approvals.auth import Admin
+from cascade.approvals.auth import AdminDep, require_admin
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.errors import ApiError
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
@@ -19,7 +18,7 @@ from cascade.approvals.queries import Page, failed_push_ids, list_runs, run_bund
 from cascade.approvals.run_views import run_detail
 from cascade.approvals.views import run_item
 from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.runtime import ServiceRuntime
+from cascade.shared.runtime import RuntimeDep
 
 log = logging.getLogger(__name__)
 
@@ -36,55 +35,53 @@ RunStatus = Literal[
 ]
 
 
-def runs_router(runtime: ServiceRuntime, require_admin: Callable[..., Admin]) -> APIRouter:
-    """Routes over workflow runs; every one needs the admin."""
-    router = APIRouter(prefix="/v1/runs", dependencies=[Depends(require_admin)])
-    AdminDep = Annotated[Admin, Depends(require_admin)]
+router = APIRouter(prefix="/v1/runs", dependencies=[Depends(require_admin)])
 
-    @router.get("")
-    async def list_(
-        status: RunStatus | None = None,
-        workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    ) -> JSONResponse:
-        async with UnitOfWork(runtime.session_factory) as uow:
-            rows = await list_runs(uow.session, status, workflow_type, Page(limit, offset))
-            items = [run_item(r) for r in rows]
-        return JSONResponse({"items": items, "limit": limit, "offset": offset})
 
-    @router.get("/{run_id}")
-    async def detail(run_id: uuid.UUID) -> JSONResponse:
-        async with UnitOfWork(runtime.session_factory) as uow:
-            bundle = await run_bundle(uow.session, run_id)
-            # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
-            body = run_detail(bundle) if bundle is not None else None
-        if body is None:
-            raise ApiError(404, "not_found", f"no run {run_id}")
-        return JSONResponse(body)
+@router.get("")
+async def list_(
+    runtime: RuntimeDep,
+    status: RunStatus | None = None,
+    workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JSONResponse:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        rows = await list_runs(uow.session, status, workflow_type, Page(limit, offset))
+        items = [run_item(r) for r in rows]
+    return JSONResponse({"items": items, "limit": limit, "offset": offset})
 
-    @router.post("/{run_id}/retry")
-    async def retry(
-        run_id: uuid.UUID,
-        admin: AdminDep,
-        push_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    ) -> JSONResponse:
-        """Ask ns-pusher to retry the run's failed NetSuite pushes (or the one named): the
-        run page's Retry button, each push its own audited request."""
-        async with UnitOfWork(runtime.session_factory) as uow:
-            wanted = (
-                [push_id] if push_id is not None else await failed_push_ids(uow.session, run_id)
-            )
-        if not wanted:
-            raise ApiError(409, "retry_refused", f"run {run_id} has no failed NetSuite push")
-        for push in wanted:
-            ask = RetryRequest(run_id, push, admin.name, admin.remote_addr)
-            try:
-                async with UnitOfWork(runtime.session_factory) as uow:
-                    await request_retry(uow, ask, runtime.settings.topic_prefix)
-            except RetryRefused as refused:
-                raise ApiError(409, "retry_refused", str(refused)) from None
-            log.info("retry of push %d of run %s requested by %s", push, run_id, admin.name)
-        return JSONResponse({"run_id": str(run_id), "retried_push_ids": wanted}, status_code=202)
 
-    return router
+@router.get("/{run_id}")
+async def detail(run_id: uuid.UUID, runtime: RuntimeDep) -> JSONResponse:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        bundle = await run_bundle(uow.session, run_id)
+        # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
+        body = run_detail(bundle) if bundle is not None else None
+    if body is None:
+        raise ApiError(404, "not_found", f"no run {run_id}")
+    return JSONResponse(body)
+
+
+@router.post("/{run_id}/retry")
+async def retry(
+    run_id: uuid.UUID,
+    admin: AdminDep,
+    runtime: RuntimeDep,
+    push_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> JSONResponse:
+    """Ask ns-pusher to retry the run's failed NetSuite pushes (or the one named): the
+    run page's Retry button, each push its own audited request."""
+    async with UnitOfWork(runtime.session_factory) as uow:
+        wanted = [push_id] if push_id is not None else await failed_push_ids(uow.session, run_id)
+    if not wanted:
+        raise ApiError(409, "retry_refused", f"run {run_id} has no failed NetSuite push")
+    for push in wanted:
+        ask = RetryRequest(run_id, push, admin.name, admin.remote_addr)
+        try:
+            async with UnitOfWork(runtime.session_factory) as uow:
+                await request_retry(uow, ask, runtime.settings.topic_prefix)
+        except RetryRefused as refused:
+            raise ApiError(409, "retry_refused", str(refused)) from None
+        log.info("retry of push %d of run %s requested by %s", push, run_id, admin.name)
+    return JSONResponse({"run_id": str(run_id), "retried_push_ids": wanted}, status_code=202)

@@ -8,22 +8,24 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from cascade.approvals.api_dlq import dlq_router
-from cascade.approvals.api_outbox import outbox_router
-from cascade.approvals.api_proposals import proposals_router
-from cascade.approvals.api_runs import runs_router
-from cascade.approvals.auth import admin_dependency
+from cascade.approvals import (
+    api_dlq,
+    api_outbox,
+    api_proposals,
+    api_runs,
+    ui_blocked,
+    ui_execute,
+    ui_inbox,
+    ui_login,
+    ui_proposal,
+    ui_runs,
+)
+from cascade.approvals.auth import admin_gate
 from cascade.approvals.email_sending import email_enqueuer, is_email_approval
 from cascade.approvals.email_worker import email_pollers
 from cascade.approvals.error_pages import error_page
 from cascade.approvals.errors import install_error_handlers
 from cascade.approvals.headers import SecurityHeaders
-from cascade.approvals.ui_blocked import blocked_router
-from cascade.approvals.ui_execute import execute_router
-from cascade.approvals.ui_inbox import inbox_router
-from cascade.approvals.ui_login import login_router
-from cascade.approvals.ui_proposal import proposal_router
-from cascade.approvals.ui_runs import runs_router as run_pages_router
 from cascade.approvals.ui_settings import UiSettings
 from cascade.approvals.web import LoginRequired, Ui, login_redirect
 from cascade.shared.consumer import IdempotentConsumer
@@ -45,7 +47,8 @@ EMAIL_CONSUMER = "approvals_email"
 def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> FastAPI:
     """The approvals service: the admin's decisions on staged proposals, run status, the UI,
     and the sending of approved emails."""
-    ui = Ui(ServiceRuntime.build("approvals", settings), ui_settings or UiSettings())
+    contracts = load_contracts(settings.contracts_dir)
+    ui = Ui(ServiceRuntime.build("approvals", settings), ui_settings or UiSettings(), contracts)
     runtime = ui.runtime
     consumer = IdempotentConsumer(
         EMAIL_CONSUMER, email_enqueuer(ui.settings.smtp_from), runtime.session_factory,
@@ -58,21 +61,22 @@ def create_app(settings: Settings, ui_settings: UiSettings | None = None) -> Fas
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app, settings.http_retry_after_s, error_page)
     app.add_exception_handler(LoginRequired, _login_required)
-    require_admin = admin_dependency(settings.admin_token, settings.admin_name)
-    app.include_router(proposals_router(runtime, require_admin))
-    app.include_router(runs_router(runtime, require_admin))
-    app.include_router(dlq_router(runtime, require_admin))
-    app.include_router(outbox_router(runtime, require_admin))
-    contracts = load_contracts(settings.contracts_dir)
+    # What the routes read (`auth.require_admin`, `web.UiDep`): the routers hold no state.
+    app.state.admin = admin_gate(settings.admin_token, settings.admin_name)
+    app.state.ui = ui
+    app.include_router(api_proposals.router)
+    app.include_router(api_runs.router)
+    app.include_router(api_dlq.router)
+    app.include_router(api_outbox.router)
     runtime.metrics.add_readings(
         proposals_reading(approval_windows(contracts.values())), APPROVAL_WAIT, EMAILS
     )
-    app.include_router(login_router(ui, settings.admin_name))
-    app.include_router(inbox_router(ui, contracts))
-    app.include_router(blocked_router(ui, contracts))
-    app.include_router(proposal_router(ui, contracts))
-    app.include_router(run_pages_router(ui, contracts))
-    app.include_router(execute_router(ui, contracts))
+    app.include_router(ui_login.router)
+    app.include_router(ui_inbox.router)
+    app.include_router(ui_blocked.router)
+    app.include_router(ui_proposal.router)
+    app.include_router(ui_runs.router)
+    app.include_router(ui_execute.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
 

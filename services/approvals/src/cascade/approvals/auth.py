@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import SecretStr
 
 from cascade.approvals.errors import ApiError
@@ -59,27 +59,40 @@ def remote_addr(request: Request) -> str | None:
     return request.client.host if request.client is not None else None
 
 
-def admin_dependency(token: SecretStr | None, admin_name: str) -> Callable[[Request], Admin]:
-    """A FastAPI dependency that admits the admin and refuses everyone else."""
+@dataclass(frozen=True)
+class AdminGate:
+    """Whom the API admits: the configured token (None: nobody) and the admin's name."""
+
+    expected: bytes | None
+    admin_name: str
+
+
+def admin_gate(token: SecretStr | None, admin_name: str) -> AdminGate:
+    """The gate of the configured token, built once by the app factory (`app.state.admin`)."""
     expected = configured_token(token)
     if expected is None:
         log.warning("no admin token configured (CASCADE_ADMIN_TOKEN): the API refuses all calls")
+    return AdminGate(expected, admin_name)
 
-    def require_admin(request: Request) -> Admin:
-        outcome = check_bearer(request.headers.get("authorization"), expected)
-        if outcome is TokenCheck.OK:
-            return Admin(admin_name, remote_addr(request))
-        # The header is never logged: a near-miss token is still a secret.
-        log.warning(
-            "auth refused: %s %r from %s (%s)",
-            request.method,
-            request.url.path,
-            remote_addr(request),
-            outcome.value,
-        )
-        raise _refusal(outcome)
 
-    return require_admin
+def require_admin(request: Request) -> Admin:
+    """A FastAPI dependency that admits the admin and refuses everyone else."""
+    gate: AdminGate = request.app.state.admin
+    outcome = check_bearer(request.headers.get("authorization"), gate.expected)
+    if outcome is TokenCheck.OK:
+        return Admin(gate.admin_name, remote_addr(request))
+    # The header is never logged: a near-miss token is still a secret.
+    log.warning(
+        "auth refused: %s %r from %s (%s)",
+        request.method,
+        request.url.path,
+        remote_addr(request),
+        outcome.value,
+    )
+    raise _refusal(outcome)
+
+
+AdminDep = Annotated[Admin, Depends(require_admin)]
 
 
 def _refusal(outcome: TokenCheck) -> ApiError:

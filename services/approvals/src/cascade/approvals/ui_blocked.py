@@ -16,7 +16,7 @@ from cascade.approvals import fmt
 from cascade.approvals.list_params import ListParams
 from cascade.approvals.proposal_page import COMPARED, candidate_ids
 from cascade.approvals.ui_queries import blocked_runs, customers_by_id, nav_counts
-from cascade.approvals.web import Ui, current_user, render
+from cascade.approvals.web import UiDep, current_user, render
 from cascade.shared.contract import Contract
 from cascade.shared.db.models import Customer, WorkflowRun
 
@@ -82,22 +82,19 @@ def blocked_views(
     return views
 
 
-def blocked_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
-    """The Blocked view."""
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/blocked")
-    async def show_blocked(request: Request, asked: ListParams) -> Response:
-        user = await current_user(ui, request)
-        async with ui.uow() as uow:
-            runs = await blocked_runs(uow.session, asked.search, asked.page)
-            ids = sorted({i for r in runs for i in candidate_ids(r.context or {})})
-            customers = await customers_by_id(uow.session, ids)
-            nav = await nav_counts(uow.session)
-            return render(
-                "blocked.html", user=user, nav=nav, current="blocked", fmt=fmt,
-                rows=blocked_views(runs, customers, contracts), customer_link=customer_link,
-                **asked.listing(len(runs)),
-            )  # fmt: skip
 
-    return router
+@router.get("/blocked")
+async def show_blocked(request: Request, asked: ListParams, ui: UiDep) -> Response:
+    user = await current_user(ui, request)
+    async with ui.uow() as uow:
+        runs = await blocked_runs(uow.session, asked.search, asked.page)
+        ids = sorted({i for r in runs for i in candidate_ids(r.context or {})})
+        customers = await customers_by_id(uow.session, ids)
+        nav = await nav_counts(uow.session)
+        return render(
+            "blocked.html", user=user, nav=nav, current="blocked", fmt=fmt,
+            rows=blocked_views(runs, customers, ui.contracts), customer_link=customer_link,
+            **asked.listing(len(runs)),
+        )  # fmt: skip

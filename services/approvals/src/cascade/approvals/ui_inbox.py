@@ -29,7 +29,7 @@ from cascade.approvals.ui_queries import (
     newer_pending,
 )
 from cascade.approvals.warning_badges import warning_badges
-from cascade.approvals.web import Ui, current_user, render
+from cascade.approvals.web import Ui, UiDep, current_user, render
 from cascade.shared.contract import Contract
 
 # An SSE stream ends after this long; the browser reconnects (and the session is checked
@@ -83,81 +83,79 @@ async def row_views(
     return [row_view(r, contracts, now, twins.get(r.id, ())) for r in rows]
 
 
-def inbox_router(ui: Ui, contracts: Mapping[str, Contract]) -> APIRouter:
-    """The pages Mike starts from."""
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/")
-    @router.get("/inbox")
-    async def show_inbox(
-        request: Request,
-        asked: ListParams,
-        status: StatusFilter = "pending",
-        workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
-        order: Literal["newest", "oldest"] = "newest",
-    ) -> Response:
-        user = await current_user(ui, request)
-        where = InboxFilter(
-            None if status == "all" else status, workflow_type or None, order == "oldest",
-            asked.search,
-        )  # fmt: skip
-        async with ui.uow() as uow:
-            # The live stream's cursor first: each statement reads its own snapshot, so a
-            # proposal committed between the rows and a later cursor would be in neither the
-            # page nor the stream (the inbox said "1 waiting" over an empty table). Read
-            # first, the cursor can only be older: the stream then repeats a row the page
-            # has, which the page skips (by its element id).
-            latest = await max_proposal_id(uow.session)
-            rows = await inbox(uow.session, where, asked.page)
-            views = await row_views(uow.session, rows, contracts)
-            nav = await nav_counts(uow.session)
-        # status and order always have a value: only a type or a search narrows the queue.
-        narrowed = bool(workflow_type) or asked.searched
-        listing = asked.listing(
-            len(rows), narrowed or status != "pending",
-            status=status, workflow_type=workflow_type or "", order=order,
-        )  # fmt: skip
+
+@router.get("/")
+@router.get("/inbox")
+async def show_inbox(
+    request: Request,
+    asked: ListParams,
+    ui: UiDep,
+    status: StatusFilter = "pending",
+    workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
+    order: Literal["newest", "oldest"] = "newest",
+) -> Response:
+    user = await current_user(ui, request)
+    where = InboxFilter(
+        None if status == "all" else status, workflow_type or None, order == "oldest",
+        asked.search,
+    )  # fmt: skip
+    async with ui.uow() as uow:
+        # The live stream's cursor first: each statement reads its own snapshot, so a
+        # proposal committed between the rows and a later cursor would be in neither the
+        # page nor the stream (the inbox said "1 waiting" over an empty table). Read
+        # first, the cursor can only be older: the stream then repeats a row the page
+        # has, which the page skips (by its element id).
+        latest = await max_proposal_id(uow.session)
+        rows = await inbox(uow.session, where, asked.page)
+        views = await row_views(uow.session, rows, ui.contracts)
+        nav = await nav_counts(uow.session)
+    # status and order always have a value: only a type or a search narrows the queue.
+    narrowed = bool(workflow_type) or asked.searched
+    listing = asked.listing(
+        len(rows), narrowed or status != "pending",
+        status=status, workflow_type=workflow_type or "", order=order,
+    )  # fmt: skip
+    return render(
+        "inbox.html", user=user, nav=nav, current="inbox", rows=views,
+        types=sorted(ui.contracts), latest=latest, **listing,
+        live=status == "pending" and order == "newest" and asked.offset == 0 and not narrowed,
+        notice=queue_notice(request.query_params.get("done")),
+    )  # fmt: skip
+
+
+@router.get("/audit")
+async def show_audit(request: Request, ui: UiDep, offset: Offset = 0) -> Response:
+    user = await current_user(ui, request)
+    async with ui.uow() as uow:
+        rows = await audit_page(uow.session, Page(PAGE_SIZE, offset))
+        nav = await nav_counts(uow.session)
         return render(
-            "inbox.html", user=user, nav=nav, current="inbox", rows=views,
-            types=sorted(contracts), latest=latest, **listing,
-            live=status == "pending" and order == "newest" and asked.offset == 0 and not narrowed,
-            notice=queue_notice(request.query_params.get("done")),
+            "audit.html", user=user, nav=nav, current="audit", rows=rows, fmt=fmt,
+            pager=Pager({}, offset, len(rows)),
         )  # fmt: skip
 
-    @router.get("/audit")
-    async def show_audit(request: Request, offset: Offset = 0) -> Response:
-        user = await current_user(ui, request)
-        async with ui.uow() as uow:
-            rows = await audit_page(uow.session, Page(PAGE_SIZE, offset))
-            nav = await nav_counts(uow.session)
-            return render(
-                "audit.html", user=user, nav=nav, current="audit", rows=rows, fmt=fmt,
-                pager=Pager({}, offset, len(rows)),
-            )  # fmt: skip
 
-    @router.get("/events")
-    async def events(request: Request, after: Annotated[int, Query(ge=0)] = 0) -> Response:
-        await current_user(ui, request)
-        last = request.headers.get("last-event-id", "")
-        start = int(last) if last.isdigit() else after
-        return StreamingResponse(
-            _feed(ui, contracts, request, start),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-
-    return router
+@router.get("/events")
+async def events(request: Request, ui: UiDep, after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    await current_user(ui, request)
+    last = request.headers.get("last-event-id", "")
+    start = int(last) if last.isdigit() else after
+    return StreamingResponse(
+        _feed(ui, request, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
-async def _feed(
-    ui: Ui, contracts: Mapping[str, Contract], request: Request, after: int
-) -> AsyncIterator[str]:
+async def _feed(ui: Ui, request: Request, after: int) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     ends = time.monotonic() + STREAM_LIFETIME_S
     while time.monotonic() < ends and not await request.is_disconnected():
         async with ui.uow() as uow:
             rows = await newer_pending(uow.session, after)
-            views = await row_views(uow.session, rows, contracts)
+            views = await row_views(uow.session, rows, ui.contracts)
         for view in views:
             after = int(str(view["id"]))
             yield f"id: {after}\nevent: proposal\ndata: {json.dumps(view)}\n\n"

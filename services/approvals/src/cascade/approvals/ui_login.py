@@ -18,7 +18,8 @@ from cascade.approvals.throttle import (
     record_success,
     reserve_attempt,
 )
-from cascade.approvals.web import Ui, form_of, read_form, render, see_other
+from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.web import Ui, UiDep, form_of, read_form, render, see_other
 
 log = logging.getLogger(__name__)
 
@@ -30,85 +31,93 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def login_router(ui: Ui, admin_name: str) -> APIRouter:
-    """The login form, the login itself and the logout."""
-    router = APIRouter()
-    stored_hash = configured_hash(ui.settings.admin_password_hash)
-    s = ui.settings
+def login_budgets(addr: str | None, s: UiSettings) -> list[tuple[str, Budget]]:
+    """The throttle keys of a login from `addr`, each with its budget: the address's own,
+    then all addresses' together (pure)."""
     per_address = Budget(s.ui_login_free_failures, s.ui_login_base_delay_s, s.ui_login_max_delay_s)
     overall = Budget(
         s.ui_login_global_free_failures, s.ui_login_base_delay_s, s.ui_login_global_max_delay_s
     )
+    return [(address_key(addr), per_address), (GLOBAL_KEY, overall)]
 
-    def form(request: Request, status: int = 200, error: str | None = None) -> Response:
-        token = secrets.token_urlsafe(32)
-        page = render(
-            "login.html",
-            status,
-            configured=stored_hash is not None,
-            error=error,
-            csrf_token=token,
-            next=safe_next(request.query_params.get("next")),
-        )
-        # Double submit before there is a session: the form's token must equal the cookie.
-        _set_cookie(ui, page, s.login_cookie_name, token, max_age=3600)
+
+def _form(ui: Ui, request: Request, status: int = 200, error: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    page = render(
+        "login.html",
+        status,
+        configured=configured_hash(ui.settings.admin_password_hash) is not None,
+        error=error,
+        csrf_token=token,
+        next=safe_next(request.query_params.get("next")),
+    )
+    # Double submit before there is a session: the form's token must equal the cookie.
+    _set_cookie(ui, page, ui.settings.login_cookie_name, token, max_age=3600)
+    return page
+
+
+router = APIRouter()
+
+
+@router.get("/login")
+async def show(request: Request, ui: UiDep) -> Response:
+    return _form(ui, request)
+
+
+@router.post("/login")
+async def login(request: Request, ui: UiDep) -> Response:
+    s = ui.settings
+    stored_hash = configured_hash(s.admin_password_hash)
+    fields = await read_form(ui, request)
+    addr = remote_addr(request)
+    if not same_token(fields.get("csrf_token"), request.cookies.get(s.login_cookie_name, "")):
+        log.warning("login from %s refused: bad csrf token", addr)
+        return _form(ui, request, 403, "The form expired; please try again.")
+    if stored_hash is None:
+        log.warning("login from %s refused: no CASCADE_ADMIN_PASSWORD_HASH", addr)
+        return _form(ui, request, 503, "The UI is not configured.")
+    budgets = login_budgets(addr, s)
+    # The attempt is counted before the password is checked (and forgiven on success),
+    # so concurrent attempts cannot all pass one check before any of them is recorded.
+    async with ui.uow() as uow:
+        wait = await reserve_attempt(uow.session, budgets)
+        if wait == 0:
+            await uow.commit()
+    if wait > 0:
+        log.warning("login from %s throttled for %.1fs", addr, wait)
+        page = _form(ui, request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
+        page.headers["Retry-After"] = str(max(1, round(wait)))
         return page
+    if not await verify(stored_hash, fields.get("password", "")):
+        log.warning("login from %s failed: wrong password", addr)
+        return _form(ui, request, 401, "Wrong password.")
+    admin_name = ui.runtime.settings.admin_name
+    async with ui.uow() as uow:
+        await record_success(uow.session, [key for key, _ in budgets])
+        await purge_expired(uow.session, ui.policy)
+        old = request.cookies.get(s.cookie_name)
+        if old:
+            await close_session(uow.session, old)
+        cookie = await open_session(uow.session, admin_name, addr, ui.policy)
+        await uow.commit()
+    log.info("login of %s from %s succeeded", admin_name, addr)
+    done = see_other(safe_next(fields.get("next")))
+    _set_cookie(ui, done, s.cookie_name, cookie, max_age=s.ui_session_absolute_s)
+    done.delete_cookie(s.login_cookie_name, path="/", secure=not s.ui_insecure_cookies)
+    return done
 
-    @router.get("/login")
-    async def show(request: Request) -> Response:
-        return form(request)
 
-    @router.post("/login")
-    async def login(request: Request) -> Response:
-        fields = await read_form(ui, request)
-        addr = remote_addr(request)
-        if not same_token(fields.get("csrf_token"), request.cookies.get(s.login_cookie_name, "")):
-            log.warning("login from %s refused: bad csrf token", addr)
-            return form(request, 403, "The form expired; please try again.")
-        if stored_hash is None:
-            log.warning("login from %s refused: no CASCADE_ADMIN_PASSWORD_HASH", addr)
-            return form(request, 503, "The UI is not configured.")
-        keys = [address_key(addr), GLOBAL_KEY]
-        # The attempt is counted before the password is checked (and forgiven on success),
-        # so concurrent attempts cannot all pass one check before any of them is recorded.
-        async with ui.uow() as uow:
-            wait = await reserve_attempt(uow.session, [(keys[0], per_address), (keys[1], overall)])
-            if wait == 0:
-                await uow.commit()
-        if wait > 0:
-            log.warning("login from %s throttled for %.1fs", addr, wait)
-            page = form(request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
-            page.headers["Retry-After"] = str(max(1, round(wait)))
-            return page
-        if not await verify(stored_hash, fields.get("password", "")):
-            log.warning("login from %s failed: wrong password", addr)
-            return form(request, 401, "Wrong password.")
-        async with ui.uow() as uow:
-            await record_success(uow.session, keys)
-            await purge_expired(uow.session, ui.policy)
-            old = request.cookies.get(s.cookie_name)
-            if old:
-                await close_session(uow.session, old)
-            cookie = await open_session(uow.session, admin_name, addr, ui.policy)
-            await uow.commit()
-        log.info("login of %s from %s succeeded", admin_name, addr)
-        done = see_other(safe_next(fields.get("next")))
-        _set_cookie(ui, done, s.cookie_name, cookie, max_age=s.ui_session_absolute_s)
-        done.delete_cookie(s.login_cookie_name, path="/", secure=not s.ui_insecure_cookies)
-        return done
-
-    @router.post("/logout")
-    async def logout(request: Request) -> Response:
-        user, _ = await form_of(ui, request)
-        async with ui.uow() as uow:
-            await close_session(uow.session, request.cookies.get(s.cookie_name, ""))
-            await uow.commit()
-        log.info("logout of %s from %s", user.actor, user.remote_addr)
-        done = see_other("/login")
-        done.delete_cookie(s.cookie_name, path="/", secure=not s.ui_insecure_cookies)
-        return done
-
-    return router
+@router.post("/logout")
+async def logout(request: Request, ui: UiDep) -> Response:
+    user, _ = await form_of(ui, request)
+    s = ui.settings
+    async with ui.uow() as uow:
+        await close_session(uow.session, request.cookies.get(s.cookie_name, ""))
+        await uow.commit()
+    log.info("logout of %s from %s", user.actor, user.remote_addr)
+    done = see_other("/login")
+    done.delete_cookie(s.cookie_name, path="/", secure=not s.ui_insecure_cookies)
+    return done
 
 
 def _set_cookie(ui: Ui, response: Response, name: str, value: str, max_age: int) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -16,6 +17,7 @@ from cascade.approvals.auth import remote_addr
 from cascade.approvals.errors import ApiError, read_limited
 from cascade.approvals.sessions import SessionPolicy, SessionUser, same_token, touch_session
 from cascade.approvals.ui_settings import UiSettings
+from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
 
@@ -39,10 +41,12 @@ class LoginRequired(Exception):
 
 @dataclass(frozen=True)
 class Ui:
-    """The runtime and settings the UI routers close over."""
+    """What the UI pages read: the runtime, the UI settings and the contracts, built once by
+    the app factory (`app.state.ui`) and handed to each page by `UiDep`."""
 
     runtime: ServiceRuntime
     settings: UiSettings
+    contracts: Mapping[str, Contract]
 
     @property
     def policy(self) -> SessionPolicy:
@@ -52,6 +56,15 @@ class Ui:
     def uow(self) -> UnitOfWork:
         """A unit of work on the service's database."""
         return UnitOfWork(self.runtime.session_factory)
+
+
+async def ui_of(request: Request) -> Ui:
+    """The `Ui` of the app serving `request` (a FastAPI dependency)."""
+    ui: Ui = request.app.state.ui
+    return ui
+
+
+UiDep = Annotated[Ui, Depends(ui_of)]
 
 
 def render(name: str, http_status: int = 200, **context: Any) -> HTMLResponse:

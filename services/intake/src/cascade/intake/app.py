@@ -7,11 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from cascade.intake import api, form
 from cascade.intake.admin_requests import admin_handler
-from cascade.intake.api import intake_router, outage_body
+from cascade.intake.api import outage_body
+from cascade.intake.catalog import Catalog
 from cascade.intake.cron_triggers import CronScheduler
 from cascade.intake.event_triggers import subscribe_event_triggers
-from cascade.intake.form import form_router
 from cascade.intake.upstream import upstream_handler
 from cascade.shared.consumer import IdempotentConsumer
 from cascade.shared.contract import load_contracts
@@ -50,7 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
         runtime.add_background(scheduler.run, "cron scheduler")
     app = create_service_app(runtime, "Cascade intake")
     install_outage_handler(app, settings.http_retry_after_s, outage_body)
-    app.include_router(intake_router(runtime, validate))
-    app.include_router(form_router(runtime, contracts, validate))
+    app.state.catalog = Catalog(contracts, validate)
+    app.include_router(api.router)
+    app.include_router(form.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -58,8 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Cascade MCP gateway", lifespan=lifespan)
     app.state.runtime = runtime
-    app.include_router(health_router(runtime))
-    app.include_router(metrics_router(runtime.metrics))
+    app.include_router(health_router)
+    app.include_router(metrics_router)
     app.mount("/", mcp_app)
     return app
 

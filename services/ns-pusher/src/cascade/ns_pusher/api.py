@@ -10,63 +10,62 @@ import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
-from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.ns_pusher.jobs import list_by_status, retry_failed, view
 from cascade.shared.db.statuses import PushStatus
 from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.runtime import RuntimeDep
 
 # The `status` filter: any push status (the regex lists them in the enum's order).
 _PATTERN = "^(" + "|".join(PushStatus) + ")$"
 
 
-def _admin_guard(token: SecretStr | None) -> Any:
-    async def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        if token is None:
-            raise HTTPException(503, "admin API disabled: CASCADE_ADMIN_TOKEN is not set")
-        expected = f"Bearer {token.get_secret_value()}".encode()
-        if authorization is None or not hmac.compare_digest(authorization.encode(), expected):
-            raise HTTPException(401, "admin token required", {"WWW-Authenticate": "Bearer"})
+async def require_admin(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Admits only `Authorization: Bearer <CASCADE_ADMIN_TOKEN>`."""
+    token = runtime.settings.admin_token
+    if token is None:
+        raise HTTPException(503, "admin API disabled: CASCADE_ADMIN_TOKEN is not set")
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    if authorization is None or not hmac.compare_digest(authorization.encode(), expected):
+        raise HTTPException(401, "admin token required", {"WWW-Authenticate": "Bearer"})
 
-    return Depends(require_admin)
+
+# `/v1/ns-pushes`: list, show, retry.
+router = APIRouter(
+    prefix="/v1/ns-pushes", tags=["ns pushes"], dependencies=[Depends(require_admin)]
+)
 
 
-def push_admin_router(
-    factory: async_sessionmaker[AsyncSession], admin_token: SecretStr | None, max_attempts: int
-) -> APIRouter:
-    """`/v1/ns-pushes`: list, show, retry."""
-    router = APIRouter(
-        prefix="/v1/ns-pushes", tags=["ns pushes"], dependencies=[_admin_guard(admin_token)]
-    )
+@router.get("")
+async def list_pushes(
+    runtime: RuntimeDep,
+    status: Annotated[str, Query(pattern=_PATTERN)] = PushStatus.FAILED,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        return {"items": await list_by_status(uow.session, status, limit)}
 
-    @router.get("")
-    async def list_pushes(
-        status: Annotated[str, Query(pattern=_PATTERN)] = PushStatus.FAILED,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> dict[str, Any]:
-        async with UnitOfWork(factory) as uow:
-            return {"items": await list_by_status(uow.session, status, limit)}
 
-    @router.get("/{push_id}")
-    async def show_push(push_id: int) -> dict[str, Any]:
-        async with UnitOfWork(factory) as uow:
-            row = await view(uow.session, push_id)
-        if row is None:
-            raise HTTPException(404, f"no push {push_id}")
-        return row
+@router.get("/{push_id}")
+async def show_push(push_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    async with UnitOfWork(runtime.session_factory) as uow:
+        row = await view(uow.session, push_id)
+    if row is None:
+        raise HTTPException(404, f"no push {push_id}")
+    return row
 
-    @router.post("/{push_id}/retry", status_code=202)
-    async def retry_push(push_id: int) -> dict[str, Any]:
-        """Start a new round of (up to max_attempts) attempts for a failed push."""
-        async with UnitOfWork(factory) as uow:
-            retried = await retry_failed(uow.session, push_id, max_attempts)
-            row = await view(uow.session, push_id)
-            await uow.commit()
-        if row is None:
-            raise HTTPException(404, f"no push {push_id}")
-        if not retried:
-            raise HTTPException(409, f"push {push_id} is {row['status']}; only failed ones retry")
-        return row
 
-    return router
+@router.post("/{push_id}/retry", status_code=202)
+async def retry_push(push_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    """Start a new round of (up to max_attempts) attempts for a failed push."""
+    async with UnitOfWork(runtime.session_factory) as uow:
+        retried = await retry_failed(uow.session, push_id, runtime.settings.ns_push_max_attempts)
+        row = await view(uow.session, push_id)
+        await uow.commit()
+    if row is None:
+        raise HTTPException(404, f"no push {push_id}")
+    if not retried:
+        raise HTTPException(409, f"push {push_id} is {row['status']}; only failed ones retry")
+    return row

@@ -8,7 +8,7 @@ import random
 import httpx
 from fastapi import FastAPI
 
-from cascade.ns_pusher.api import push_admin_router
+from cascade.ns_pusher import api
 from cascade.ns_pusher.corrections import CONSUMER as CORRECTION_CONSUMER
 from cascade.ns_pusher.corrections import correction_approved, is_correction_approval
 from cascade.ns_pusher.domain import push_schedule
@@ -96,8 +96,5 @@ def create_app(settings: Settings) -> FastAPI:
     runtime.add_background(pollers(runtime))
     runtime.metrics.add_readings(NETSUITE_PUSHES)
     app = create_service_app(runtime, "Cascade ns-pusher")
-    admin = push_admin_router(
-        runtime.session_factory, settings.admin_token, settings.ns_push_max_attempts
-    )
-    app.include_router(admin)
+    app.include_router(api.router)
     return app
