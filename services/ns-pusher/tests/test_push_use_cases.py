@@ -32,27 +32,27 @@ def ns_push(external_id: str = "cust-1", push_id: int = 4) -> Envelope:
 
 async def test_a_staged_push_is_made_due() -> None:
     uow = FakePusherWork(push())
-    await mark_push_due(ns_push(), uow)
+    await mark_push_due(uow, ns_push())
     assert uow.pushes.marked == [4]
     assert uow.staged == []
 
 
 async def test_a_push_past_pending_is_left_as_it_is() -> None:
     uow = FakePusherWork(push(PushStatus.APPLIED))
-    await mark_push_due(ns_push(), uow)  # a redelivery after it was pushed
+    await mark_push_due(uow, ns_push())  # a redelivery after it was pushed
     assert uow.pushes.marked == []
 
 
 async def test_an_event_naming_a_missing_push_is_refused() -> None:
     with pytest.raises(UnknownPush, match="push 5, which does not exist"):
-        await mark_push_due(ns_push(push_id=5), FakePusherWork(push()))
+        await mark_push_due(FakePusherWork(push()), ns_push(push_id=5))
 
 
 @pytest.mark.parametrize("status", [PushStatus.PENDING, PushStatus.APPLIED])
 async def test_an_event_naming_another_record_is_refused(status: str) -> None:
     # Marked or not, the row must hold what the event says (the rollback undoes a mark).
     with pytest.raises(UnknownPush, match="but that row holds customer eid:cust-1"):
-        await mark_push_due(ns_push("cust-2"), FakePusherWork(push(status)))
+        await mark_push_due(FakePusherWork(push(status)), ns_push("cust-2"))
 
 
 def retry_asked() -> Envelope:

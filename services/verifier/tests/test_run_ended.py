@@ -35,7 +35,7 @@ def check(name: str, status: str, **spec: str) -> VerifyResult:
 async def test_skipped_checks_are_reported_once_and_pending_ones_wake_the_checkers() -> None:
     skipped = check("ns_customer_reflects", "skipped", skipped_because="write_ns failed")
     uow = FakeVerifierWork(check("customer_persisted", "pending"), skipped)
-    await report_run_ended(uow, ended(), "t.", NOW)
+    await report_run_ended(uow, ended(), "t.", lambda: NOW)
     (result,) = uow.staged_on("t.verify.result")
     assert result.data["check_name"] == "ns_customer_reflects"
     assert result.data["status"] == "skipped"
@@ -49,15 +49,15 @@ async def test_skipped_checks_are_reported_once_and_pending_ones_wake_the_checke
 
 async def test_a_replay_reports_nothing_twice() -> None:
     uow = FakeVerifierWork(check("ns_customer_reflects", "skipped"))
-    await report_run_ended(uow, ended(), "t.", NOW)
+    await report_run_ended(uow, ended(), "t.", lambda: NOW)
     uow.staged.clear()
-    await report_run_ended(uow, ended(), "t.", NOW + timedelta(minutes=1))
+    await report_run_ended(uow, ended(), "t.", lambda: NOW + timedelta(minutes=1))
     assert uow.staged == []
 
 
 async def test_a_run_without_pending_checks_wakes_nobody() -> None:
     uow = FakeVerifierWork()
-    await report_run_ended(uow, ended(Topic.WORKFLOW_COMPLETED), "t.", NOW)
+    await report_run_ended(uow, ended(Topic.WORKFLOW_COMPLETED), "t.", lambda: NOW)
     assert uow.staged == []
     assert not uow.checks.woken
 
@@ -66,5 +66,5 @@ async def test_a_record_that_is_no_run_end_is_refused() -> None:
     uow = FakeVerifierWork(check("ns_customer_reflects", "skipped"))
     bogus = new_envelope(Topic.WORKFLOW_COMPLETED, "x", RUN, {"status": "completed"})
     with pytest.raises(ValidationError):
-        await report_run_ended(uow, bogus, "t.", NOW)
+        await report_run_ended(uow, bogus, "t.", lambda: NOW)
     assert uow.staged == []

@@ -4,13 +4,13 @@ checks it with the same rules as every path and starts it through the one door."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from pydantic import ValidationError
 
 from cascade.intake.message_runs import checked_request, stage_message_run
-from cascade.shared.consumer import Handler, RejectMessage
+from cascade.shared.consumer import Handler, RejectMessage, use_case_handler
 from cascade.shared.contract import Contract
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import AdminRunRequested
 from cascade.shared.run_requests.admin import ADMIN_KEY_PREFIX, admin_run_id, started_by_admin
@@ -22,12 +22,13 @@ def admin_handler(
     contracts: Mapping[str, Contract], validate_inputs: InputValidator, topic_prefix: str
 ) -> Handler:
     """The handler: `start_admin_run` in the consumer's transaction."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        work = SqlRunRequestWork(uow)
-        await start_admin_run(work, envelope, contracts, validate_inputs, topic_prefix)
-
-    return handle
+    use_case = partial(
+        start_admin_run,
+        contracts=contracts,
+        validate_inputs=validate_inputs,
+        topic_prefix=topic_prefix,
+    )
+    return use_case_handler(SqlRunRequestWork, use_case)
 
 
 async def start_admin_run(

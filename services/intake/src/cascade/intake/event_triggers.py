@@ -4,12 +4,12 @@ starts one run per event, through the same door as every other request."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from cascade.intake.event_records import trigger_envelope
 from cascade.intake.message_runs import checked_request, stage_message_run
-from cascade.shared.consumer import Handler, IdempotentConsumer, RecordView
+from cascade.shared.consumer import Handler, IdempotentConsumer, RecordView, use_case_handler
 from cascade.shared.contract import Contract
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.messaging import subscribe
 from cascade.shared.run_requests.staging import RunRequestWork, SqlRunRequestWork
@@ -24,13 +24,10 @@ def started_by_event(topic: str) -> str:
 
 def event_handler(validate_inputs: InputValidator, topic_prefix: str, topic: str) -> Handler:
     """The handler: `start_event_run` in the consumer's transaction."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        await start_event_run(
-            SqlRunRequestWork(uow), envelope, validate_inputs, topic_prefix, topic
-        )
-
-    return handle
+    use_case = partial(
+        start_event_run, validate_inputs=validate_inputs, topic_prefix=topic_prefix, topic=topic
+    )
+    return use_case_handler(SqlRunRequestWork, use_case)
 
 
 async def start_event_run(

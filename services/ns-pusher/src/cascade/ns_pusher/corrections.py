@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from cascade.ns_pusher.unit_of_work import CorrectionWork, SqlPusherWork
-from cascade.shared.consumer import Handler
+from cascade.shared.consumer import Handler, use_case_handler
 from cascade.shared.db.models import ApprovalAudit, ProposedAction
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import ProposalDecision, WorkflowAlert
 from cascade.shared.push_corrections import (
@@ -46,11 +46,8 @@ def is_correction_approval(envelope: Envelope) -> bool:
 def correction_approved(max_attempts: int, topic_prefix: str) -> Handler:
     """The handler of `proposal.approved` for ns-pusher: `apply_correction` in the
     consumer's transaction."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        await apply_correction(SqlPusherWork(uow), envelope, max_attempts, topic_prefix)
-
-    return handle
+    use_case = partial(apply_correction, max_attempts=max_attempts, topic_prefix=topic_prefix)
+    return use_case_handler(SqlPusherWork, use_case)
 
 
 async def apply_correction(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from cascade.ns_pusher.unit_of_work import PushWork, SqlPusherWork
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.consumer import use_case_handler
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPush
 
@@ -16,12 +16,7 @@ class UnknownPush(LookupError):
     """`ns.push` named a push row that does not exist (or not the record it claims)."""
 
 
-async def on_push(envelope: Envelope, uow: UnitOfWork) -> None:
-    """The `ns.push` handler: `mark_push_due` in the consumer's transaction."""
-    await mark_push_due(envelope, SqlPusherWork(uow))
-
-
-async def mark_push_due(envelope: Envelope, uow: PushWork) -> None:
+async def mark_push_due(uow: PushWork, envelope: Envelope) -> None:
     """Schedule the push for the poller now; a repeat delivery changes nothing. The usual
     case is one statement (the UPDATE returns what the event is checked against); an
     event that names the wrong record raises, and the rollback undoes the mark."""
@@ -43,3 +38,7 @@ def _check_names(push: NsPush, held: tuple[str, str]) -> None:
             f"ns.push names push {push.push_id} as {push.record_type} eid:{push.external_id},"
             f" but that row holds {held[0]} eid:{held[1]}"
         )
+
+
+on_push = use_case_handler(SqlPusherWork, mark_push_due)
+"""The `ns.push` handler."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from cascade.ns_pusher.unit_of_work import PushWork, SqlPusherWork
-from cascade.shared.consumer import Handler
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.consumer import Handler, use_case_handler
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPushRetryRequested
 
@@ -15,11 +15,7 @@ log = logging.getLogger(__name__)
 
 def retry_requested(max_attempts: int) -> Handler:
     """The handler: `retry_push` in the consumer's transaction."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        await retry_push(SqlPusherWork(uow), envelope, max_attempts)
-
-    return handle
+    return use_case_handler(SqlPusherWork, partial(retry_push, max_attempts=max_attempts))
 
 
 async def retry_push(uow: PushWork, envelope: Envelope, max_attempts: int) -> None:

@@ -12,11 +12,12 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
-from cascade.shared.consumer import Handler
+from cascade.shared.consumer import Handler, use_case_handler
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.statuses import CheckStatus
-from cascade.shared.db.uow import AbstractUnitOfWork, UnitOfWork
+from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import VerifyResultEvent, WorkflowEnded
 from cascade.verifier.recording import stage_result
@@ -55,22 +56,19 @@ def _report_skipped(
 
 def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handler:
     """The handler of `workflow.completed` and `workflow.partial`."""
-
-    async def on_run_ended(envelope: Envelope, uow: UnitOfWork) -> None:
-        await report_run_ended(SqlVerifierWork(uow), envelope, topic_prefix, clock())
-
-    return on_run_ended
+    use_case = partial(report_run_ended, topic_prefix=topic_prefix, clock=clock)
+    return use_case_handler(SqlVerifierWork, use_case)
 
 
 async def report_run_ended(
-    uow: VerifierWork, envelope: Envelope, topic_prefix: str, now: datetime
+    uow: VerifierWork, envelope: Envelope, topic_prefix: str, clock: Callable[[], datetime]
 ) -> None:
     """Report the run's skipped checks (once), and wake the checkers for the pending ones."""
     # Only the run id is used, but a record whose data is not a run's end is not one:
     # the ValidationError dead-letters it at once (the consumer's rule for schema errors).
     WorkflowEnded.model_validate(envelope.data)
     rows = await uow.checks.lock_of_run(envelope.run_id)
-    _report_skipped(uow, topic_prefix, envelope.run_id, rows, now)
+    _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
     pending = sorted(row.due_at for row in rows if row.status == CheckStatus.PENDING)
     if pending:
         # The checker learns the new due time now instead of at its next safety poll.
