@@ -17,6 +17,7 @@ from cascade.approvals.conflicts import (
     conflict_reason,
 )
 from cascade.shared.db.models import ApprovalAudit, ProposedAction
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
@@ -25,10 +26,12 @@ from cascade.shared.topics import Topic, topic_name
 from cascade.shared.tracing import continued_span
 
 SOURCE = "cascade.approvals"
-Decision = Literal["approved", "rejected"]
+# What the admin decides: the proposal's status once the decision commits (an expiry is the
+# runner's, not a decision).
+Decision = Literal[ProposalStatus.APPROVED, ProposalStatus.REJECTED]
 TOPICS: dict[Decision, Topic] = {
-    "approved": Topic.PROPOSAL_APPROVED,
-    "rejected": Topic.PROPOSAL_REJECTED,
+    ProposalStatus.APPROVED: Topic.PROPOSAL_APPROVED,
+    ProposalStatus.REJECTED: Topic.PROPOSAL_REJECTED,
 }
 
 
@@ -121,7 +124,7 @@ def _compare_and_set(
         update(p)
         .where(
             p.id == request.proposal_id,
-            p.status == "pending",
+            p.status == ProposalStatus.PENDING,
             p.payload_sha256 == request.payload_sha256,
             p.version == request.version,
             or_(p.expires_at.is_(None), p.expires_at > func.now()),
