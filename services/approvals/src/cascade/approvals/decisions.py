@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -106,7 +106,7 @@ async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -
         attributes=attributes,
         link_current=True,
     ):
-        uow.session.add(_audit(decided, request.remote_addr))
+        uow.session.add(_audit(request, decided.run_id))
         topic = TOPICS[request.decision]
         envelope = new_envelope(
             topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
@@ -167,25 +167,11 @@ async def explain(
     return DecisionConflict(reason, conflict_message(reason, current, version), current)
 
 
-def _audit(decided: Decided, remote_addr: str | None) -> ApprovalAudit:
-    return ApprovalAudit(
-        proposal_id=decided.proposal_id,
-        run_id=decided.run_id,
-        decision=decided.status,
-        actor=decided.decided_by,
-        payload_sha256=decided.payload_sha256,
-        version=decided.version,
-        reason=decided.reason,
-        remote_addr=remote_addr,
-    )
+def _audit(request: DecisionRequest, run_id: uuid.UUID) -> ApprovalAudit:
+    # The audit row records the request as asked (its fields are the audit's columns).
+    return ApprovalAudit(run_id=run_id, **asdict(request))
 
 
 def _event(decided: Decided) -> dict[str, object]:
-    return ProposalDecision(
-        proposal_id=decided.proposal_id,
-        action_type=decided.action_type,
-        version=decided.version,
-        payload_sha256=decided.payload_sha256,
-        decided_by=decided.decided_by,
-        reason=decided.reason,
-    ).model_dump(mode="json")
+    # The event carries the decision's own fields, by name.
+    return ProposalDecision.model_validate(decided, from_attributes=True).model_dump(mode="json")
