@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select, update
 from cascade.approvals.decisions import explain
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, ProposedAction
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.text_rules import address_problem, control_character_problem
 
@@ -96,7 +97,11 @@ async def edit_email(uow: UnitOfWork, ask: EditRequest) -> Edited:
     row = (
         await uow.session.execute(
             update(p)
-            .where(p.id == ask.proposal_id, p.status == "pending", p.version == ask.version)
+            .where(
+                p.id == ask.proposal_id,
+                p.status == ProposalStatus.PENDING,
+                p.version == ask.version,
+            )
             .where(p.payload_sha256 == ask.payload_sha256)
             .where(or_(p.expires_at.is_(None), p.expires_at > func.now()))
             .values(payload=payload, payload_sha256=new_hash, version=p.version + 1)

@@ -15,16 +15,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
+from cascade.shared.db.statuses import EmailJobStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.leased_jobs import ClaimedJob, JobTable, requeue_failed, wake_due
 
 EMAILS = JobTable(
     model=EmailJob,
-    running="sending",
-    waiting=("queued", "retrying"),
+    running=EmailJobStatus.SENDING,
+    waiting=(EmailJobStatus.QUEUED, EmailJobStatus.RETRYING),
     due_column="next_attempt_at",
     lease_column="lease_until",
     returning=("proposal_id", "run_id", "recipient", "message_id", "payload_sha256"),
+    failed=EmailJobStatus.FAILED,
     has_updated_at=True,
 )
 
@@ -53,7 +55,8 @@ async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: s
         .values(
             proposal_id=proposal.id, run_id=proposal.run_id, version=proposal.version,
             payload_sha256=proposal.payload_sha256, recipient=str(proposal.payload["to"]),
-            message_id=message_id, status="queued", attempts=0, next_attempt_at=func.now(),
+            message_id=message_id, status=EmailJobStatus.QUEUED, attempts=0,
+            next_attempt_at=func.now(),
         )
         .on_conflict_do_nothing(index_elements=[EmailJob.proposal_id])
         .returning(EmailJob.id)
@@ -84,7 +87,7 @@ async def resend(uow: UnitOfWork, ask: ResendRequest, max_attempts: int) -> None
     job = await email_job(uow.session, ask.proposal_id)
     if job is None:
         raise ResendRefused(f"proposal {ask.proposal_id} has no approved email")
-    if not await requeue_failed(uow.session, EMAILS, job.id, max_attempts, "queued"):
+    if not await requeue_failed(uow.session, EMAILS, job.id, max_attempts, EmailJobStatus.QUEUED):
         raise ResendRefused(f"the email is {job.status}; only a failed email is resent")
     uow.session.add(
         ApprovalAudit(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from cascade.approvals.push_failures import explain
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.shared.db.statuses import ProposalStatus, PushStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.push_corrections import (
     ACTION_PREFIX,
@@ -124,7 +125,7 @@ def correctable_problem(push: NsPendingPush | None, run_id: uuid.UUID) -> str | 
     """Why this push offers no correction, or None."""
     if push is None or push.run_id != run_id:
         return f"run {run_id} has no such push"
-    if push.status != "failed":
+    if push.status != PushStatus.FAILED:
         return f"push {push.id} is {push.status}; only a push NetSuite refused is corrected"
     if not explain(push.record_type, push.last_error).correctable:
         return f"push {push.id} failed for a reason editing cannot fix: use Retry"
@@ -136,7 +137,7 @@ async def pending_correction(uow: UnitOfWork, push_id: int) -> ProposedAction | 
     return await uow.session.scalar(
         select(ProposedAction).where(
             ProposedAction.action_type.like(f"{ACTION_PREFIX}{push_id}:%"),
-            ProposedAction.status == "pending",
+            ProposedAction.status == ProposalStatus.PENDING,
         )
     )
 
@@ -171,7 +172,7 @@ async def propose_correction(uow: UnitOfWork, ask: CorrectionRequest) -> int:
     proposal = ProposedAction(
         run_id=ask.run_id, action_type=action_type(push.id, int(count or 0) + 1),
         entity_ref=f"ns_push:{push.id}:{push.record_type}:{push.external_id}",
-        approver=gate.approver if gate else "mike", status="pending", payload=payload,
+        approver=gate.approver if gate else "mike", status=ProposalStatus.PENDING, payload=payload,
         payload_sha256=sha256_of(payload), version=1, expires_at=None,
     )  # fmt: skip
     uow.session.add(proposal)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cascade.approvals.decisions import SOURCE
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
 from cascade.shared.outbox import stage
@@ -34,7 +35,7 @@ async def request_retry(uow: UnitOfWork, ask: RetryRequest, topic_prefix: str) -
     push = await uow.session.get(NsPendingPush, ask.push_id)
     if push is None or push.run_id != ask.run_id:
         raise RetryRefused(f"run {ask.run_id} has no push {ask.push_id}")
-    if push.status != "failed":
+    if push.status != PushStatus.FAILED:
         raise RetryRefused(f"push {ask.push_id} is {push.status}; only a failed push retries")
     gate = await uow.session.scalar(
         select(ProposedAction)
