@@ -125,43 +125,29 @@ def outbox_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _page(options: argparse.Namespace) -> dict[str, Any]:
-    return {"limit": options.limit, "offset": options.offset}
+def _call(
+    send: Callable[[OperatorClient, str, dict[str, Any]], Any], path: str, *params: str
+) -> Call:
+    """The command that sends `path`, its `{option}`s filled in, with the named options as
+    query parameters."""
+
+    def call(api: OperatorClient, o: argparse.Namespace) -> Any:
+        return send(api, path.format_map(vars(o)), {name: getattr(o, name) for name in params})
+
+    return call
 
 
-def _runs_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"status": o.status, "workflow_type": o.workflow_type, **_page(o)}
-    return api.get("/v1/runs", params)
-
-
-def _runs_show(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get(f"/v1/runs/{o.run_id}")
-
-
-def _runs_retry(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.post(f"/v1/runs/{o.run_id}/retry", {"push_id": o.push_id})
-
-
-def _proposals_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"status": o.status, "run_id": o.run_id, "action_type": o.action_type, **_page(o)}
-    return api.get("/v1/proposals", params)
-
-
-def _dlq_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"state": o.state, "consumer": o.consumer, "topic": o.topic, **_page(o)}
-    return api.get("/v1/dlq", params)
-
-
-def _dlq_show(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get(f"/v1/dlq/{o.letter_id}")
-
-
-def _dlq_redrive(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.post(f"/v1/dlq/{o.letter_id}/redrive", {"reason": o.reason})
-
-
-def _outbox_status(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get("/v1/outbox")
+_PAGE = ("limit", "offset")
+_runs_list = _call(OperatorClient.get, "/v1/runs", "status", "workflow_type", *_PAGE)
+_runs_show = _call(OperatorClient.get, "/v1/runs/{run_id}")
+_runs_retry = _call(OperatorClient.post, "/v1/runs/{run_id}/retry", "push_id")
+_proposals_list = _call(
+    OperatorClient.get, "/v1/proposals", "status", "run_id", "action_type", *_PAGE
+)
+_dlq_list = _call(OperatorClient.get, "/v1/dlq", "state", "consumer", "topic", *_PAGE)
+_dlq_show = _call(OperatorClient.get, "/v1/dlq/{letter_id}")
+_dlq_redrive = _call(OperatorClient.post, "/v1/dlq/{letter_id}/redrive", "reason")
+_outbox_status = _call(OperatorClient.get, "/v1/outbox")
 
 
 def execute(
