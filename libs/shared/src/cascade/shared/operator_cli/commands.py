@@ -47,6 +47,12 @@ def _paging(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offset", type=int, default=0, help="skip this many (newest first)")
 
 
+def _group(name: str, description: str) -> tuple[argparse.ArgumentParser, Any]:
+    """`cascade <name>`'s parser, and the subparsers its commands are added to."""
+    parser = argparse.ArgumentParser(prog=f"cascade {name}", description=description)
+    return parser, parser.add_subparsers(required=True, metavar="COMMAND")
+
+
 def _command(
     commands: Any, name: str, help_: str, call: Call, show: Show
 ) -> argparse.ArgumentParser:
@@ -57,8 +63,7 @@ def _command(
 
 def runs_parser() -> argparse.ArgumentParser:
     """`cascade runs list|show|retry`."""
-    parser = argparse.ArgumentParser(prog="cascade runs", description="workflow runs")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("runs", "workflow runs")
     listing = _command(commands, "list", "runs, newest first", _runs_list, tables.runs_text)
     listing.add_argument("--status", choices=RUN_STATUSES)
     listing.add_argument("--type", dest="workflow_type", help="workflow type")
@@ -75,8 +80,7 @@ def runs_parser() -> argparse.ArgumentParser:
 
 def proposals_parser() -> argparse.ArgumentParser:
     """`cascade proposals list`."""
-    parser = argparse.ArgumentParser(prog="cascade proposals", description="staged proposals")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("proposals", "staged proposals")
     listing = _command(
         commands, "list", "proposals, newest first", _proposals_list, tables.proposals_text
     )
@@ -89,8 +93,7 @@ def proposals_parser() -> argparse.ArgumentParser:
 
 def dlq_parser() -> argparse.ArgumentParser:
     """`cascade dlq list|show|redrive`."""
-    parser = argparse.ArgumentParser(prog="cascade dlq", description="dead-lettered records")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("dlq", "dead-lettered records")
     listing = _command(
         commands, "list", "dead letters, newest first", _dlq_list, tables.dead_letters_text
     )
@@ -116,8 +119,7 @@ def dlq_parser() -> argparse.ArgumentParser:
 
 def outbox_parser() -> argparse.ArgumentParser:
     """`cascade outbox status`."""
-    parser = argparse.ArgumentParser(prog="cascade outbox", description="the transactional outbox")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("outbox", "the transactional outbox")
     _command(
         commands, "status", "unsent rows per topic, the oldest's age", _outbox_status,
         tables.outbox_text,
