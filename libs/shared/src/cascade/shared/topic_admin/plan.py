@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cascade.shared.topic_admin.spec import MANAGED_CONFIGS, Topic, TopicSpec
+from cascade.shared.topic_admin.spec import MANAGED_CONFIGS, TopicShape, TopicSpec
 
 
 @dataclass(frozen=True)
-class TopicState(Topic):
+class TopicState(TopicShape):
     """One existing topic as the cluster describes it: `replication_factor` is the fewest
     replicas any of its partitions has, `configs` the managed configs' effective values (a
     topic's own or the broker's default)."""

@@ -14,7 +14,7 @@ MANAGED_CONFIGS = ("min.insync.replicas", "retention.ms", "cleanup.policy")
 
 
 @dataclass(frozen=True)
-class Topic:
+class TopicShape:
     """A topic in the terms `plan` compares, whether declared (`TopicSpec`) or described by
     the cluster (`cascade.shared.topic_admin.plan.TopicState`)."""
 
@@ -26,7 +26,7 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class TopicSpec(Topic):
+class TopicSpec(TopicShape):
     """One topic as it should be."""
 
     def describe(self) -> str:
