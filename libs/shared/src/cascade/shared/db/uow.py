@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -32,12 +30,7 @@ class UnitOfWork:
         await self.session.commit()
         self._committed = True
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc: object) -> None:
         session = self.session
         try:
             if not self._committed:
