@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import get_args
 
 import httpx
 from pydantic import SecretStr
 
 from cascade.approvals import fmt
+from cascade.approvals.api_proposals import ProposalStatusFilter
+from cascade.approvals.api_runs import RunStatusFilter
 from cascade.approvals.app import create_app
 from cascade.approvals.headers import SECURITY_HEADERS
 from cascade.approvals.list_params import Pager, search_filters, search_of
+from cascade.approvals.ui_inbox import StatusFilter
 from cascade.approvals.ui_queries import like_pattern
 from cascade.approvals.warning_badges import WarningBadge, humanised, warning_badges
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.settings import Settings
+
+
+def test_the_status_filters_are_the_status_enums_values_in_order() -> None:
+    # Strings, not members, so a 422 names plain values; these keep them the enums'.
+    assert get_args(RunStatusFilter) == tuple(RunStatus)
+    assert get_args(ProposalStatusFilter) == tuple(ProposalStatus)
+    assert get_args(StatusFilter) == (*ProposalStatus, "all")
 
 
 def test_time_tag_is_utc_machine_readable_and_escaped() -> None:

@@ -6,9 +6,10 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from cascade.approvals.decisions import Decided, DecisionRequest, _audit, _event
 from cascade.approvals.queries import RunBundle
 from cascade.approvals.run_views import run_detail
-from cascade.approvals.views import proposal_detail, proposal_item
+from cascade.approvals.views import decided_view, proposal_detail, proposal_item
 from cascade.shared.db.models import (
     ApprovalAudit,
     NsPendingPush,
@@ -16,6 +17,7 @@ from cascade.shared.db.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
+from cascade.shared.db.statuses import ProposalStatus
 
 RUN_ID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 AT = datetime(2029, 5, 1, 12, 0, tzinfo=UTC)
@@ -106,3 +108,33 @@ def test_run_detail_has_every_section() -> None:
     assert (detail["events"], detail["verify_results"]) == ([], [])
     assert (detail["run_log"], detail["reflexion"]) == (None, None)
     json.dumps(detail)
+
+
+def test_a_decision_answers_audits_and_publishes_its_own_fields() -> None:
+    ask = DecisionRequest(7, ProposalStatus.REJECTED, 2, "ab" * 32, "mike", "10.0.0.1", "no")
+    done = Decided(7, RUN_ID, "create_customer", ask.decision, 2, "ab" * 32, "mike", AT, "no")
+    assert json.dumps(decided_view(done)) == json.dumps(
+        {
+            "proposal_id": 7,
+            "run_id": str(RUN_ID),
+            "action_type": "create_customer",
+            "status": "rejected",
+            "version": 2,
+            "payload_sha256": "ab" * 32,
+            "decided_by": "mike",
+            "decided_at": AT.isoformat(),
+            "reason": "no",
+        }
+    )
+    assert _event(done) == {
+        "proposal_id": 7,
+        "action_type": "create_customer",
+        "version": 2,
+        "payload_sha256": "ab" * 32,
+        "decided_by": "mike",
+        "reason": "no",
+    }
+    row = _audit(ask, RUN_ID)
+    assert (row.proposal_id, row.run_id, row.decision, row.actor) == (7, RUN_ID, "rejected", "mike")
+    assert (row.payload_sha256, row.version, row.reason) == ("ab" * 32, 2, "no")
+    assert row.remote_addr == "10.0.0.1"

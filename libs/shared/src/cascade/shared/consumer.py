@@ -182,11 +182,8 @@ class IdempotentConsumer:
                 # gate's approval passing by the email sender, say: a commit per run saved),
                 # and no span either: a run's trace shows the work, not who passed it by.
                 return
-        except PERMANENT_HANDLER_ERRORS as exc:
-            await self._refuse(record, exc)
-            return
         except Exception as exc:
-            await self._after_failure(record, exc)
+            await self._failed(record, exc)
             return
         # The `process` span continues the producer's (the record's `traceparent`), so what
         # the handler stages and inserts carries the run's trace on.
@@ -206,13 +203,18 @@ class IdempotentConsumer:
     async def _handle(self, record: RecordView, envelope: Envelope) -> None:
         try:
             await self._apply(envelope)
-        except PERMANENT_HANDLER_ERRORS as exc:
-            await self._refuse(record, exc)
-            return
         except Exception as exc:
-            await self._after_failure(record, exc)
+            await self._failed(record, exc)
             return
         crash_point(self._policy.crash_at, f"{self.name}_after_commit")
+
+    async def _failed(self, record: RecordView, exc: Exception) -> None:
+        # A refusal or an invalid payload would fail the same way again: dead-lettered at
+        # once. Anything else may pass next time: counted and redelivered.
+        if isinstance(exc, PERMANENT_HANDLER_ERRORS):
+            await self._refuse(record, exc)
+        else:
+            await self._after_failure(record, exc)
 
     async def _refuse(self, record: RecordView, exc: Exception) -> None:
         reason = "rejected" if isinstance(exc, RejectMessage) else "invalid payload"

@@ -23,7 +23,6 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -164,12 +163,7 @@ class RequestSlots:
         self._listener = asyncio.create_task(self._listen(), name=f"slots:{self._policy.pool}")
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc: object) -> None:
         self._stop.set()
         self._freed.ring()
         if self._listener is not None:

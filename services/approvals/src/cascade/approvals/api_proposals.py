@@ -29,12 +29,15 @@ from cascade.approvals.errors import ApiError, invalid, read_limited
 from cascade.approvals.queries import Page, ProposalFilter, list_proposals, proposal_with_audit
 from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.views import decided_view, proposal_detail, proposal_item
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import RuntimeDep, ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-ProposalStatus = Literal["pending", "approved", "rejected", "expired"]
+# The `status` filter: one of `ProposalStatus`, spelt as its values (test_lists_units pins them
+# to it). A Literal of the members would name `<ProposalStatus.PENDING: 'pending'>` in a 422.
+ProposalStatusFilter = Literal["pending", "approved", "rejected", "expired"]
 # A BIGINT id: anything larger would fail in the database instead of answering 404.
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -47,7 +50,7 @@ router = APIRouter(prefix="/v1/proposals", dependencies=[Depends(require_admin)]
 @router.get("")
 async def list_(
     runtime: RuntimeDep,
-    status: ProposalStatus | None = None,
+    status: ProposalStatusFilter | None = None,
     run_id: uuid.UUID | None = None,
     action_type: Annotated[OneLine | None, Query(max_length=100)] = None,
     limit: Limit = 50,
@@ -75,14 +78,14 @@ async def detail(proposal_id: ProposalId, runtime: RuntimeDep) -> JSONResponse:
 async def approve(
     request: Request, proposal_id: ProposalId, admin: AdminDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    return await _decide(runtime, request, proposal_id, admin, "approved")
+    return await _decide(runtime, request, proposal_id, admin, ProposalStatus.APPROVED)
 
 
 @router.post("/{proposal_id}/reject")
 async def reject(
     request: Request, proposal_id: ProposalId, admin: AdminDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    return await _decide(runtime, request, proposal_id, admin, "rejected")
+    return await _decide(runtime, request, proposal_id, admin, ProposalStatus.REJECTED)
 
 
 async def _decide(
@@ -114,7 +117,7 @@ async def _read_request(
     except ApiError as refused:
         _log_attempt(decision, proposal_id, admin, f"{refused.status} {refused.code}")
         raise
-    parsed = parse_body(raw, ApproveBody if decision == "approved" else RejectBody)
+    parsed = parse_body(raw, ApproveBody if decision == ProposalStatus.APPROVED else RejectBody)
     if isinstance(parsed, list):
         _log_attempt(decision, proposal_id, admin, "422 invalid body")
         raise invalid(parsed)
@@ -132,7 +135,7 @@ async def _read_request(
 def _log_attempt(decision: Decision, proposal_id: int, admin: Admin, outcome: str) -> None:
     # Every attempt, refused or not, names who and from where: the audit table only
     # holds decisions that took effect.
-    verb = "approve" if decision == "approved" else "reject"
+    verb = "approve" if decision == ProposalStatus.APPROVED else "reject"
     log.info(
         "%s proposal %d by %s from %s: %s",
         verb,

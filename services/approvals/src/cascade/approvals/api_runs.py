@@ -23,7 +23,9 @@ from cascade.shared.runtime import RuntimeDep
 
 log = logging.getLogger(__name__)
 
-RunStatus = Literal[
+# The `status` filter: one of `RunStatus`, spelt as its values (test_lists_units pins them to
+# it). A Literal of the members would name `<RunStatus.RUNNING: 'running'>` in a 422.
+RunStatusFilter = Literal[
     "requested",
     "awaiting_approval",
     "running",
@@ -42,7 +44,7 @@ router = APIRouter(prefix="/v1/runs", dependencies=[Depends(require_admin)])
 @router.get("")
 async def list_(
     runtime: RuntimeDep,
-    status: RunStatus | None = None,
+    status: RunStatusFilter | None = None,
     workflow_type: Annotated[OneLine | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

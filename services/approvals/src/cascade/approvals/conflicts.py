@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from cascade.shared.db.statuses import ProposalStatus
+
 
 class Conflict(StrEnum):
     """The reason a decision was refused with 409."""
@@ -33,7 +35,7 @@ class CurrentProposal:
 def conflict_reason(current: CurrentProposal, version: int, payload_sha256: str) -> Conflict:
     """The most useful explanation first: a decided or expired proposal cannot be fixed by
     reloading, a stale one can."""
-    if current.status != "pending":
+    if current.status != ProposalStatus.PENDING:
         return Conflict.ALREADY_DECIDED
     if current.expired:
         return Conflict.EXPIRED

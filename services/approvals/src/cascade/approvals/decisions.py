@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -16,16 +16,19 @@ from cascade.approvals.conflicts import (
 from cascade.approvals.repositories import Reviewed
 from cascade.approvals.unit_of_work import DecisionWork
 from cascade.shared.db.models import ApprovalAudit
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.envelope import new_envelope
 from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic, topic_name
 from cascade.shared.tracing import continued_span
 
 SOURCE = "cascade.approvals"
-Decision = Literal["approved", "rejected"]
+# What the admin decides: the proposal's status once the decision commits (an expiry is the
+# runner's, not a decision).
+Decision = Literal[ProposalStatus.APPROVED, ProposalStatus.REJECTED]
 TOPICS: dict[Decision, Topic] = {
-    "approved": Topic.PROPOSAL_APPROVED,
-    "rejected": Topic.PROPOSAL_REJECTED,
+    ProposalStatus.APPROVED: Topic.PROPOSAL_APPROVED,
+    ProposalStatus.REJECTED: Topic.PROPOSAL_REJECTED,
 }
 
 
@@ -101,7 +104,7 @@ async def decide(uow: DecisionWork, request: DecisionRequest, topic_prefix: str)
         attributes=attributes,
         link_current=True,
     ):
-        uow.audits.add(_audit(decided, request.remote_addr))
+        uow.audits.add(_audit(request, decided.run_id))
         topic = TOPICS[request.decision]
         envelope = new_envelope(
             topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
@@ -130,25 +133,11 @@ async def explain(uow: DecisionWork, reviewed: Reviewed) -> Exception:
     return DecisionConflict(reason, conflict_message(reason, current, reviewed.version), current)
 
 
-def _audit(decided: Decided, remote_addr: str | None) -> ApprovalAudit:
-    return ApprovalAudit(
-        proposal_id=decided.proposal_id,
-        run_id=decided.run_id,
-        decision=decided.status,
-        actor=decided.decided_by,
-        payload_sha256=decided.payload_sha256,
-        version=decided.version,
-        reason=decided.reason,
-        remote_addr=remote_addr,
-    )
+def _audit(request: DecisionRequest, run_id: uuid.UUID) -> ApprovalAudit:
+    # The audit row records the request as asked (its fields are the audit's columns).
+    return ApprovalAudit(run_id=run_id, **asdict(request))
 
 
 def _event(decided: Decided) -> dict[str, object]:
-    return ProposalDecision(
-        proposal_id=decided.proposal_id,
-        action_type=decided.action_type,
-        version=decided.version,
-        payload_sha256=decided.payload_sha256,
-        decided_by=decided.decided_by,
-        reason=decided.reason,
-    ).model_dump(mode="json")
+    # The event carries the decision's own fields, by name.
+    return ProposalDecision.model_validate(decided, from_attributes=True).model_dump(mode="json")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.approvals.proposal_view import EXTERNAL_ID_PREFIX, REMINDER_REASON
 from cascade.shared.db.models import Customer, EventRecord, ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.normalize import normalize_company_name, normalize_email
 
 
@@ -31,12 +32,15 @@ async def neighbours(session: AsyncSession, created_at: datetime, proposal_id: i
     mark = tuple_(created_at, proposal_id)
     before = await session.scalar(
         select(p.id)
-        .where(p.status == "pending", here < mark)
+        .where(p.status == ProposalStatus.PENDING, here < mark)
         .order_by(p.created_at.desc(), p.id.desc())
         .limit(1)
     )
     after = await session.scalar(
-        select(p.id).where(p.status == "pending", here > mark).order_by(p.created_at, p.id).limit(1)
+        select(p.id)
+        .where(p.status == ProposalStatus.PENDING, here > mark)
+        .order_by(p.created_at, p.id)
+        .limit(1)
     )
     return Neighbours(before, after)
 
@@ -46,7 +50,7 @@ async def oldest_pending(session: AsyncSession, other_than: int) -> int | None:
     p = ProposedAction
     found = await session.scalar(
         select(p.id)
-        .where(p.status == "pending", p.id != other_than)
+        .where(p.status == ProposalStatus.PENDING, p.id != other_than)
         .order_by(p.created_at, p.id)
         .limit(1)
     )

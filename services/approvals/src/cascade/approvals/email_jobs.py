@@ -17,16 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
 from cascade.shared.db.rows import Rows
+from cascade.shared.db.statuses import EmailJobStatus
 from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.leased_jobs import ClaimedJob, JobTable, requeue_failed, wake_due
 
 EMAILS = JobTable(
     model=EmailJob,
-    running="sending",
-    waiting=("queued", "retrying"),
+    running=EmailJobStatus.SENDING,
+    waiting=(EmailJobStatus.QUEUED, EmailJobStatus.RETRYING),
     due_column="next_attempt_at",
     lease_column="lease_until",
     returning=("proposal_id", "run_id", "recipient", "message_id", "payload_sha256"),
+    failed=EmailJobStatus.FAILED,
     has_updated_at=True,
 )
 
@@ -55,7 +57,8 @@ async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: s
         .values(
             proposal_id=proposal.id, run_id=proposal.run_id, version=proposal.version,
             payload_sha256=proposal.payload_sha256, recipient=str(proposal.payload["to"]),
-            message_id=message_id, status="queued", attempts=0, next_attempt_at=func.now(),
+            message_id=message_id, status=EmailJobStatus.QUEUED, attempts=0,
+            next_attempt_at=func.now(),
         )
         .on_conflict_do_nothing(index_elements=[EmailJob.proposal_id])
         .returning(EmailJob.id)
@@ -95,7 +98,8 @@ class SqlEmailJobs:
         return await email_job(self._session, proposal_id)
 
     async def requeue_failed(self, job_id: int, max_attempts: int) -> bool:
-        return await requeue_failed(self._session, EMAILS, job_id, max_attempts, "queued")
+        queued = EmailJobStatus.QUEUED
+        return await requeue_failed(self._session, EMAILS, job_id, max_attempts, queued)
 
 
 class ResendWork(AbstractUnitOfWork, Protocol):

@@ -14,6 +14,7 @@ from sqlalchemy import func
 
 from cascade.approvals.decisions import SOURCE
 from cascade.approvals.email_jobs import ClaimedEmail
+from cascade.shared.db.statuses import EmailJobStatus
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.leased_jobs import JobStatus, JobStep, RetrySchedule
 from cascade.shared.payloads import WorkflowAlert
@@ -21,7 +22,11 @@ from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic
 
 # How an email job names each step of the shared schedule.
-EMAIL_STATUS: dict[JobStatus, str] = {"done": "sent", "retrying": "retrying", "failed": "failed"}
+EMAIL_STATUS: dict[JobStatus, EmailJobStatus] = {
+    "done": EmailJobStatus.SENT,
+    "retrying": EmailJobStatus.RETRYING,
+    "failed": EmailJobStatus.FAILED,
+}
 LEASE_LOST_ERROR = (
     "the sender stopped during the last allowed attempt, so whether the SMTP server took the "
     "email is unknown; a Resend carries the same Message-ID"

@@ -12,6 +12,7 @@ from cascade.approvals.unit_of_work import EmailWork, SqlApprovalsWork
 from cascade.shared.canonical import sha256_of
 from cascade.shared.consumer import Handler, RejectMessage, use_case_handler
 from cascade.shared.db.models import ProposedAction
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision
 
@@ -26,7 +27,7 @@ def message_id(proposal: ProposedAction, sender: str) -> str:
 
 def approval_problem(proposal: ProposedAction, decision: ProposalDecision) -> str | None:
     """Why this approval must not send anything (pure); None when it holds."""
-    if proposal.status != "approved":
+    if proposal.status != ProposalStatus.APPROVED:
         return f"proposal {proposal.id} is {proposal.status}"
     if (decision.version, decision.payload_sha256) != (proposal.version, proposal.payload_sha256):
         return "the approval names another version or hash"

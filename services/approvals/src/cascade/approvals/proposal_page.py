@@ -42,6 +42,7 @@ from cascade.shared.db.models import (
     ReflexionEntry,
     WorkflowRun,
 )
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.normalize import normalize_company_name
 
 # Rows of the side-by-side comparison: (label, input name, customer column).
@@ -101,7 +102,7 @@ class ProposalPage:
     def overdue(self, now: datetime) -> bool:
         """Still pending after the approval window."""
         due = self.due_at
-        return self.proposal.status == "pending" and due is not None and due <= now
+        return self.proposal.status == ProposalStatus.PENDING and due is not None and due <= now
 
     @property
     def hash_ok(self) -> bool:
@@ -160,7 +161,7 @@ async def load_page(
     page.twins = (await twins_for(session, [proposal_id])).get(proposal_id, [])
     page.around = await neighbours(session, proposal.created_at, proposal_id)
     page.reminder = await reminder_of(session, proposal.run_id)
-    if run is not None and proposal.status == "approved":
+    if run is not None and proposal.status == ProposalStatus.APPROVED:
         page.blocked = blocked_at_approval(run.error, contract)
         if page.blocked is not None:
             page.collisions = await collisions(

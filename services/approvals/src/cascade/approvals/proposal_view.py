@@ -32,16 +32,9 @@ def queue_notice(done: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Rule:
-    """A precondition that did not hold, with the sentence Mike reads."""
-
-    name: str
-    message: str
-
-
-@dataclass(frozen=True)
-class NamedWarning:
-    """A named warning; `downstream` says what a later system will do with it (e.g. that
-    NetSuite will refuse the value), when the contract knows."""
+    """A precondition that did not hold, with the sentence Mike reads; a warning's
+    `downstream` says what a later system will do with it (e.g. that NetSuite will refuse
+    the value), when the contract knows."""
 
     name: str
     message: str
@@ -114,7 +107,7 @@ class Presentation:
     summary: list[tuple[str, str]]
     changes: list[Change]
     plumbing: list[Mapping[str, Any]]
-    warnings: list[NamedWarning]
+    warnings: list[Rule]
     queries: list[Query]
     statements: list[Statement] = field(default_factory=list)
     netsuite: list[NetsuiteRequest] = field(default_factory=list)
@@ -167,7 +160,7 @@ def presentation(payload: Mapping[str, Any], contract: Contract | None) -> Prese
         ],
         plumbing=_records(shown.get("plumbing")),
         warnings=[
-            NamedWarning(
+            Rule(
                 _text(w.get("name")),
                 _text(w.get("message")) or _rule_message(w.get("name"), contract),
                 downstream_text(w.get("downstream")),
@@ -207,10 +200,7 @@ def _fallback(payload: Mapping[str, Any], contract: Contract | None) -> Presenta
         summary=_input_pairs(inputs, contract),
         changes=[],
         plumbing=_records(payload.get("what_changes")),
-        warnings=[
-            NamedWarning(r.name, r.message)
-            for r in failed_rules(payload, contract, severity="warn")
-        ],
+        warnings=failed_rules(payload, contract, severity="warn"),
         queries=[Query(name, sql.get(name), {}, rows) for name, rows in sorted(context.items())],
         from_runner=False,
     )

@@ -16,6 +16,7 @@ from cascade.approvals.push_failures import explain
 from cascade.approvals.unit_of_work import PushActionWork
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.shared.db.statuses import ProposalStatus, PushStatus
 from cascade.shared.push_corrections import (
     PAYLOAD_KIND,
     PROPOSED,
@@ -121,7 +122,7 @@ def correctable_problem(push: NsPendingPush | None, run_id: uuid.UUID) -> str | 
     """Why this push offers no correction, or None."""
     if push is None or push.run_id != run_id:
         return f"run {run_id} has no such push"
-    if push.status != "failed":
+    if push.status != PushStatus.FAILED:
         return f"push {push.id} is {push.status}; only a push NetSuite refused is corrected"
     if not explain(push.record_type, push.last_error).correctable:
         return f"push {push.id} failed for a reason editing cannot fix: use Retry"
@@ -149,7 +150,7 @@ async def propose_correction(uow: PushActionWork, ask: CorrectionRequest) -> int
     proposal = ProposedAction(
         run_id=ask.run_id, action_type=action_type(push.id, count + 1),
         entity_ref=f"ns_push:{push.id}:{push.record_type}:{push.external_id}",
-        approver=gate.approver if gate else "mike", status="pending", payload=payload,
+        approver=gate.approver if gate else "mike", status=ProposalStatus.PENDING, payload=payload,
         payload_sha256=sha256_of(payload), version=1, expires_at=None,
     )  # fmt: skip
     proposal_id = await uow.proposals.add(proposal)

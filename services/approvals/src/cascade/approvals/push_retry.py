@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from cascade.approvals.decisions import SOURCE
 from cascade.approvals.unit_of_work import PushActionWork
 from cascade.shared.db.models import ApprovalAudit
+from cascade.shared.db.statuses import PushStatus
 from cascade.shared.envelope import new_envelope
 from cascade.shared.topics import Topic, topic_name
 
@@ -31,7 +32,7 @@ async def request_retry(uow: PushActionWork, ask: RetryRequest, topic_prefix: st
     push = await uow.pushes.get(ask.push_id)
     if push is None or push.run_id != ask.run_id:
         raise RetryRefused(f"run {ask.run_id} has no push {ask.push_id}")
-    if push.status != "failed":
+    if push.status != PushStatus.FAILED:
         raise RetryRefused(f"push {ask.push_id} is {push.status}; only a failed push retries")
     gate = await uow.proposals.gate_of(ask.run_id)
     if gate is None:

@@ -24,6 +24,7 @@ from cascade.shared.db.models import (
     WorkflowRunLog,
     WorkflowRunStep,
 )
+from cascade.shared.db.statuses import PushStatus
 
 Row = TypeVar("Row")
 
@@ -110,7 +111,7 @@ async def failed_push_ids(session: AsyncSession, run_id: uuid.UUID) -> list[int]
     """The run's NetSuite pushes that failed, oldest first."""
     rows = await session.scalars(
         select(NsPendingPush.id)
-        .where(NsPendingPush.run_id == run_id, NsPendingPush.status == "failed")
+        .where(NsPendingPush.run_id == run_id, NsPendingPush.status == PushStatus.FAILED)
         .order_by(NsPendingPush.id)
     )
     return list(rows.all())

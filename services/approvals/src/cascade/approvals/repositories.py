@@ -21,6 +21,7 @@ from cascade.shared.db.models import (
     ProposedAction,
 )
 from cascade.shared.db.rows import insert_of
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.outbox import stage_raw
 from cascade.shared.push_corrections import ACTION_PREFIX
 
@@ -106,7 +107,7 @@ class SqlProposals:
             update(p)
             .where(
                 p.id == reviewed.proposal_id,
-                p.status == "pending",
+                p.status == ProposalStatus.PENDING,
                 p.payload_sha256 == reviewed.payload_sha256,
                 p.version == reviewed.version,
                 or_(p.expires_at.is_(None), p.expires_at > func.now()),
@@ -128,7 +129,7 @@ class SqlProposals:
         row = (
             await self._session.execute(
                 update(p)
-                .where(p.id == pid, p.status == "pending", p.version == version)
+                .where(p.id == pid, p.status == ProposalStatus.PENDING, p.version == version)
                 .where(p.payload_sha256 == reviewed.payload_sha256)
                 .where(or_(p.expires_at.is_(None), p.expires_at > func.now()))
                 .values(payload=payload, payload_sha256=new_sha256, version=p.version + 1)
@@ -170,7 +171,7 @@ class SqlProposals:
         return await self._session.scalar(
             select(ProposedAction).where(
                 ProposedAction.action_type.like(f"{ACTION_PREFIX}{push_id}:%"),
-                ProposedAction.status == "pending",
+                ProposedAction.status == ProposalStatus.PENDING,
             )
         )
 

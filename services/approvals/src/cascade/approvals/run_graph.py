@@ -13,33 +13,37 @@ from cascade.approvals.queries import RunBundle
 from cascade.approvals.timeline import COMPLETION_PREFIX
 from cascade.shared.contract import Contract, NodeState
 from cascade.shared.contract.graph import Status
+from cascade.shared.db.statuses import (
+    CheckStatus,
+    ProposalStatus,
+    PushStatus,
+    RunStatus,
+    StepStatus,
+)
 
 _STEP: dict[str, Status] = {
-    "done": "done",
-    "applied": "done",
-    "failed": "failed",
-    "running": "running",
-    "awaiting_result": "running",
-    "retrying": "running",
-    "in_flight": "running",
-    "pending": "pending",
-    "skipped": "skipped",
+    StepStatus.WAITING_NEEDS: "pending",
+    StepStatus.READY: "pending",
+    StepStatus.RETRYING: "running",
+    StepStatus.AWAITING_RESULT: "running",
+    StepStatus.DONE: "done",
+    StepStatus.FAILED: "failed",
+    StepStatus.SKIPPED: "skipped",
 }
 _VERIFY: dict[str, Status] = {
-    "pass": "done",
-    "fail": "failed",
-    "timeout": "failed",
-    "pending": "waiting",
-    "running": "running",
-    "skipped": "skipped",
+    CheckStatus.PENDING: "waiting",
+    CheckStatus.RUNNING: "running",
+    CheckStatus.PASS: "done",
+    CheckStatus.FAIL: "failed",
+    CheckStatus.TIMEOUT: "failed",
+    CheckStatus.SKIPPED: "skipped",
 }
 _GATE: dict[str, Status] = {
-    "approved": "done",
-    "rejected": "failed",
-    "expired": "failed",
-    "pending": "waiting",
+    ProposalStatus.PENDING: "waiting",
+    ProposalStatus.APPROVED: "done",
+    ProposalStatus.REJECTED: "failed",
+    ProposalStatus.EXPIRED: "failed",
 }
-NOT_STARTED = {"requested", "starting"}
 
 
 def node_states(b: RunBundle, contract: Contract) -> dict[str, NodeState]:
@@ -56,11 +60,11 @@ def node_states(b: RunBundle, contract: Contract) -> dict[str, NodeState]:
             states[f"context:{q.name}"] = NodeState("pending")
     states.update(_rules(b, contract))
     states["hitl"] = _gate(b, contract)
-    applied = {str(n.id) for n in b.pushes if n.status == "applied"}
+    applied = {str(n.id) for n in b.pushes if n.status == PushStatus.APPLIED}
     for s in b.steps:
         error = f"; last error: {s.last_error}" if s.last_error else ""
         status = _STEP.get(s.status, "pending")
-        fixed = s.status == "failed" and str((s.output or {}).get("push_id")) in applied
+        fixed = s.status == StepStatus.FAILED and str((s.output or {}).get("push_id")) in applied
         # The run keeps its history (the step failed); the node also says it was put right.
         note = "push corrected, now applied" if fixed else ""
         states[f"step:{s.step_id}"] = NodeState(status, f"{s.attempts} attempt(s){error}", note)
@@ -133,7 +137,7 @@ def _gate(b: RunBundle, contract: Contract) -> NodeState:
         return NodeState("skipped", "no approval gate")
     p = _gate_proposal(b, contract)
     if p is None:
-        status: Status = "skipped" if b.run.status == "blocked" else "pending"
+        status: Status = "skipped" if b.run.status == RunStatus.BLOCKED else "pending"
         return NodeState(status, b.run.error or "no proposal")
     who = f" by {p.decided_by} at {fmt.when(p.decided_at)}" if p.decided_by else ""
     reason = f": {p.decision_reason}" if p.decision_reason else ""

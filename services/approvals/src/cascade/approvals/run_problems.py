@@ -6,9 +6,22 @@ from dataclasses import dataclass
 
 from cascade.approvals.push_failures import action_hint, explain
 from cascade.approvals.queries import RunBundle
+from cascade.shared.db.statuses import (
+    CheckStatus,
+    EmailJobStatus,
+    PushStatus,
+    RunStatus,
+    StepStatus,
+)
 from cascade.shared.push_corrections import ACTION_PREFIX
 
-ENDED_BADLY = {"partial", "failed", "blocked", "expired", "rejected"}
+ENDED_BADLY = {
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.BLOCKED,
+    RunStatus.EXPIRED,
+    RunStatus.REJECTED,
+}
 
 
 @dataclass(frozen=True)
@@ -34,12 +47,12 @@ def run_problems(b: RunBundle) -> list[Problem]:
     problems: list[Problem] = []
     for n in b.pushes:
         corrected = corrections_of(b, n.id)
-        if n.status == "failed":
+        if n.status == PushStatus.FAILED:
             failure = explain(n.record_type, n.last_error)
             problems.append(
                 Problem(failure.sentence, action_hint(failure), n.id, failure.correctable)
             )
-        elif n.status == "applied" and corrected and b.run.status in ENDED_BADLY:
+        elif n.status == PushStatus.APPLIED and corrected and b.run.status in ENDED_BADLY:
             sentence = (
                 f"NetSuite push #{n.id} was corrected (proposal #{corrected[-1]}) and applied: "
                 f"{n.record_type} {n.external_id} is NetSuite id {n.netsuite_id}"
@@ -55,7 +68,7 @@ def run_problems(b: RunBundle) -> list[Problem]:
             )
     pushed = {f"{n.id}" for n in b.pushes}
     for s in b.steps:
-        if s.status != "failed":
+        if s.status != StepStatus.FAILED:
             continue
         if str((s.output or {}).get("push_id")) in pushed:
             continue  # told by its push, in NetSuite's words
@@ -66,7 +79,7 @@ def run_problems(b: RunBundle) -> list[Problem]:
             )
         )
     for e in b.emails:
-        if e.status == "failed":
+        if e.status == EmailJobStatus.FAILED:
             problems.append(
                 Problem(
                     f"The email to {e.recipient} was not sent: {e.last_error}",
@@ -75,7 +88,7 @@ def run_problems(b: RunBundle) -> list[Problem]:
                 )
             )
     for v in b.verify_results:
-        if v.status in ("fail", "timeout"):
+        if v.status in (CheckStatus.FAIL, CheckStatus.TIMEOUT):
             reason = (v.detail or {}).get("reason") or v.status
             problems.append(
                 Problem(
@@ -96,8 +109,8 @@ def run_problems(b: RunBundle) -> list[Problem]:
 
 
 def _ended_hint(b: RunBundle) -> str:
-    if b.run.status == "blocked":
+    if b.run.status == RunStatus.BLOCKED:
         return "Nothing was written; look at the matching customer before submitting again."
-    if b.run.status == "rejected":
+    if b.run.status == RunStatus.REJECTED:
         return "Nothing was written."
     return "Nothing more will happen on its own."

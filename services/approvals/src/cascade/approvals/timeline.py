@@ -19,14 +19,22 @@ from cascade.approvals.dlq_redrive import DLQ_REDRIVEN
 from cascade.approvals.push_failures import explain
 from cascade.approvals.queries import RunBundle
 from cascade.shared.db.models import ApprovalAudit, DeadLetter, ProposedAction
+from cascade.shared.db.statuses import (
+    CheckStatus,
+    EmailJobStatus,
+    ProposalStatus,
+    PushStatus,
+    RunStatus,
+    StepStatus,
+)
 from cascade.shared.push_corrections import APPLIED, PROPOSED, is_correction
 
 Tone = Literal["ok", "fail", "warn", "info"]
 EMAIL_ACTION = "propose_email_to_customer"
 COMPLETION_PREFIX = "workflow."
 _AUDIT_TITLES = {
-    "approved": "Approved",
-    "rejected": "Rejected",
+    ProposalStatus.APPROVED: "Approved",
+    ProposalStatus.REJECTED: "Rejected",
     "edited": "Email edited",
     "email_edited": "Email edited",
     "email_resend_requested": "Email resend requested",
@@ -75,7 +83,7 @@ def _run_facts(b: RunBundle) -> Iterator[Entry]:
         loaded = min(staged, default=r.started_at or r.requested_at)
         yield Entry(loaded, "Context loaded", f"queries: {names}", "ok")
     if b.run_log is not None:
-        tone: Tone = "ok" if b.run_log.status == "completed" else "fail"
+        tone: Tone = "ok" if b.run_log.status == RunStatus.COMPLETED else "fail"
         yield Entry(b.run_log.completed_at, f"Run ended {b.run_log.status}", r.error or "", tone)
 
 
@@ -92,7 +100,7 @@ def _proposal_facts(proposals: Sequence[ProposedAction]) -> Iterator[Entry]:
             message = "" if passed else str(rule.get("message") or "")
             yield Entry(p.created_at, f"Precondition {rule.get('name')} {outcome}", message, tone)
         yield Entry(p.created_at, f"{_proposal_kind(p)} staged", f"proposal #{p.id}", href=href)
-        if p.status == "expired":
+        if p.status == ProposalStatus.EXPIRED:
             yield Entry(p.decided_at, f"{_proposal_kind(p)} expired", f"#{p.id}", "fail", href)
 
 
@@ -117,7 +125,11 @@ def _audit_facts(
         title = _AUDIT_TITLES.get(a.decision, a.decision.replace("_", " ").capitalize())
         p = proposals.get(a.proposal_id)
         what = f"{_proposal_kind(p).lower() if p is not None else 'proposal'} #{a.proposal_id}"
-        tones: dict[str, Tone] = {"approved": "ok", "rejected": "fail", APPLIED: "ok"}
+        tones: dict[str, Tone] = {
+            ProposalStatus.APPROVED: "ok",
+            ProposalStatus.REJECTED: "fail",
+            APPLIED: "ok",
+        }
         tone = tones.get(a.decision, "info")
         comment = f": “{a.reason}”" if a.reason else ""
         detail = f"{what} by {a.actor}, version {a.version}{comment}"
@@ -128,7 +140,7 @@ def _step_facts(b: RunBundle) -> Iterator[Entry]:
     for s in b.steps:
         if s.started_at is not None:
             yield Entry(s.started_at, f"Step {s.step_id} started")
-        if s.attempts > 1 or (s.last_error and s.status not in ("failed",)):
+        if s.attempts > 1 or (s.last_error and s.status != StepStatus.FAILED):
             error = f"; last error: {s.last_error}" if s.last_error else ""
             yield Entry(
                 s.finished_at or s.started_at,
@@ -136,11 +148,11 @@ def _step_facts(b: RunBundle) -> Iterator[Entry]:
                 f"{s.attempts} attempt(s){error}",
                 "warn",
             )
-        if s.status == "done":
+        if s.status == StepStatus.DONE:
             yield Entry(s.finished_at, f"Step {s.step_id} done", "", "ok")
-        elif s.status == "failed":
+        elif s.status == StepStatus.FAILED:
             yield Entry(s.finished_at, f"Step {s.step_id} failed", s.last_error or "", "fail")
-        elif s.status == "skipped":
+        elif s.status == StepStatus.SKIPPED:
             yield Entry(s.finished_at, f"Step {s.step_id} skipped", s.last_error or "")
 
 
@@ -148,10 +160,10 @@ def _push_facts(b: RunBundle) -> Iterator[Entry]:
     for n in b.pushes:
         what = f"{n.record_type} {n.external_id}"
         yield Entry(n.created_at, f"NetSuite push #{n.id} staged", what)
-        if n.status == "applied":
+        if n.status == PushStatus.APPLIED:
             detail = f"{what} is NetSuite id {n.netsuite_id} after {n.attempts} attempt(s)"
             yield Entry(n.applied_at, f"NetSuite confirmed push #{n.id}", detail, "ok")
-        elif n.status == "failed":
+        elif n.status == PushStatus.FAILED:
             failure = explain(n.record_type, n.last_error)
             title = f"NetSuite push #{n.id} failed"
             yield Entry(
@@ -166,10 +178,10 @@ def _email_facts(b: RunBundle) -> Iterator[Entry]:
     for e in b.emails:
         href = f"/proposals/{e.proposal_id}"
         yield Entry(e.created_at, "Email approved and queued", f"to {e.recipient}", href=href)
-        if e.status == "sent":
+        if e.status == EmailJobStatus.SENT:
             detail = f"to {e.recipient}, {e.message_id}: {e.smtp_response or ''}".rstrip(": ")
             yield Entry(e.sent_at, "Email sent", detail, "ok", href)
-        elif e.status == "failed":
+        elif e.status == EmailJobStatus.FAILED:
             detail = f"to {e.recipient} after {e.attempts} attempt(s): {e.last_error}"
             yield Entry(e.updated_at, "Email failed", detail, "fail", href)
         elif e.last_error:
@@ -184,10 +196,10 @@ def _email_facts(b: RunBundle) -> Iterator[Entry]:
 
 def _verify_facts(b: RunBundle) -> Iterator[Entry]:
     for v in b.verify_results:
-        if v.status in ("pending", "running"):
+        if v.status in (CheckStatus.PENDING, CheckStatus.RUNNING):
             yield Entry(v.created_at, f"Check {v.check_name} scheduled", f"due {v.due_at:%H:%M:%S}")
             continue
-        tones: dict[str, Tone] = {"pass": "ok", "skipped": "info"}
+        tones: dict[str, Tone] = {CheckStatus.PASS: "ok", CheckStatus.SKIPPED: "info"}
         tone = tones.get(v.status, "fail")
         reason = str((v.detail or {}).get("reason") or "")
         yield Entry(
@@ -204,7 +216,7 @@ def _event_facts(b: RunBundle) -> Iterator[Entry]:
             continue
         if e.type.startswith(COMPLETION_PREFIX):
             status = str(data.get("status") or e.type.removeprefix(COMPLETION_PREFIX))
-            tone: Tone = "ok" if status == "completed" else "fail"
+            tone: Tone = "ok" if status == RunStatus.COMPLETED else "fail"
             # The reason is the run's error, told once by "Run ended".
             yield Entry(e.created_at, f"Completion event: {status}", e.type, tone)
 

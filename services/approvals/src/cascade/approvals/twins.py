@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cascade.shared.db.models import ProposedAction, WorkflowRun
+from cascade.shared.db.statuses import ProposalStatus
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ async def twins_for(session: AsyncSession, proposal_ids: Sequence[int]) -> dict[
         .join(
             other,
             and_(
-                other.status == "pending",
+                other.status == ProposalStatus.PENDING,
                 other.action_type == mine.action_type,
                 other.run_id != mine.run_id,
             ),
@@ -51,7 +52,7 @@ async def twins_for(session: AsyncSession, proposal_ids: Sequence[int]) -> dict[
         .join(other_run, other_run.run_id == other.run_id)
         .where(
             mine.id.in_(list(proposal_ids)),
-            mine.status == "pending",
+            mine.status == ProposalStatus.PENDING,
             my_run.twin_keys.is_not(None),
             other_run.twin_keys.overlap(my_run.twin_keys),
         )

@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.approvals import fmt
+from cascade.approvals.api_proposals import ProposalStatusFilter
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.list_params import PAGE_SIZE, ListParams, Offset, Pager
 from cascade.approvals.proposal_view import queue_notice
@@ -31,11 +32,14 @@ from cascade.approvals.ui_queries import (
 from cascade.approvals.warning_badges import warning_badges
 from cascade.approvals.web import Ui, UiDep, current_user, render
 from cascade.shared.contract import Contract
+from cascade.shared.db.statuses import ProposalStatus
 
 # An SSE stream ends after this long; the browser reconnects (and the session is checked
 # again), so a logout or an expired session also ends the live feed.
 STREAM_LIFETIME_S = 60.0
-StatusFilter = Literal["pending", "approved", "rejected", "expired", "all"]
+# A proposal status, or "all" (no status: every proposal). Filter values are strings, so mypy
+# checks each comparison with one.
+StatusFilter = Literal[ProposalStatusFilter, "all"]
 
 
 def row_view(
@@ -69,7 +73,7 @@ def row_view(
         "age": fmt.age(row.created_at, now),
         "left": fmt.window_left(row.created_at, window, row.expires_at, now),
         "overdue": window is not None
-        and row.status == "pending"
+        and row.status == ProposalStatus.PENDING
         and row.created_at + window <= now,
     }
 

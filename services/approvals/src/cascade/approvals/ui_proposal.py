@@ -34,6 +34,7 @@ from cascade.approvals.proposal_view import QUEUE_EMPTY
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.web import Ui, UiDep, current_user, form_of, render, see_other
+from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.text_rules import control_character_problem
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 MAX_VERSION = 2**31 - 1
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_REASON = 2000
-NOTICES = ("approved", "rejected", "edited", "resent")
+NOTICES = (ProposalStatus.APPROVED, ProposalStatus.REJECTED, "edited", "resent")
 
 
 def reviewed_version(form: dict[str, str]) -> tuple[int, str]:
@@ -76,9 +77,9 @@ async def _decide_form(ui: Ui, request: Request, proposal_id: int, decision: Dec
     user, form = await form_of(ui, request)
     # Approve takes an optional comment, reject a required reason: both are the decision's
     # reason, stored on the proposal and in its audit row.
-    said = "comment" if decision == "approved" else "reason"
+    said = "comment" if decision == ProposalStatus.APPROVED else "reason"
     reason = form.get(said, "").strip()
-    if decision == "rejected" and not reason:
+    if decision == ProposalStatus.REJECTED and not reason:
         return await _page(ui, request, user, proposal_id, 422, error="A reason is required.")
     if problem := control_character_problem(reason, multiline=True):
         return await _page(ui, request, user, proposal_id, 422, error=f"The {said} {problem}.")
@@ -124,12 +125,12 @@ async def show(request: Request, proposal_id: ProposalId, ui: UiDep) -> Response
 
 @router.post("/proposals/{proposal_id}/approve")
 async def approve(request: Request, proposal_id: ProposalId, ui: UiDep) -> Response:
-    return await _decide_form(ui, request, proposal_id, "approved")
+    return await _decide_form(ui, request, proposal_id, ProposalStatus.APPROVED)
 
 
 @router.post("/proposals/{proposal_id}/reject")
 async def reject(request: Request, proposal_id: ProposalId, ui: UiDep) -> Response:
-    return await _decide_form(ui, request, proposal_id, "rejected")
+    return await _decide_form(ui, request, proposal_id, ProposalStatus.REJECTED)
 
 
 @router.post("/proposals/{proposal_id}/edit")

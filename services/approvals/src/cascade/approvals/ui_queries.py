@@ -19,6 +19,7 @@ from cascade.shared.db.models import (
     ReflexionEntry,
     WorkflowRun,
 )
+from cascade.shared.db.statuses import ProposalStatus, RunStatus
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Search:
 class InboxFilter:
     """The inbox's filters and order."""
 
-    status: str | None = "pending"
+    status: str | None = ProposalStatus.PENDING
     workflow_type: str | None = None
     oldest_first: bool = False
     search: Search = Search()
@@ -125,13 +126,13 @@ async def nav_counts(session: AsyncSession) -> NavCounts:
     pending = (
         select(func.count())
         .select_from(ProposedAction)
-        .where(ProposedAction.status == "pending")
+        .where(ProposedAction.status == ProposalStatus.PENDING)
         .scalar_subquery()
     )
     blocked = (
         select(func.count())
         .select_from(WorkflowRun)
-        .where(WorkflowRun.status == "blocked")
+        .where(WorkflowRun.status == RunStatus.BLOCKED)
         .scalar_subquery()
     )
     row = (await session.execute(select(pending, blocked))).one()
@@ -142,7 +143,10 @@ async def newer_pending(session: AsyncSession, after_id: int) -> list[InboxRow]:
     """Pending proposals with an id above `after_id` (the SSE feed), oldest first."""
     p = ProposedAction
     rows = await session.execute(
-        _inbox_select().where(p.status == "pending", p.id > after_id).order_by(p.id).limit(50)
+        _inbox_select()
+        .where(p.status == ProposalStatus.PENDING, p.id > after_id)
+        .order_by(p.id)
+        .limit(50)
     )
     return [InboxRow(*row) for row in rows.all()]
 
@@ -196,7 +200,7 @@ async def audit_page(session: AsyncSession, page: Page) -> list[AuditRow]:
 async def blocked_runs(session: AsyncSession, search: Search, page: Page) -> Sequence[WorkflowRun]:
     """Runs that ended blocked, newest first."""
     r = WorkflowRun
-    query = select(r).where(r.status == "blocked", *_matching(search, r.requested_at))
+    query = select(r).where(r.status == RunStatus.BLOCKED, *_matching(search, r.requested_at))
     query = query.order_by(r.requested_at.desc(), r.run_id)
     return (await session.scalars(query.limit(page.limit).offset(page.offset))).all()
 

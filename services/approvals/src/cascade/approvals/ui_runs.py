@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from cascade.approvals import fmt
-from cascade.approvals.api_runs import RunStatus
+from cascade.approvals.api_runs import RunStatusFilter
 from cascade.approvals.errors import ApiError
 from cascade.approvals.graphs import contract_svg
 from cascade.approvals.list_params import ListParams
@@ -41,10 +41,18 @@ from cascade.approvals.web import Ui, UiDep, current_user, form_of, render, see_
 from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract
 from cascade.shared.db.models import DeadLetter, NsPendingPush, WorkflowRun
+from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-TERMINAL = {"completed", "partial", "failed", "blocked", "rejected", "expired"}
+TERMINAL = {
+    RunStatus.COMPLETED,
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.BLOCKED,
+    RunStatus.REJECTED,
+    RunStatus.EXPIRED,
+}
 
 
 def run_row(run: WorkflowRun, contracts: Mapping[str, Contract]) -> dict[str, object]:
@@ -101,7 +109,7 @@ router = APIRouter()
 
 @router.get("/runs")
 async def list_page(
-    request: Request, asked: ListParams, ui: UiDep, status: RunStatus | Literal[""] = ""
+    request: Request, asked: ListParams, ui: UiDep, status: RunStatusFilter | Literal[""] = ""
 ) -> Response:
     user = await current_user(ui, request)
     async with ui.uow() as uow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -83,15 +84,5 @@ def run_item(r: WorkflowRun) -> Json:
 
 
 def decided_view(d: Decided) -> Json:
-    """The answer to a successful approve or reject."""
-    return {
-        "proposal_id": d.proposal_id,
-        "run_id": uid(d.run_id),
-        "action_type": d.action_type,
-        "status": d.status,
-        "version": d.version,
-        "payload_sha256": d.payload_sha256,
-        "decided_by": d.decided_by,
-        "decided_at": iso(d.decided_at),
-        "reason": d.reason,
-    }
+    """The answer to a successful approve or reject: the decision's fields, in order."""
+    return {**asdict(d), "run_id": uid(d.run_id), "decided_at": iso(d.decided_at)}

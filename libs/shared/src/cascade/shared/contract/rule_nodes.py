@@ -79,28 +79,17 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class IsNull:
-    """``x IS [NOT] NULL`` — never NULL itself."""
+class Is:
+    """``x IS [NOT] NULL|TRUE|FALSE`` — never NULL itself."""
 
     operand: Node
+    value: bool | None
     negate: bool
 
     def evaluate(self, scope: Scope) -> object:
-        """True when the operand is (not) NULL."""
-        return (self.operand.evaluate(scope) is None) != self.negate
-
-
-@dataclass(frozen=True)
-class IsBool:
-    """``x IS [NOT] TRUE|FALSE`` — never NULL itself."""
-
-    operand: Node
-    truth: bool
-    negate: bool
-
-    def evaluate(self, scope: Scope) -> object:
-        """True when the operand is exactly the given truth value (NULL is neither)."""
-        return (self.operand.evaluate(scope) is self.truth) != self.negate
+        """True when the operand is (not) exactly NULL, TRUE or FALSE (NULL is neither
+        truth value)."""
+        return (self.operand.evaluate(scope) is self.value) != self.negate
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,7 @@ from .rule_nodes import (
     And,
     Compare,
     In,
-    IsBool,
-    IsNull,
+    Is,
     Like,
     Literal,
     Name,
@@ -55,7 +54,7 @@ _OPERATORS: dict[type[exp.Expr], str] = {
     exp.GT: ">",
     exp.GTE: ">=",
 }
-_CONDITIONS = (Compare, IsNull, IsBool, Like, In, Not, And, Or, Name)
+_CONDITIONS = (Compare, Is, Like, In, Not, And, Or, Name)
 
 
 @dataclass(frozen=True)
@@ -148,9 +147,9 @@ class _Compiler:
         negate = bool(node.args.get("negate"))
         target = node.expression
         if isinstance(target, exp.Null):
-            return IsNull(self.value(node.this), negate)
+            return Is(self.value(node.this), None, negate)
         if isinstance(target, exp.Boolean):
-            return IsBool(self.value(node.this), bool(target.this), negate)
+            return Is(self.value(node.this), bool(target.this), negate)
         raise RuleSyntaxError(f"expected IS [NOT] NULL/TRUE/FALSE, got {node.sql()!r}")
 
     def _like(self, node: exp.Expr) -> Node:

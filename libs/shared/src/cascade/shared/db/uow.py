@@ -9,7 +9,6 @@ SQL unit of work (`BoundUnitOfWork`) puts its repositories over an open one's se
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
@@ -79,12 +78,7 @@ class UnitOfWork:
         await self.session.commit()
         self._committed = True
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc: object) -> None:
         session = self.session
         try:
             if not self._committed:

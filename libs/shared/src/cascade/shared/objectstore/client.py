@@ -10,10 +10,10 @@ metadata the `object` verify check compares with the hash the run recorded.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+
+T = TypeVar("T")
 
 
 class ObjectStoreError(Exception):
@@ -61,6 +63,18 @@ def _not_found(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code", "")) in NOT_FOUND
 
 
+async def _unless_missing(action: str, name: str, request: Awaitable[T]) -> T | None:
+    """What `request` answers, or None when the store has no such object (or bucket)."""
+    try:
+        return await request
+    except ClientError as exc:
+        if _not_found(exc):
+            return None
+        raise _error(action, name, exc) from exc
+    except BotoCoreError as exc:
+        raise _error(action, name, exc) from exc
+
+
 class ObjectStore:
     """One bucket of an S3-compatible store."""
 
@@ -86,14 +100,11 @@ class ObjectStore:
 
     async def head(self, key: str) -> StoredObject | None:
         """The object's metadata, or None when there is no such object."""
-        try:
-            answer = await self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise _error("HEAD", key, exc) from exc
-        except BotoCoreError as exc:
-            raise _error("HEAD", key, exc) from exc
+        answer = await _unless_missing(
+            "HEAD", key, self._client.head_object(Bucket=self.bucket, Key=key)
+        )
+        if answer is None:
+            return None
         return StoredObject(
             key=key,
             size=int(answer.get("ContentLength", 0)),
@@ -104,16 +115,12 @@ class ObjectStore:
 
     async def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
-        try:
-            answer = await self._client.get_object(Bucket=self.bucket, Key=key)
-            async with answer["Body"] as stream:
-                return await stream.read()
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise _error("GET", key, exc) from exc
-        except BotoCoreError as exc:
-            raise _error("GET", key, exc) from exc
+        return await _unless_missing("GET", key, self._read(key))
+
+    async def _read(self, key: str) -> bytes:
+        answer = await self._client.get_object(Bucket=self.bucket, Key=key)
+        async with answer["Body"] as stream:
+            return await stream.read()
 
     async def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""
@@ -124,15 +131,8 @@ class ObjectStore:
 
     async def bucket_exists(self) -> bool:
         """Whether the bucket answers HEAD with these credentials (a readiness probe)."""
-        try:
-            await self._client.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
-            if _not_found(exc):
-                return False
-            raise _error("HEAD bucket", self.bucket, exc) from exc
-        except BotoCoreError as exc:
-            raise _error("HEAD bucket", self.bucket, exc) from exc
-        return True
+        request = self._client.head_bucket(Bucket=self.bucket)
+        return await _unless_missing("HEAD bucket", self.bucket, request) is not None
 
 
 @asynccontextmanager

@@ -54,35 +54,20 @@ async def _rows(conn: AsyncConnection, sql: str, **params: object) -> Rows:
     return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
 
 
-async def _runs(conn: AsyncConnection) -> list[Metric]:
-    rows = await _rows(
-        conn, "SELECT workflow_type, status, count(*) FROM workflow_runs GROUP BY 1, 2"
-    )
-    return [_gauge("cascade_runs", "Workflow runs by type and status.", RUN_LABELS, rows, 2)]
+def _grouped(
+    name: str, sql: str, labels: Sequence[str], gauges: Sequence[tuple[str, str]], **params: object
+) -> Reading:
+    """A reading whose query groups by its first columns (`labels`) and selects one figure
+    per gauge (`(metric, doc)`) after them, in the gauges' order."""
 
+    async def read(conn: AsyncConnection) -> list[Metric]:
+        rows = await _rows(conn, sql, **params)
+        return [
+            _gauge(metric, doc, labels, rows, len(labels) + i)
+            for i, (metric, doc) in enumerate(gauges)
+        ]
 
-async def _steps(conn: AsyncConnection) -> list[Metric]:
-    # A step's attempts that did not succeed: all of them, except the last of a done step.
-    rows = await _rows(
-        conn,
-        "SELECT r.workflow_type, s.status, count(*), coalesce(sum(s.attempts), 0),"
-        " coalesce(sum(greatest(s.attempts - CASE WHEN s.status = :done THEN 1 ELSE 0 END, 0)),"
-        " 0)"
-        " FROM workflow_run_steps s JOIN workflow_runs r ON r.run_id = s.run_id GROUP BY 1, 2",
-        done=StepStatus.DONE,
-    )
-    doc = "Fan-out steps by workflow type and status"
-    return [
-        _gauge("cascade_steps", f"{doc}.", RUN_LABELS, rows, 2),
-        _gauge("cascade_step_attempts", f"Attempts of the {doc.lower()}.", RUN_LABELS, rows, 3),
-        _gauge(
-            "cascade_step_failed_attempts",
-            f"Attempts that failed, of the {doc.lower()}.",
-            RUN_LABELS,
-            rows,
-            4,
-        ),
-    ]
+    return Reading(name, tuple(metric for metric, _ in gauges), read)
 
 
 async def _approval_wait(conn: AsyncConnection) -> list[Metric]:
@@ -120,31 +105,24 @@ def approval_windows(contracts: Iterable[Contract]) -> dict[str, float]:
 def proposals_reading(windows: Mapping[str, float]) -> Reading:
     """Pending proposals, and those pending past their contract's approval window
     (`windows`: seconds by workflow type, from the contracts the service loaded)."""
-
-    async def read(conn: AsyncConnection) -> list[Metric]:
-        rows = await _rows(
-            conn,
-            "SELECT r.workflow_type, p.action_type, count(*), count(*) FILTER (WHERE"
-            " p.created_at + make_interval(secs => (CAST(:windows AS jsonb) ->> r.workflow_type)"
-            "::float8) <= now())"
-            " FROM proposed_actions p JOIN workflow_runs r ON r.run_id = p.run_id"
-            " WHERE p.status = :pending GROUP BY 1, 2",
-            pending=ProposalStatus.PENDING,
-            windows=json.dumps(dict(windows)),
-        )
-        labels = ("workflow_type", "action_type")
-        return [
-            _gauge("cascade_proposals_pending", "Proposals awaiting a decision.", labels, rows, 2),
-            _gauge(
+    return _grouped(
+        "proposals",
+        "SELECT r.workflow_type, p.action_type, count(*), count(*) FILTER (WHERE"
+        " p.created_at + make_interval(secs => (CAST(:windows AS jsonb) ->> r.workflow_type)"
+        "::float8) <= now())"
+        " FROM proposed_actions p JOIN workflow_runs r ON r.run_id = p.run_id"
+        " WHERE p.status = :pending GROUP BY 1, 2",
+        ("workflow_type", "action_type"),
+        (
+            ("cascade_proposals_pending", "Proposals awaiting a decision."),
+            (
                 "cascade_proposals_overdue",
                 "Pending proposals past their contract's approval window.",
-                labels,
-                rows,
-                3,
             ),
-        ]
-
-    return Reading("proposals", ("cascade_proposals_pending", "cascade_proposals_overdue"), read)
+        ),
+        pending=ProposalStatus.PENDING,
+        windows=json.dumps(dict(windows)),
+    )
 
 
 async def _outbox(conn: AsyncConnection) -> list[Metric]:
@@ -176,68 +154,27 @@ async def _outbox(conn: AsyncConnection) -> list[Metric]:
     ]
 
 
-async def _dead_letters(conn: AsyncConnection) -> list[Metric]:
-    rows = await _rows(conn, "SELECT consumer, topic, count(*) FROM dead_letters GROUP BY 1, 2")
-    return [
-        _gauge(
-            "cascade_dead_letters",
-            "Dead-lettered records by consumer and source topic.",
-            ("consumer", "topic"),
-            rows,
-            2,
-        )
-    ]
+_STEPS_DOC = "Fan-out steps by workflow type and status"
 
-
-async def _verify(conn: AsyncConnection) -> list[Metric]:
-    rows = await _rows(
-        conn, "SELECT kind, status, count(*) FROM workflow_verify_results GROUP BY 1, 2"
-    )
-    return [
-        _gauge(
-            "cascade_verify_results",
-            "Verify checks by kind and status (pending, pass, fail, timeout).",
-            ("kind", "status"),
-            rows,
-            2,
-        )
-    ]
-
-
-async def _emails(conn: AsyncConnection) -> list[Metric]:
-    rows = await _rows(
-        conn, "SELECT status, count(*), coalesce(sum(attempts), 0) FROM email_jobs GROUP BY 1"
-    )
-    return [
-        _gauge("cascade_emails", "Approved emails by status.", ("status",), rows, 1),
-        _gauge(
-            "cascade_email_send_attempts",
-            "SMTP send attempts of approved emails, by the email's status.",
-            ("status",),
-            rows,
-            2,
-        ),
-    ]
-
-
-async def _pushes(conn: AsyncConnection) -> list[Metric]:
-    rows = await _rows(
-        conn, "SELECT record_type, status, count(*) FROM ns_pending_pushes GROUP BY 1, 2"
-    )
-    return [
-        _gauge(
-            "cascade_netsuite_pushes",
-            "NetSuite pushes by record type and status.",
-            ("record_type", "status"),
-            rows,
-            2,
-        )
-    ]
-
-
-RUNS = Reading("runs", ("cascade_runs",), _runs)
-STEPS = Reading(
-    "steps", ("cascade_steps", "cascade_step_attempts", "cascade_step_failed_attempts"), _steps
+RUNS = _grouped(
+    "runs",
+    "SELECT workflow_type, status, count(*) FROM workflow_runs GROUP BY 1, 2",
+    RUN_LABELS,
+    (("cascade_runs", "Workflow runs by type and status."),),
+)
+# A step's attempts that did not succeed: all of them, except the last of a done step.
+STEPS = _grouped(
+    "steps",
+    "SELECT r.workflow_type, s.status, count(*), coalesce(sum(s.attempts), 0),"
+    " coalesce(sum(greatest(s.attempts - CASE WHEN s.status = :done THEN 1 ELSE 0 END, 0)), 0)"
+    " FROM workflow_run_steps s JOIN workflow_runs r ON r.run_id = s.run_id GROUP BY 1, 2",
+    RUN_LABELS,
+    (
+        ("cascade_steps", f"{_STEPS_DOC}."),
+        ("cascade_step_attempts", f"Attempts of the {_STEPS_DOC.lower()}."),
+        ("cascade_step_failed_attempts", f"Attempts that failed, of the {_STEPS_DOC.lower()}."),
+    ),
+    done=StepStatus.DONE,
 )
 APPROVAL_WAIT = Reading("approval_wait", ("cascade_approval_wait_seconds",), _approval_wait)
 OUTBOX = Reading(
@@ -249,10 +186,41 @@ OUTBOX = Reading(
     ),
     _outbox,
 )
-DEAD_LETTERS = Reading("dead_letters", ("cascade_dead_letters",), _dead_letters)
-VERIFY = Reading("verify", ("cascade_verify_results",), _verify)
-EMAILS = Reading("emails", ("cascade_emails", "cascade_email_send_attempts"), _emails)
-NETSUITE_PUSHES = Reading("netsuite_pushes", ("cascade_netsuite_pushes",), _pushes)
+DEAD_LETTERS = _grouped(
+    "dead_letters",
+    "SELECT consumer, topic, count(*) FROM dead_letters GROUP BY 1, 2",
+    ("consumer", "topic"),
+    (("cascade_dead_letters", "Dead-lettered records by consumer and source topic."),),
+)
+VERIFY = _grouped(
+    "verify",
+    "SELECT kind, status, count(*) FROM workflow_verify_results GROUP BY 1, 2",
+    ("kind", "status"),
+    (
+        (
+            "cascade_verify_results",
+            "Verify checks by kind and status (pending, pass, fail, timeout).",
+        ),
+    ),
+)
+EMAILS = _grouped(
+    "emails",
+    "SELECT status, count(*), coalesce(sum(attempts), 0) FROM email_jobs GROUP BY 1",
+    ("status",),
+    (
+        ("cascade_emails", "Approved emails by status."),
+        (
+            "cascade_email_send_attempts",
+            "SMTP send attempts of approved emails, by the email's status.",
+        ),
+    ),
+)
+NETSUITE_PUSHES = _grouped(
+    "netsuite_pushes",
+    "SELECT record_type, status, count(*) FROM ns_pending_pushes GROUP BY 1, 2",
+    ("record_type", "status"),
+    (("cascade_netsuite_pushes", "NetSuite pushes by record type and status."),),
+)
 
 EVERY_SERVICE = (OUTBOX, DEAD_LETTERS)
 """Readings of the tables every service writes."""

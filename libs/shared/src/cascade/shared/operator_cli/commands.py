@@ -47,6 +47,12 @@ def _paging(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offset", type=int, default=0, help="skip this many (newest first)")
 
 
+def _group(name: str, description: str) -> tuple[argparse.ArgumentParser, Any]:
+    """`cascade <name>`'s parser, and the subparsers its commands are added to."""
+    parser = argparse.ArgumentParser(prog=f"cascade {name}", description=description)
+    return parser, parser.add_subparsers(required=True, metavar="COMMAND")
+
+
 def _command(
     commands: Any, name: str, help_: str, call: Call, show: Show
 ) -> argparse.ArgumentParser:
@@ -57,8 +63,7 @@ def _command(
 
 def runs_parser() -> argparse.ArgumentParser:
     """`cascade runs list|show|retry`."""
-    parser = argparse.ArgumentParser(prog="cascade runs", description="workflow runs")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("runs", "workflow runs")
     listing = _command(commands, "list", "runs, newest first", _runs_list, tables.runs_text)
     listing.add_argument("--status", choices=RUN_STATUSES)
     listing.add_argument("--type", dest="workflow_type", help="workflow type")
@@ -75,8 +80,7 @@ def runs_parser() -> argparse.ArgumentParser:
 
 def proposals_parser() -> argparse.ArgumentParser:
     """`cascade proposals list`."""
-    parser = argparse.ArgumentParser(prog="cascade proposals", description="staged proposals")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("proposals", "staged proposals")
     listing = _command(
         commands, "list", "proposals, newest first", _proposals_list, tables.proposals_text
     )
@@ -89,8 +93,7 @@ def proposals_parser() -> argparse.ArgumentParser:
 
 def dlq_parser() -> argparse.ArgumentParser:
     """`cascade dlq list|show|redrive`."""
-    parser = argparse.ArgumentParser(prog="cascade dlq", description="dead-lettered records")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("dlq", "dead-lettered records")
     listing = _command(
         commands, "list", "dead letters, newest first", _dlq_list, tables.dead_letters_text
     )
@@ -116,8 +119,7 @@ def dlq_parser() -> argparse.ArgumentParser:
 
 def outbox_parser() -> argparse.ArgumentParser:
     """`cascade outbox status`."""
-    parser = argparse.ArgumentParser(prog="cascade outbox", description="the transactional outbox")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser, commands = _group("outbox", "the transactional outbox")
     _command(
         commands, "status", "unsent rows per topic, the oldest's age", _outbox_status,
         tables.outbox_text,
@@ -125,43 +127,29 @@ def outbox_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _page(options: argparse.Namespace) -> dict[str, Any]:
-    return {"limit": options.limit, "offset": options.offset}
+def _call(
+    send: Callable[[OperatorClient, str, dict[str, Any]], Any], path: str, *params: str
+) -> Call:
+    """The command that sends `path`, its `{option}`s filled in, with the named options as
+    query parameters."""
+
+    def call(api: OperatorClient, o: argparse.Namespace) -> Any:
+        return send(api, path.format_map(vars(o)), {name: getattr(o, name) for name in params})
+
+    return call
 
 
-def _runs_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"status": o.status, "workflow_type": o.workflow_type, **_page(o)}
-    return api.get("/v1/runs", params)
-
-
-def _runs_show(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get(f"/v1/runs/{o.run_id}")
-
-
-def _runs_retry(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.post(f"/v1/runs/{o.run_id}/retry", {"push_id": o.push_id})
-
-
-def _proposals_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"status": o.status, "run_id": o.run_id, "action_type": o.action_type, **_page(o)}
-    return api.get("/v1/proposals", params)
-
-
-def _dlq_list(api: OperatorClient, o: argparse.Namespace) -> Any:
-    params = {"state": o.state, "consumer": o.consumer, "topic": o.topic, **_page(o)}
-    return api.get("/v1/dlq", params)
-
-
-def _dlq_show(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get(f"/v1/dlq/{o.letter_id}")
-
-
-def _dlq_redrive(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.post(f"/v1/dlq/{o.letter_id}/redrive", {"reason": o.reason})
-
-
-def _outbox_status(api: OperatorClient, o: argparse.Namespace) -> Any:
-    return api.get("/v1/outbox")
+_PAGE = ("limit", "offset")
+_runs_list = _call(OperatorClient.get, "/v1/runs", "status", "workflow_type", *_PAGE)
+_runs_show = _call(OperatorClient.get, "/v1/runs/{run_id}")
+_runs_retry = _call(OperatorClient.post, "/v1/runs/{run_id}/retry", "push_id")
+_proposals_list = _call(
+    OperatorClient.get, "/v1/proposals", "status", "run_id", "action_type", *_PAGE
+)
+_dlq_list = _call(OperatorClient.get, "/v1/dlq", "state", "consumer", "topic", *_PAGE)
+_dlq_show = _call(OperatorClient.get, "/v1/dlq/{letter_id}")
+_dlq_redrive = _call(OperatorClient.post, "/v1/dlq/{letter_id}/redrive", "reason")
+_outbox_status = _call(OperatorClient.get, "/v1/outbox")
 
 
 def execute(

@@ -13,19 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cascade.shared.topic_admin.spec import MANAGED_CONFIGS, TopicSpec
+from cascade.shared.topic_admin.spec import MANAGED_CONFIGS, TopicShape, TopicSpec
 
 
 @dataclass(frozen=True)
-class TopicState:
-    """One existing topic as the cluster describes it."""
+class TopicState(TopicShape):
+    """One existing topic as the cluster describes it: `replication_factor` is the fewest
+    replicas any of its partitions has, `configs` the managed configs' effective values (a
+    topic's own or the broker's default)."""
 
-    name: str
-    partitions: int
-    #: The fewest replicas any of its partitions has.
-    replication_factor: int
-    #: Effective values of the managed configs (a topic's own or the broker's default).
-    configs: Mapping[str, str] = field(default_factory=dict)
     #: Every config set on the topic itself: an alteration sends them all again, since
     #: Kafka's AlterConfigs replaces a topic's whole set.
     overrides: Mapping[str, str] = field(default_factory=dict)

@@ -14,14 +14,20 @@ MANAGED_CONFIGS = ("min.insync.replicas", "retention.ms", "cleanup.policy")
 
 
 @dataclass(frozen=True)
-class TopicSpec:
-    """One topic as it should be."""
+class TopicShape:
+    """A topic in the terms `plan` compares, whether declared (`TopicSpec`) or described by
+    the cluster (`cascade.shared.topic_admin.plan.TopicState`)."""
 
     name: str
     partitions: int
     replication_factor: int
     #: Values of `MANAGED_CONFIGS`.
     configs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicSpec(TopicShape):
+    """One topic as it should be."""
 
     def describe(self) -> str:
         """`partitions=3 replication=3 min.insync.replicas=2 ...`, for a plan's lines."""
