@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -216,7 +216,7 @@ class FakeRunnerWork(FakeUnitOfWork):
 
 
 class FakeContext:
-    """`ContextReader` without a database: every query answers from `values`."""
+    """`RunContext` without a database: every query answers from `values`."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = dict(values)
@@ -226,7 +226,7 @@ class FakeContext:
         self,
         contract: Contract,
         values: Mapping[str, object],
-        queries: list[ContextQuery] | None = None,
+        queries: Sequence[ContextQuery] | None = None,
     ) -> dict[str, Any]:
         self.loads += 1
         chosen = contract.context if queries is None else queries
@@ -269,12 +269,18 @@ def deps(contract: Contract | None = None, **context: Any) -> RunnerDeps:
     contract = contract or new_customer()
     return RunnerDeps(
         contracts={contract.workflow_type: contract},
-        context=FakeContext({**NEW_CUSTOMER_CONTEXT, **context}),  # type: ignore[arg-type]
+        context=FakeContext({**NEW_CUSTOMER_CONTEXT, **context}),
         topic_prefix=PREFIX,
         verify_window_scale=1.0,
         clock=lambda: NOW,
         rng=random.Random(1),
     )
+
+
+def context_of(runner: RunnerDeps) -> FakeContext:
+    """The stand-in `deps` gave `runner` to read its context with."""
+    assert isinstance(runner.context, FakeContext)
+    return runner.context
 
 
 RUN = uuid.UUID("7a1c0000-0000-4000-8000-000000000001")

@@ -10,7 +10,16 @@ from cascade.runner.ignoring import ignore_disagreement
 from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.topics import Topic, topic_name
 
-from .fakes import NOW, PREFIX, RUN, FakeRunnerWork, awaiting_approval, decide, deps
+from .fakes import (
+    NOW,
+    PREFIX,
+    RUN,
+    FakeRunnerWork,
+    awaiting_approval,
+    context_of,
+    decide,
+    deps,
+)
 
 FAILED = topic_name(PREFIX, Topic.WORKFLOW_FAILED)
 
@@ -30,7 +39,7 @@ async def test_an_approval_starts_the_fan_out_in_the_same_transaction() -> None:
         "first_quote_context": "waiting_needs",
     }
     assert uow.topics() == [topic_name(PREFIX, Topic.NS_PUSH)]
-    assert runner.context.loads == 2  # type: ignore[attr-defined]  # the blocking rules again
+    assert context_of(runner).loads == 2  # the blocking rules again
 
 
 async def test_a_replayed_approval_changes_nothing() -> None:
@@ -74,7 +83,7 @@ async def test_a_stored_payload_that_lost_its_hash_fails_the_run() -> None:
 async def test_a_duplicate_created_while_waiting_blocks_the_run_at_approval() -> None:
     uow, runner = FakeRunnerWork(), deps()
     proposal = await awaiting_approval(uow, runner)
-    runner.context.values["existing_by_email"] = [{"id": 9, "companyname": "Acme"}]  # type: ignore[attr-defined]
+    context_of(runner).values["existing_by_email"] = [{"id": 9, "companyname": "Acme"}]
     await on_approved(runner, decide(proposal, "approved"), uow)
     run = uow.runs.rows[RUN]
     assert run.status == RunStatus.BLOCKED

@@ -23,7 +23,7 @@ from cascade.shared.contract import Contract, needs_map, prepare_values, runtime
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.statuses import RunStatus
 from cascade.shared.observability.logs import bind_workflow_type
-from cascade.shared.proposals.context_reader import ContextReader
+from cascade.shared.proposals.context_reader import RunContext
 from cascade.shared.wakeup import Wakeup
 
 
@@ -32,7 +32,7 @@ class RunnerDeps:
     """What the runner's handlers need, built once in the composition root."""
 
     contracts: Mapping[str, Contract]
-    context: ContextReader
+    context: RunContext
     topic_prefix: str
     verify_window_scale: float
     clock: Callable[[], datetime]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +14,25 @@ from cascade.shared.db.autocommit import AUTOCOMMIT
 from cascade.shared.db.models import ReflexionEntry
 
 PRIOR_REFLEXIONS = 5
+
+
+class RunContext(Protocol):
+    """What a run's context is read with (`ContextReader`; a test hands in a stand-in)."""
+
+    async def load(
+        self,
+        contract: Contract,
+        values: Mapping[str, object],
+        queries: Sequence[ContextQuery] | None = None,
+    ) -> dict[str, Any]:
+        """Each query's shaped result by name (all of the contract's, or `queries`)."""
+        ...
+
+    async def prior_reflexions(
+        self, subject_key: str | None, email_domain: str | None
+    ) -> list[dict[str, Any]]:
+        """Narratives of earlier runs about the same company or email domain, newest first."""
+        ...
 
 
 class ContextReader:
