@@ -200,13 +200,21 @@ class FakeContractSql(FakeRepository):
         self._run(sql, params)
 
 
+class FakeEvents(FakeRows[EventRecord]):
+    async def add_if_new(self, event: EventRecord) -> bool:
+        if any(e.idempotency_key == event.idempotency_key for e in self.added):
+            return False
+        self.add(event)
+        return True
+
+
 class FakeRunnerWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.runs = FakeRuns()
         self.run_logs: FakeRows[WorkflowRunLog] = FakeRows()
         self.reflexions: FakeRows[ReflexionEntry] = FakeRows()
-        self.events: FakeRows[EventRecord] = FakeRows()
+        self.events = FakeEvents()
         self.checks = FakeChecks()
         self.proposals = FakeProposals()
         self.pushes = FakePushes()

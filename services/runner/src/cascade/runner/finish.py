@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cascade.runner.narrative import narrative, summary
-from cascade.runner.repositories import Checks, Runs
+from cascade.runner.repositories import Checks, Events, Runs
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import AnyCheck, Contract, EventPost, bind, event_key
 from cascade.shared.contract.templates import render_text
@@ -51,7 +51,7 @@ class EndWork(AbstractUnitOfWork, Protocol):
     runs: Runs
     run_logs: Rows[WorkflowRunLog]
     reflexions: Rows[ReflexionEntry]
-    events: Rows[EventRecord]
+    events: Events
     """The event ledger: its unique key makes a second end of the same run fail loudly."""
     checks: Checks
 

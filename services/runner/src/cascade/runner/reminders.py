@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.alerts import stage_alert
 from cascade.runner.runstate import RunnerDeps
+from cascade.runner.unit_of_work import RunnerWork, SqlRunnerWork
+from cascade.shared.contract import Contract
 from cascade.shared.db.models import EventRecord, ProposedAction, WorkflowRun
 from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
@@ -48,38 +49,50 @@ class ApprovalReminder:
         now = self.deps.clock()
         alerted = 0
         for run_id, proposal_id, created_at, workflow_type, title in waiting:
-            if self._overdue(workflow_type, created_at, now):
-                alerted += await self._alert_once(run_id, proposal_id, created_at, title)
+            contract = self.deps.contracts.get(workflow_type)
+            if overdue(contract, created_at, now) and await self._alert_once(
+                run_id, proposal_id, created_at, title
+            ):
+                alerted += 1
         return alerted
-
-    def _overdue(self, workflow_type: str, created_at: datetime, now: datetime) -> bool:
-        contract = self.deps.contracts.get(workflow_type)
-        gate = contract.hitl if contract else None
-        return gate is not None and created_at + gate.approval_window < now
 
     async def _alert_once(
         self, run_id: uuid.UUID, proposal_id: int, since: datetime, title: str | None
-    ) -> int:
-        key = f"workflow.alert:{run_id}:{WHAT}"
-        # The business subject first, so the notification says who waits, not a number.
-        about = f"{title} (proposal {proposal_id})" if title else f"proposal {proposal_id}"
-        detail = f"{about} has waited for a decision since {since.isoformat()}"
+    ) -> bool:
         async with UnitOfWork(self.session_factory) as uow:
-            # The ledger's unique key is the memory that this reminder was already sent.
-            recorded = await uow.session.execute(
-                insert(EventRecord)
-                .values(
-                    id=uuid.uuid4(),
-                    type="workflow.alert",
-                    run_id=run_id,
-                    idempotency_key=key,
-                    data={"reason": WHAT, "detail": detail},
-                )
-                .on_conflict_do_nothing()
-                .returning(EventRecord.id)
+            return await remind_once(
+                SqlRunnerWork(uow), self.deps.topic_prefix, run_id, proposal_id, since, title
             )
-            if recorded.first() is None:
-                return 0
-            stage_alert(uow, self.deps.topic_prefix, run_id, WHAT, "approval overdue", detail)
-            await uow.commit()
-        return 1
+
+
+def overdue(contract: Contract | None, created_at: datetime, now: datetime) -> bool:
+    """Whether a proposal staged at `created_at` has waited past its contract's approval
+    window (never for a contract without a gate, or one no longer loaded)."""
+    gate = contract.hitl if contract else None
+    return gate is not None and created_at + gate.approval_window < now
+
+
+async def remind_once(
+    uow: RunnerWork,
+    topic_prefix: str,
+    run_id: uuid.UUID,
+    proposal_id: int,
+    since: datetime,
+    title: str | None,
+) -> bool:
+    """Alert that the run's proposal has waited since `since`, and commit; False (nothing
+    written) when this run was reminded before."""
+    key = f"workflow.alert:{run_id}:{WHAT}"
+    # The business subject first, so the notification says who waits, not a number.
+    about = f"{title} (proposal {proposal_id})" if title else f"proposal {proposal_id}"
+    detail = f"{about} has waited for a decision since {since.isoformat()}"
+    reminder = EventRecord(
+        id=uuid.uuid4(), type="workflow.alert", run_id=run_id, idempotency_key=key,
+        data={"reason": WHAT, "detail": detail},
+    )  # fmt: skip
+    # The ledger's unique key is the memory that this reminder was already sent.
+    if not await uow.events.add_if_new(reminder):
+        return False
+    stage_alert(uow, topic_prefix, run_id, WHAT, "approval overdue", detail)
+    await uow.commit()
+    return True

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared import verify_rounds
 from cascade.shared.db.models import (
+    EventRecord,
     NsPendingPush,
     ProposedAction,
     VerifyRepair,
@@ -24,7 +25,7 @@ from cascade.shared.db.models import (
     WorkflowRun,
     WorkflowRunStep,
 )
-from cascade.shared.db.rows import insert_of
+from cascade.shared.db.rows import Rows, SqlRows, insert_of
 from cascade.shared.db.statuses import RepairStatus
 
 
@@ -78,6 +79,22 @@ class SqlRuns:
 
     def add_steps(self, rows: Iterable[WorkflowRunStep]) -> None:
         self._session.add_all(rows)
+
+
+class Events(Rows[EventRecord], Protocol):
+    """`events`, the ledger: one row per event fact, unique by idempotency key."""
+
+    async def add_if_new(self, event: EventRecord) -> bool:
+        """Insert the event at once unless its key is in the ledger; False when it was."""
+        ...
+
+
+class SqlEvents(SqlRows[EventRecord]):
+    async def add_if_new(self, event: EventRecord) -> bool:
+        recorded = await self._session.execute(
+            insert_of(event).on_conflict_do_nothing().returning(EventRecord.id)
+        )
+        return recorded.first() is not None
 
 
 class Proposals(Protocol):

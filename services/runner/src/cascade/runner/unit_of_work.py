@@ -15,18 +15,20 @@ from cascade.runner.object_jobs import ObjectPuts, SqlObjectPuts
 from cascade.runner.repositories import (
     Checks,
     ContractSql,
+    Events,
     Proposals,
     Pushes,
     Repairs,
     Runs,
     SqlChecks,
     SqlContractSql,
+    SqlEvents,
     SqlProposals,
     SqlPushes,
     SqlRepairs,
     SqlRuns,
 )
-from cascade.shared.db.models import EventRecord, ReflexionEntry, WorkflowRunLog
+from cascade.shared.db.models import ReflexionEntry, WorkflowRunLog
 from cascade.shared.db.rows import Rows, SqlRows
 from cascade.shared.db.uow import BoundUnitOfWork, UnitOfWork
 from cascade.shared.inbox import Inbox
@@ -66,7 +68,7 @@ class SqlRunnerWork(BoundUnitOfWork):
         self.runs: Runs = SqlRuns(session)
         self.run_logs: Rows[WorkflowRunLog] = SqlRows(session)
         self.reflexions: Rows[ReflexionEntry] = SqlRows(session)
-        self.events: Rows[EventRecord] = SqlRows(session)
+        self.events: Events = SqlEvents(session)
         self.checks: Checks = SqlChecks(session)
         self.proposals: Proposals = SqlProposals(session)
         self.pushes: Pushes = SqlPushes(session)
