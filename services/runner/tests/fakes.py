@@ -171,6 +171,10 @@ class FakeObjectPuts(_ById):
     async def write_fenced(
         self, job_id: int, lease_until: datetime, values: Mapping[str, Any]
     ) -> bool:
+        row = self.rows.get(job_id)
+        if row is None or (row.status, row.lease_until) != (ObjectPutStatus.PUTTING, lease_until):
+            return False
+        row.status = values["status"]
         self.fenced.append((job_id, values))
         return True
 

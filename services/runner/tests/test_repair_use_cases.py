@@ -1,4 +1,5 @@
-"""Repairs of failed checks (`repairs.py`): staged, decided, run, re-verified; in memory."""
+"""Repairs of failed checks (`repairs.py`): staged, decided, run (the object worker's
+`record_object` of a repair's round), re-verified; in memory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 from cascade.runner.agreement import Disagreement
 from cascade.runner.decisions import on_approved, on_rejected
 from cascade.runner.object_jobs import ClaimedObject
+from cascade.runner.object_worker import ObjectAttempt, record_object
 from cascade.runner.repairs import object_repaired, on_verify_result
 from cascade.shared.db.models import ObjectPut, ProposedAction, VerifyResult, WorkflowRun
 from cascade.shared.db.statuses import ObjectPutStatus, RepairStatus, RunStatus
@@ -152,9 +154,11 @@ async def test_once_its_objects_are_stored_the_repair_is_done_and_the_check_reve
     proposal = await proposed(uow)
     await on_approved(deps(), decide(proposal, "approved"), uow)
     (repair,) = uow.repairs.rows.values()
-    uow.object_puts.rows[1].status = ObjectPutStatus.STORED
-    run = uow.runs.rows[RUN]
-    await object_repaired(deps(), uow, run, claimed_put(repair.id), JobStep("done"))
+    put = uow.object_puts.rows[1]
+    job = claimed_put(repair.id)
+    put.status, put.lease_until = ObjectPutStatus.PUTTING, job.lease_until  # the worker's
+    assert await record_object(deps(), uow, job, ObjectAttempt(JobStep("done")))
+    assert put.status == ObjectPutStatus.STORED
     assert repair.status == RepairStatus.DONE
     (check,) = uow.checks.added
     assert (check.status, check.round) == ("pending", 1)

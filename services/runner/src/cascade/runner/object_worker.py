@@ -164,54 +164,60 @@ class ObjectJobs:
 
     async def record(self, job: ClaimedObject, attempt: ObjectAttempt) -> bool:
         """Commit the job's outcome fenced by the lease and, when final, the step's."""
-        async with UnitOfWork(self._factory) as tx:
-            uow = SqlRunnerWork(tx)
-            # The run row first: every state change of a run is serialized on it.
-            run = await lock_run(uow.runs, job.run_id)
-            values = finished_values(attempt)
-            if not await uow.object_puts.write_fenced(job.job_id, job.lease_until, values):
-                return False
-            if attempt.step.status != "retrying" and run is not None:
-                if job.repair_id is not None:
-                    await object_repaired(self._deps, uow, run, job, attempt.step)
-                else:
-                    await self._finish(uow, run, job, attempt.step)
-            await uow.commit()
-        log.info("runner: %s: %s", job, STATUS[attempt.step.status])
-        return True
+        async with UnitOfWork(self._factory) as uow:
+            return await record_object(self._deps, SqlRunnerWork(uow), job, attempt)
 
     def describe(self, job: ClaimedObject) -> str:
         """The object in a log line."""
         return str(job)
 
-    async def _finish(
-        self, uow: RunnerWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
-    ) -> None:
-        if run.status != RunStatus.RUNNING:
-            return
-        rows = await uow.runs.steps(run.run_id)
-        row = rows.get(job.step_id)
-        if (
-            row is None
-            or row.status != AWAITING_RESULT
-            or (row.output or {}).get(PUT_ID) != job.job_id
-        ):
-            log.info("runner: run %s: no step waits for %s", run.run_id, job)
-            return
-        deps = self._deps
-        contract = deps.contracts[run.workflow_type]
-        step = contract.step(job.step_id)
-        assert isinstance(step, ObjectPutStep)
-        row.attempts, row.finished_at = job.attempt, deps.clock()
-        finish_step(row, step, job, outcome)
-        if outcome.status == "failed" and contract.retry.alert_on_final_failure:
-            stage_alert(
-                uow, deps.topic_prefix, run.run_id, f"step:{step.id}",
-                f"step {step.id} failed after {job.attempt} attempt(s)", row.last_error or "",
-            )  # fmt: skip
-        # The steps this releases run in this same transaction, then the run advances.
-        progress = await run_ready_steps(uow, run, contract, rows, deps)
-        around_commit(uow, deps, run, progress)
+
+async def record_object(
+    deps: RunnerDeps, uow: RunnerWork, job: ClaimedObject, attempt: ObjectAttempt
+) -> bool:
+    """Write the job's outcome while its lease is ours and, when final, finish its step (or
+    its repair's round), then commit; False (nothing written) when another worker retook it."""
+    # The run row first: every state change of a run is serialized on it.
+    run = await lock_run(uow.runs, job.run_id)
+    values = finished_values(attempt)
+    if not await uow.object_puts.write_fenced(job.job_id, job.lease_until, values):
+        return False
+    if attempt.step.status != "retrying" and run is not None:
+        if job.repair_id is not None:
+            await object_repaired(deps, uow, run, job, attempt.step)
+        else:
+            await finish_object_step(deps, uow, run, job, attempt.step)
+    await uow.commit()
+    log.info("runner: %s: %s", job, STATUS[attempt.step.status])
+    return True
+
+
+async def finish_object_step(
+    deps: RunnerDeps, uow: RunnerWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
+) -> None:
+    """Finish the running run's `object_put` step that waits for `job` (an alert when it
+    failed for good and the contract asks for one), then run what that releases; nothing
+    when the run ended or no step waits for this job."""
+    if run.status != RunStatus.RUNNING:
+        return
+    rows = await uow.runs.steps(run.run_id)
+    row = rows.get(job.step_id)
+    if row is None or row.status != AWAITING_RESULT or (row.output or {}).get(PUT_ID) != job.job_id:
+        log.info("runner: run %s: no step waits for %s", run.run_id, job)
+        return
+    contract = deps.contracts[run.workflow_type]
+    step = contract.step(job.step_id)
+    assert isinstance(step, ObjectPutStep)
+    row.attempts, row.finished_at = job.attempt, deps.clock()
+    finish_step(row, step, job, outcome)
+    if outcome.status == "failed" and contract.retry.alert_on_final_failure:
+        stage_alert(
+            uow, deps.topic_prefix, run.run_id, f"step:{step.id}",
+            f"step {step.id} failed after {job.attempt} attempt(s)", row.last_error or "",
+        )  # fmt: skip
+    # The steps this releases run in this same transaction, then the run advances.
+    progress = await run_ready_steps(uow, run, contract, rows, deps)
+    around_commit(uow, deps, run, progress)
 
 
 def object_worker(
