@@ -2,7 +2,7 @@
 number of intake replicas and however often they crash.
 
 A tick is a row of `trigger_ticks` keyed by (contract, scheduled time). The replica whose
-INSERT creates it stages the run request in the same transaction (`handlers.stage_run`), so
+INSERT creates it stages the run request in the same transaction (`fire_tick`), so
 the tick and its run commit together or not at all: a crash between claim and commit leaves
 neither (another replica, or the same after its restart, fires the tick), and a second
 replica's INSERT waits on the first's uncommitted row and then finds it taken. Which ticks
@@ -24,6 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.intake.unit_of_work import SqlTickWork, TickWork
 from cascade.shared.contract import Contract
 from cascade.shared.crash import crash_point
 from cascade.shared.cron import latest_tick, next_tick, plan_ticks
@@ -32,7 +33,7 @@ from cascade.shared.db.models import TriggerTick
 from cascade.shared.db.statuses import TickOutcome
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
-from cascade.shared.run_requests.staging import SqlRunRequestWork, stage_run
+from cascade.shared.run_requests.staging import stage_run
 from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.settings import Settings
 
@@ -148,7 +149,8 @@ class CronScheduler:
         )
         fired = 0
         for tick in plan.fire:
-            fired += await self._fire(contract, tick)
+            if await self._fire(contract, tick):
+                fired += 1
         if plan.skip_through is not None:
             await self._record(contract, plan.skip_through, TickOutcome.SKIPPED)
             log.info(
@@ -166,47 +168,52 @@ class CronScheduler:
             .on_conflict_do_nothing(),
         )
 
-    async def _fire(self, contract: Contract, tick: datetime) -> int:
-        """Claim `tick` and stage its run in one transaction; 0 when another replica had it."""
-        key = tick_key(contract.workflow_type, tick)
-        run_id = uuid.uuid5(CRON_RUN_NAMESPACE, key)
-        document = {
-            "workflow_type": contract.workflow_type,
-            "inputs": {},
-            "source": f"cron {contract.trigger.schedule} UTC",
-        }
-        request = check_request(document, self._validate)
+    async def _fire(self, contract: Contract, tick: datetime) -> bool:
         async with UnitOfWork(self._factory) as uow:
-            claimed = await uow.session.execute(
-                insert(TriggerTick)
-                .values(
-                    workflow_type=contract.workflow_type,
-                    scheduled_for=tick,
-                    outcome=TickOutcome.FIRED
-                    if not isinstance(request, list)
-                    else TickOutcome.REFUSED,
-                    run_id=run_id if not isinstance(request, list) else None,
-                )
-                .on_conflict_do_nothing()
-                .returning(TriggerTick.scheduled_for)
-            )
-            if claimed.first() is None:
-                return 0
-            if isinstance(request, list):
-                # Not reachable for a contract the loader accepted (a cron contract has no
-                # required inputs); recorded so the tick is not retried forever.
-                detail = "; ".join(f"{p.field}: {p.message}" for p in request)
-                log.error("cron: %s tick %s refused: %s", contract.workflow_type, tick, detail)
-            else:
-                await stage_run(
-                    SqlRunRequestWork(uow),
-                    request,
-                    key,
-                    self._settings.topic_prefix,
-                    started_by_cron(contract.workflow_type),
-                    run_id=run_id,
-                )
-            crash_point(self._settings.crash_at, CRASH_AFTER_CLAIM)
-            await uow.commit()
-        log.info("cron: %s fired for %s (run %s)", contract.workflow_type, tick.isoformat(), run_id)
-        return 1
+            settings = self._settings
+            return await fire_tick(
+                SqlTickWork(uow), contract, tick, self._validate, settings.topic_prefix,
+                settings.crash_at,
+            )  # fmt: skip
+
+
+async def fire_tick(
+    uow: TickWork,
+    contract: Contract,
+    tick: datetime,
+    validate_inputs: InputValidator,
+    topic_prefix: str,
+    crash_at: str | None = None,
+) -> bool:
+    """Claim `tick` and stage its run in one transaction, and commit; False (nothing
+    written) when another replica had it."""
+    key = tick_key(contract.workflow_type, tick)
+    run_id = uuid.uuid5(CRON_RUN_NAMESPACE, key)
+    document = {
+        "workflow_type": contract.workflow_type,
+        "inputs": {},
+        "source": f"cron {contract.trigger.schedule} UTC",
+    }
+    request = check_request(document, validate_inputs)
+    refused = isinstance(request, list)
+    claim = TriggerTick(
+        workflow_type=contract.workflow_type, scheduled_for=tick,
+        outcome=TickOutcome.REFUSED if refused else TickOutcome.FIRED,
+        run_id=None if refused else run_id,
+    )  # fmt: skip
+    if not await uow.ticks.claim(claim):
+        return False
+    if isinstance(request, list):
+        # Not reachable for a contract the loader accepted (a cron contract has no
+        # required inputs); recorded so the tick is not retried forever.
+        detail = "; ".join(f"{p.field}: {p.message}" for p in request)
+        log.error("cron: %s tick %s refused: %s", contract.workflow_type, tick, detail)
+    else:
+        await stage_run(
+            uow, request, key, topic_prefix, started_by_cron(contract.workflow_type),
+            run_id=run_id,
+        )  # fmt: skip
+    crash_point(crash_at, CRASH_AFTER_CLAIM)
+    await uow.commit()
+    log.info("cron: %s fired for %s (run %s)", contract.workflow_type, tick.isoformat(), run_id)
+    return True
