@@ -1,5 +1,5 @@
-"""`ns.push` (`handlers.mark_push_due`) and a retry request (`retry_requests.retry_push`) on
-the in-memory unit of work."""
+"""`ns.push` (`handlers.mark_push_due`), a retry request (`retry_requests.retry_push`) and
+an operator's retry (`retry_requests.retry_failed_push`), on the in-memory unit of work."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import uuid
 import pytest
 
 from cascade.ns_pusher.handlers import UnknownPush, mark_push_due
-from cascade.ns_pusher.retry_requests import retry_push
+from cascade.ns_pusher.retry_requests import (
+    PushNotFailed,
+    PushNotFound,
+    retry_failed_push,
+    retry_push,
+)
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.statuses import PushStatus
 from cascade.shared.envelope import Envelope, new_envelope
@@ -70,3 +75,24 @@ async def test_a_retry_of_a_push_that_did_not_fail_changes_nothing() -> None:
     uow = FakePusherWork(push(PushStatus.APPLIED))
     await retry_push(uow, retry_asked(), 5)
     assert uow.pushes.rows[4].status == PushStatus.APPLIED
+
+
+async def test_an_operator_retries_a_failed_push() -> None:
+    uow = FakePusherWork(push(PushStatus.FAILED))
+    row = await retry_failed_push(uow, 4, 5)
+    assert (row["id"], row["status"]) == (4, PushStatus.PENDING)
+    assert uow.committed
+    with pytest.raises(PushNotFailed, match="is pending"):  # a second click, too late
+        await retry_failed_push(uow, 4, 5)
+
+
+async def test_an_operator_retry_of_a_push_that_did_not_fail_is_refused() -> None:
+    uow = FakePusherWork(push(PushStatus.APPLIED))
+    with pytest.raises(PushNotFailed, match=r"^push 4 is applied; only failed ones retry$"):
+        await retry_failed_push(uow, 4, 5)
+    assert uow.pushes.rows[4].status == PushStatus.APPLIED
+
+
+async def test_an_operator_retry_of_a_missing_push_is_refused() -> None:
+    with pytest.raises(PushNotFound, match=r"^no push 5$"):
+        await retry_failed_push(FakePusherWork(push(PushStatus.FAILED)), 5, 5)

@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 
-from cascade.ns_pusher.jobs import list_by_status, retry_failed, view
+from cascade.ns_pusher.jobs import list_by_status, view
+from cascade.ns_pusher.retry_requests import PushNotFailed, PushNotFound, retry_failed_push
+from cascade.ns_pusher.unit_of_work import SqlPusherWork
 from cascade.shared.db.statuses import PushStatus
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import RuntimeDep
@@ -60,12 +62,11 @@ async def show_push(push_id: int, runtime: RuntimeDep) -> dict[str, Any]:
 @router.post("/{push_id}/retry", status_code=202)
 async def retry_push(push_id: int, runtime: RuntimeDep) -> dict[str, Any]:
     """Start a new round of (up to max_attempts) attempts for a failed push."""
-    async with UnitOfWork(runtime.session_factory) as uow:
-        retried = await retry_failed(uow.session, push_id, runtime.settings.ns_push_max_attempts)
-        row = await view(uow.session, push_id)
-        await uow.commit()
-    if row is None:
-        raise HTTPException(404, f"no push {push_id}")
-    if not retried:
-        raise HTTPException(409, f"push {push_id} is {row['status']}; only failed ones retry")
-    return row
+    try:
+        async with UnitOfWork(runtime.session_factory) as uow:
+            max_attempts = runtime.settings.ns_push_max_attempts
+            return await retry_failed_push(SqlPusherWork(uow), push_id, max_attempts)
+    except PushNotFound as missing:
+        raise HTTPException(404, str(missing)) from None
+    except PushNotFailed as refused:
+        raise HTTPException(409, str(refused)) from None
