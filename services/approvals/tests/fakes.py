@@ -13,6 +13,7 @@ from cascade.shared.db.models import (
     ApprovalAudit,
     DeadLetter,
     EmailJob,
+    EmailSend,
     NsPendingPush,
     ProposedAction,
 )
@@ -126,12 +127,32 @@ class FakeEmailJobs(FakeRepository):
     async def of_proposal(self, proposal_id: int) -> EmailJob | None:
         return self.rows.get(proposal_id)
 
+    def _job(self, job_id: int) -> EmailJob | None:
+        return next((j for j in self.rows.values() if j.id == job_id), None)
+
     async def requeue_failed(self, job_id: int, max_attempts: int) -> bool:
-        job = next((j for j in self.rows.values() if j.id == job_id), None)
+        job = self._job(job_id)
         if job is None or job.status != "failed":
             return False
         job.status = "queued"
         return True
+
+    async def write_fenced(
+        self, job_id: int, lease_until: datetime, values: Mapping[str, Any]
+    ) -> bool:
+        job = self._job(job_id)
+        if job is None or (job.status, job.lease_until) != ("sending", lease_until):
+            return False
+        job.status, job.last_error = values["status"], values["last_error"]
+        return True
+
+
+class FakeEmailSends(FakeRepository):
+    def __init__(self) -> None:
+        self.rows: dict[int, EmailSend] = {}
+
+    async def keep_first(self, send: EmailSend) -> None:
+        self.rows.setdefault(send.proposal_id, send)
 
 
 class FakeDeadLetters(FakeRepository):
@@ -163,5 +184,6 @@ class FakeApprovalsWork(FakeUnitOfWork):
         self.audits: FakeRows[ApprovalAudit] = FakeRows()
         self.pushes = FakePushes()
         self.email_jobs = FakeEmailJobs()
+        self.email_sends = FakeEmailSends()
         self.run_starts = FakeRunStarts()
         self.dead_letters = FakeDeadLetters()

@@ -8,8 +8,10 @@ lease (see email_worker.py). Mike's Resend puts a failed email back in the queue
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,7 +21,13 @@ from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
 from cascade.shared.db.rows import Rows
 from cascade.shared.db.statuses import EmailJobStatus
 from cascade.shared.db.uow import AbstractUnitOfWork
-from cascade.shared.leased_jobs import ClaimedJob, JobTable, requeue_failed, wake_due
+from cascade.shared.leased_jobs import (
+    ClaimedJob,
+    JobTable,
+    requeue_failed,
+    wake_due,
+    write_fenced,
+)
 
 EMAILS = JobTable(
     model=EmailJob,
@@ -86,6 +94,12 @@ class EmailJobs(Protocol):
         """A new round of attempts for a failed email; False unless it failed."""
         ...
 
+    async def write_fenced(
+        self, job_id: int, lease_until: datetime, values: Mapping[str, Any]
+    ) -> bool:
+        """Write a claimed job's outcome while the lease is still ours; False if it is not."""
+        ...
+
 
 class SqlEmailJobs:
     def __init__(self, session: AsyncSession) -> None:
@@ -100,6 +114,11 @@ class SqlEmailJobs:
     async def requeue_failed(self, job_id: int, max_attempts: int) -> bool:
         queued = EmailJobStatus.QUEUED
         return await requeue_failed(self._session, EMAILS, job_id, max_attempts, queued)
+
+    async def write_fenced(
+        self, job_id: int, lease_until: datetime, values: Mapping[str, Any]
+    ) -> bool:
+        return await write_fenced(self._session, EMAILS, job_id, lease_until, values)
 
 
 class ResendWork(AbstractUnitOfWork, Protocol):

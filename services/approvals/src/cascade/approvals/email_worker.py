@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.approvals.email_jobs import EMAILS, ClaimedEmail
@@ -29,6 +27,7 @@ from cascade.approvals.email_outcomes import (
 )
 from cascade.approvals.smtp import Outgoing, classify, send
 from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.unit_of_work import EmailOutcomeWork, SqlApprovalsWork
 from cascade.shared.canonical import sha256_of
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import EmailSend, ProposedAction
@@ -41,9 +40,7 @@ from cascade.shared.leased_jobs import (
     exhausted_step,
     next_step,
     seconds_until_due,
-    write_fenced,
 )
-from cascade.shared.outbox import stage
 from cascade.shared.runtime import BackgroundFactory, ServiceRuntime
 from cascade.shared.settings import Settings
 from cascade.shared.text_rules import address_problem, control_character_problem
@@ -123,20 +120,9 @@ class EmailJobs:
         return EmailAttempt(JobStep("done"), answer)
 
     async def record(self, email: ClaimedEmail, attempt: EmailAttempt) -> bool:
-        """Commit the outcome fenced by the lease: the job row, `email_sends` when sent,
-        `workflow.alert` when failed for good."""
-        values = finished_values(attempt)
+        """Commit the outcome fenced by the lease (`record_email`)."""
         async with UnitOfWork(self._factory) as uow:
-            session = uow.session
-            if not await _write(session, email, values):
-                return False
-            if attempt.step.status == "done":
-                await _record_send(session, email, attempt.smtp_response or "")
-            elif attempt.step.status == "failed":
-                stage(session, self._alerts, alert_envelope(email, attempt.step))
-            await uow.commit()
-        _log_step(email, attempt.step)
-        return True
+            return await record_email(SqlApprovalsWork(uow), email, attempt, self._alerts)
 
     def describe(self, email: ClaimedEmail) -> str:
         """The email in a log line."""
@@ -169,21 +155,28 @@ def unsendable(mail: Outgoing) -> str | None:
     return None
 
 
-async def _write(session: AsyncSession, email: ClaimedEmail, values: dict[str, Any]) -> bool:
-    return await write_fenced(session, EMAILS, email.job_id, email.lease_until, values)
-
-
-async def _record_send(session: AsyncSession, email: ClaimedEmail, answer: str) -> None:
-    # One row per proposal: a Resend after an unknown outcome keeps the first accepted send.
-    await session.execute(
-        insert(EmailSend)
-        .values(
-            proposal_id=email.proposal_id, run_id=email.run_id, recipient=email.recipient,
-            message_id=email.message_id, payload_sha256=email.payload_sha256,
-            smtp_response=answer,
-        )
-        .on_conflict_do_nothing(index_elements=[EmailSend.proposal_id])
-    )  # fmt: skip
+async def record_email(
+    uow: EmailOutcomeWork, email: ClaimedEmail, attempt: EmailAttempt, alerts: str
+) -> bool:
+    """Write the job's outcome while its lease is ours, with the `email_sends` row when sent
+    and a `workflow.alert` (on topic `alerts`) when failed for good, then commit; False
+    (nothing written) when another poller retook the email."""
+    values = finished_values(attempt)
+    if not await uow.email_jobs.write_fenced(email.job_id, email.lease_until, values):
+        return False
+    if attempt.step.status == "done":
+        await uow.email_sends.keep_first(
+            EmailSend(
+                proposal_id=email.proposal_id, run_id=email.run_id, recipient=email.recipient,
+                message_id=email.message_id, payload_sha256=email.payload_sha256,
+                smtp_response=attempt.smtp_response or "",
+            )
+        )  # fmt: skip
+    elif attempt.step.status == "failed":
+        uow.stage(alerts, alert_envelope(email, attempt.step))
+    await uow.commit()
+    _log_step(email, attempt.step)
+    return True
 
 
 def _log_step(email: ClaimedEmail, step: JobStep) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cascade.shared.db.models import (
     ApprovalAudit,
     DeadLetter,
+    EmailSend,
     NsPendingPush,
     ProposedAction,
 )
@@ -244,6 +245,25 @@ class SqlPushes:
 
     async def lock(self, push_id: int) -> NsPendingPush | None:
         return await self._session.get(NsPendingPush, push_id, with_for_update=True)
+
+
+class EmailSends(Protocol):
+    """`email_sends`: the approved emails the SMTP server accepted, one per proposal."""
+
+    async def keep_first(self, send: EmailSend) -> None:
+        """Record the send unless the proposal has one: a Resend after an unknown outcome
+        keeps the first accepted send."""
+        ...
+
+
+class SqlEmailSends:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def keep_first(self, send: EmailSend) -> None:
+        await self._session.execute(
+            insert_of(send).on_conflict_do_nothing(index_elements=[EmailSend.proposal_id])
+        )
 
 
 class DeadLetters(Protocol):

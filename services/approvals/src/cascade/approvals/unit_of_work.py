@@ -1,7 +1,8 @@
 """The approvals service's units of work: what each use case may touch, and the SQL one.
 
 A route opens a `UnitOfWork` and hands its use case `SqlApprovalsWork(uow)`; the email
-consumer does the same with its open one; the fast tests hand in `tests/fakes.py`'s fake.
+consumer does the same with its open one, the email worker with one it opened; the fast
+tests hand in `tests/fakes.py`'s fake.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Protocol
 from cascade.approvals.email_jobs import EmailJobs, SqlEmailJobs
 from cascade.approvals.repositories import (
     DeadLetters,
+    EmailSends,
     Proposals,
     Pushes,
     RunStarts,
     SqlDeadLetters,
+    SqlEmailSends,
     SqlProposals,
     SqlPushes,
     SqlRunStarts,
@@ -44,6 +47,13 @@ class EmailWork(DecisionWork, Protocol):
     email_jobs: EmailJobs
 
 
+class EmailOutcomeWork(AbstractUnitOfWork, Protocol):
+    """Recording what one send of an approved email did (`email_worker.record_email`)."""
+
+    email_jobs: EmailJobs
+    email_sends: EmailSends
+
+
 class RunStartWork(AbstractUnitOfWork, Protocol):
     """Starting a run from the Execute form."""
 
@@ -67,5 +77,6 @@ class SqlApprovalsWork(BoundUnitOfWork):
         self.audits: Rows[ApprovalAudit] = SqlRows(session)
         self.pushes: Pushes = SqlPushes(session)
         self.email_jobs: EmailJobs = SqlEmailJobs(session)
+        self.email_sends: EmailSends = SqlEmailSends(session)
         self.run_starts: RunStarts = SqlRunStarts(session)
         self.dead_letters: DeadLetters = SqlDeadLetters(session)
