@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.mcp.tokens import Agent
+from cascade.mcp.unit_of_work import AgentRunWork, SqlGatewayWork
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import (
     Contract,
@@ -38,7 +39,6 @@ from cascade.shared.proposals.drafting import blocking_rules, draft_proposal, ou
 from cascade.shared.run_requests.catalog import contract_input_validator
 from cascade.shared.run_requests.staging import (
     IdempotencyConflict,
-    SqlRunRequestWork,
     agent_started_by,
     stage_run,
 )
@@ -100,14 +100,7 @@ class Gateway:
         uow: UnitOfWork | None = None,
     ) -> None:
         """One audit row; in `uow` (committed with the act) when given, else on its own."""
-        row = AgentAudit(
-            agent=agent_started_by(agent.name),
-            tool=tool,
-            arguments=to_jsonable(dict(arguments)),
-            outcome=outcome,
-            detail=detail[:2000] if detail else None,
-            run_id=run_id,
-        )
+        row = audit_row(agent, tool, arguments, outcome, detail, run_id)
         if uow is not None:
             uow.session.add(row)
             return
@@ -118,27 +111,12 @@ class Gateway:
         """Every contract with its inputs and whether an agent may start it (pure)."""
         return [_contract_row(c) for c in sorted(self._deps.contracts.values(), key=_type)]
 
-    def _request(
-        self, workflow_type: str, inputs: Mapping[str, Any]
-    ) -> tuple[Contract, RunRequest]:
-        contract = self._deps.contracts.get(workflow_type)
-        if contract is not None and contract.trigger.kind not in AGENT_TRIGGERS:
-            raise Refused(
-                f"{workflow_type} is started by its {contract.trigger.kind} trigger, not by agents"
-            )
-        checked = check_request(
-            {"workflow_type": workflow_type, "inputs": dict(inputs), "source": "mcp"},
-            self._validate,
-        )
-        if isinstance(checked, list):
-            raise Refused(_errors(checked))
-        assert contract is not None  # the validator refuses an unknown type
-        return contract, checked
-
     async def dry_run(self, workflow_type: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """What starting this run would show Mike (context, preconditions, what changes, the
         proposal's presentation), computed read-only: no row is written anywhere."""
-        contract, request = self._request(workflow_type, inputs)
+        contract, request = agent_request(
+            self._deps.contracts, self._validate, workflow_type, inputs
+        )
         run_id, now = uuid.uuid4(), datetime.now(UTC)
         values = prepare_values(
             contract, request.inputs, runtime_values(run_id, workflow_type, now)
@@ -180,33 +158,12 @@ class Gateway:
         inputs: Mapping[str, Any],
         idempotency_key: str | None,
     ) -> dict[str, Any]:
-        """Start a run through intake's one way (`stage_run`), recorded as started by the
-        agent; a repeated key returns its first run. The run stops at Mike's gate."""
-        _, request = self._request(workflow_type, inputs)
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
-            raise Refused(f"idempotency_key: 1 to {MAX_KEY} characters")
-        started_by = agent_started_by(agent.name)
-        # Keys live in the agent's own namespace (reserved in intake): no client and no other
-        # agent can take this agent's key, nor this agent a trigger's.
-        key = f"{started_by}:{idempotency_key}" if idempotency_key else None
-        arguments = {"workflow_type": workflow_type, "inputs": dict(inputs), "key": key}
+        """Start a run (`start_agent_run`) if the agent may start it with these inputs."""
+        _, request = agent_request(self._deps.contracts, self._validate, workflow_type, inputs)
+        key = agent_key(agent, idempotency_key)
         async with UnitOfWork(self._deps.session_factory) as uow:
-            try:
-                accepted = await stage_run(
-                    SqlRunRequestWork(uow), request, key, self._deps.topic_prefix, started_by
-                )
-            except IdempotencyConflict:
-                raise Refused("idempotency_key was already used for a different run") from None
-            await self.audit(
-                agent, "start_run", arguments, AgentOutcome.OK, run_id=accepted.run_id, uow=uow
-            )
-            await uow.commit()
-        return {
-            "run_id": str(accepted.run_id),
-            "replayed": accepted.replayed,
-            "started_by": started_by,
-            "note": "the run stops at Mike's approval gate; agents cannot approve",
-        }
+            work = SqlGatewayWork(uow)
+            return await start_agent_run(work, agent, request, key, self._deps.topic_prefix)
 
     async def read_run(self, run_id: str) -> dict[str, Any]:
         """A run's status, subject, steps and proposals."""
@@ -327,6 +284,83 @@ class Gateway:
         if p.action_type in self._email_actions:
             row["email"] = {k: p.payload.get(k) for k in ("to", "subject", "body")}
         return row
+
+
+def audit_row(
+    agent: Agent,
+    tool: str,
+    arguments: Mapping[str, Any],
+    outcome: str,
+    detail: str | None = None,
+    run_id: uuid.UUID | None = None,
+) -> AgentAudit:
+    """The audit row of one tool call."""
+    return AgentAudit(
+        agent=agent_started_by(agent.name),
+        tool=tool,
+        arguments=to_jsonable(dict(arguments)),
+        outcome=outcome,
+        detail=detail[:2000] if detail else None,
+        run_id=run_id,
+    )
+
+
+def agent_request(
+    contracts: Mapping[str, Contract],
+    validate_inputs: InputValidator,
+    workflow_type: str,
+    inputs: Mapping[str, Any],
+) -> tuple[Contract, RunRequest]:
+    """The contract and the checked request of a run an agent asks for; Refused when agents
+    may not start that contract, or the request fails it."""
+    contract = contracts.get(workflow_type)
+    if contract is not None and contract.trigger.kind not in AGENT_TRIGGERS:
+        raise Refused(
+            f"{workflow_type} is started by its {contract.trigger.kind} trigger, not by agents"
+        )
+    checked = check_request(
+        {"workflow_type": workflow_type, "inputs": dict(inputs), "source": "mcp"},
+        validate_inputs,
+    )
+    if isinstance(checked, list):
+        raise Refused(_errors(checked))
+    assert contract is not None  # the validator refuses an unknown type
+    return contract, checked
+
+
+def agent_key(agent: Agent, idempotency_key: str | None) -> str | None:
+    """The idempotency key of an agent's run: the agent's own, in the agent's namespace
+    (reserved in intake), so no client and no other agent can take this agent's key, nor
+    this agent a trigger's; Refused when it is empty or too long."""
+    if idempotency_key is None:
+        return None
+    if not 0 < len(idempotency_key) <= MAX_KEY:
+        raise Refused(f"idempotency_key: 1 to {MAX_KEY} characters")
+    return f"{agent_started_by(agent.name)}:{idempotency_key}"
+
+
+async def start_agent_run(
+    uow: AgentRunWork, agent: Agent, request: RunRequest, key: str | None, topic_prefix: str
+) -> dict[str, Any]:
+    """Start a run through intake's one way (`stage_run`), recorded as started by the agent,
+    with the act's audit row, and commit; a repeated key returns its first run (audited
+    again), a key used for another request is Refused. The run stops at Mike's gate."""
+    started_by = agent_started_by(agent.name)
+    try:
+        accepted = await stage_run(uow, request, key, topic_prefix, started_by)
+    except IdempotencyConflict:
+        raise Refused("idempotency_key was already used for a different run") from None
+    arguments = {"workflow_type": request.workflow_type, "inputs": request.inputs, "key": key}
+    uow.agent_audits.add(
+        audit_row(agent, "start_run", arguments, AgentOutcome.OK, run_id=accepted.run_id)
+    )
+    await uow.commit()
+    return {
+        "run_id": str(accepted.run_id),
+        "replayed": accepted.replayed,
+        "started_by": started_by,
+        "note": "the run stops at Mike's approval gate; agents cannot approve",
+    }
 
 
 def _type(contract: Contract) -> str:
