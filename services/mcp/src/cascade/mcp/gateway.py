@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.mcp.tokens import Agent
-from cascade.mcp.unit_of_work import AgentRunWork, SqlGatewayWork
+from cascade.mcp.unit_of_work import AgentRunWork, SqlGatewayWork, SuggestionWork
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import (
     Contract,
@@ -96,14 +96,10 @@ class Gateway:
         arguments: Mapping[str, Any],
         outcome: str,
         detail: str | None = None,
-        run_id: uuid.UUID | None = None,
-        uow: UnitOfWork | None = None,
     ) -> None:
-        """One audit row; in `uow` (committed with the act) when given, else on its own."""
-        row = audit_row(agent, tool, arguments, outcome, detail, run_id)
-        if uow is not None:
-            uow.session.add(row)
-            return
+        """One audit row, committed on its own (the acts that write, `start_agent_run` and
+        `suggest_email_edit`, commit theirs with what they wrote)."""
+        row = audit_row(agent, tool, arguments, outcome, detail)
         async with self._deps.session_factory() as session, session.begin():
             session.add(row)
 
@@ -225,50 +221,13 @@ class Gateway:
         body: str,
         note: str | None,
     ) -> dict[str, Any]:
-        """Store a suggested text for a pending email draft, against the version the agent
-        read; the draft itself is untouched until Mike edits, approves or rejects it."""
-        if problem := _suggestion_problem(subject, body, note):
+        """Store a suggested text for a pending email draft (`suggest_email_edit`)."""
+        edit = SuggestedEdit(proposal_id, version, subject, body, note)
+        if problem := suggestion_problem(edit):
             raise Refused(problem)
-        arguments = {"proposal_id": proposal_id, "version": version, "subject": subject}
         async with UnitOfWork(self._deps.session_factory) as uow:
-            found = (
-                await uow.session.execute(
-                    select(ProposedAction)
-                    .where(ProposedAction.id == proposal_id)
-                    .with_for_update(read=True)
-                )
-            ).scalar_one_or_none()
-            if found is None or found.action_type not in self._email_actions:
-                raise Refused(f"no pending email draft {proposal_id}")
-            if found.status != "pending" or _expired(found):
-                raise Refused(f"email draft {proposal_id} is {found.status}, not pending")
-            if found.version != version:
-                raise Refused(f"the draft is at version {found.version}; read it again")
-            suggestion = EmailSuggestion(
-                proposal_id=proposal_id,
-                based_on_version=version,
-                agent=agent_started_by(agent.name),
-                subject=subject.strip(),
-                body=body.replace("\r\n", "\n"),
-                note=note.strip() if note else None,
-            )
-            uow.session.add(suggestion)
-            await uow.session.flush()
-            await self.audit(
-                agent,
-                "propose_email_edit",
-                arguments,
-                AgentOutcome.OK,
-                run_id=found.run_id,
-                uow=uow,
-            )
-            await uow.commit()
-            return {
-                "suggestion_id": suggestion.id,
-                "proposal_id": proposal_id,
-                "applied": False,
-                "note": "stored as a suggestion on the proposal page; only Mike can apply it",
-            }
+            work = SqlGatewayWork(uow)
+            return await suggest_email_edit(work, agent, self._email_actions, edit)
 
     def _proposal_row(self, p: ProposedAction) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -363,6 +322,53 @@ async def start_agent_run(
     }
 
 
+@dataclass(frozen=True)
+class SuggestedEdit:
+    """An agent's text for the email draft of a proposal, at the version it read."""
+
+    proposal_id: int
+    version: int
+    subject: str
+    body: str
+    note: str | None
+
+
+async def suggest_email_edit(
+    uow: SuggestionWork, agent: Agent, email_actions: frozenset[str], edit: SuggestedEdit
+) -> dict[str, Any]:
+    """Store a suggested text for a pending email draft, against the version the agent
+    read, with the act's audit row, and commit; the draft itself is untouched until Mike
+    edits, approves or rejects it. Refused unless the draft is pending at that version."""
+    proposal_id, version = edit.proposal_id, edit.version
+    found = await uow.email_drafts.lock_shared(proposal_id)
+    if found is None or found.action_type not in email_actions:
+        raise Refused(f"no pending email draft {proposal_id}")
+    if found.status != "pending" or _expired(found):
+        raise Refused(f"email draft {proposal_id} is {found.status}, not pending")
+    if found.version != version:
+        raise Refused(f"the draft is at version {found.version}; read it again")
+    suggestion = EmailSuggestion(
+        proposal_id=proposal_id,
+        based_on_version=version,
+        agent=agent_started_by(agent.name),
+        subject=edit.subject.strip(),
+        body=edit.body.replace("\r\n", "\n"),
+        note=edit.note.strip() if edit.note else None,
+    )
+    suggestion_id = await uow.suggestions.add(suggestion)
+    arguments = {"proposal_id": proposal_id, "version": version, "subject": edit.subject}
+    uow.agent_audits.add(
+        audit_row(agent, "propose_email_edit", arguments, AgentOutcome.OK, run_id=found.run_id)
+    )
+    await uow.commit()
+    return {
+        "suggestion_id": suggestion_id,
+        "proposal_id": proposal_id,
+        "applied": False,
+        "note": "stored as a suggestion on the proposal page; only Mike can apply it",
+    }
+
+
 def _type(contract: Contract) -> str:
     return contract.workflow_type
 
@@ -388,7 +394,9 @@ def _errors(errors: list[FieldError]) -> str:
     return "invalid request: " + "; ".join(f"{e.field}: {e.message}" for e in errors)
 
 
-def _suggestion_problem(subject: str, body: str, note: str | None) -> str | None:
+def suggestion_problem(edit: SuggestedEdit) -> str | None:
+    """Why a suggested text is refused before any draft is read (pure), or None."""
+    subject, body, note = edit.subject, edit.body, edit.note
     if not subject.strip() or not body.strip():
         return "subject and body are needed"
     if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY or len(note or "") > MAX_NOTE:
