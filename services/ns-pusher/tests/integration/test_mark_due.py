@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.ns_pusher.handlers import UnknownPush, mark_push_due
+from cascade.ns_pusher.handlers import UnknownPush, on_push
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
@@ -37,7 +37,7 @@ async def deliver(factory: Factory, push: NsPendingPush, external_id: str) -> No
     data = {"push_id": push.id, "record_type": "customer", "external_id": external_id}
     envelope = new_envelope(Topic.NS_PUSH, "test", push.run_id, data)
     async with UnitOfWork(factory) as uow:
-        await mark_push_due(envelope, uow)
+        await on_push(envelope, uow)
         await uow.commit()
 
 

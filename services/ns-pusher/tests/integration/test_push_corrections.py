@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from cascade.approvals.decisions import DecisionRequest, decide
 from cascade.approvals.push_corrections import CorrectionRequest, propose_correction
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.waiting import eventually
 from cascade.shared.canonical import sha256_of
@@ -55,7 +56,7 @@ async def propose(harness: Any, push_id: int, email: str) -> ProposedAction:
         harness.run_id, push_id, sha256_of(row["payload"]), {"email": email}, "mike", "127.0.0.1"
     )
     async with UnitOfWork(harness.factory) as uow:
-        proposal_id = await propose_correction(uow, ask)
+        proposal_id = await propose_correction(SqlApprovalsWork(uow), ask)
     async with harness.factory() as session:
         found = await session.get(ProposedAction, proposal_id)
         assert found is not None
@@ -109,7 +110,7 @@ async def test_a_refused_push_is_corrected_approved_and_applied(harness: Any) ->
         proposal.id, "approved", proposal.version, proposal.payload_sha256, "mike", "127.0.0.1"
     )
     async with UnitOfWork(harness.factory) as uow:
-        await decide(uow, ask, harness.settings.topic_prefix)
+        await decide(SqlApprovalsWork(uow), ask, harness.settings.topic_prefix)
 
     row = await harness.wait_status(push_id, "applied")
     assert row["payload"]["email"] == "orders@bad-email.example"

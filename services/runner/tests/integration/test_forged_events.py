@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.approvals.decisions import Decision, DecisionRequest, decide
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.devstack.kafka_inspect import group_lag, produce_raw
 from cascade.devstack.netsuite_sim import client_env, start_simulator
 from cascade.devstack.pytest_plugin import StartService
@@ -98,7 +99,7 @@ async def decide_for_real(
         reason="checked by phone" if decision == "rejected" else None,
     )
     async with UnitOfWork(factory) as uow:
-        await decide(uow, request, settings.topic_prefix)
+        await decide(SqlApprovalsWork(uow), request, settings.topic_prefix)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from cascade.runner.agreement import Disagreement
 from cascade.runner.decisions import on_rejected
 from cascade.runner.repairs import on_verify_result
 from cascade.runner.runstate import RunnerDeps
+from cascade.runner.unit_of_work import SqlRunnerWork
 from cascade.shared.contract import load_contracts
 from cascade.shared.db.models import (
     ObjectPut,
@@ -91,7 +92,7 @@ def result(run_id: uuid.UUID, status: str, round_number: int, key: str = "") -> 
 
 async def handle(d: RunnerDeps, factory: Factory, envelope: Envelope) -> Disagreement | None:
     async with UnitOfWork(factory) as uow:
-        outcome = await on_verify_result(d, envelope, uow)
+        outcome = await on_verify_result(d, envelope, SqlRunnerWork(uow))
         await uow.commit()
     return outcome
 
@@ -167,7 +168,7 @@ async def test_a_rejected_repair_is_recorded_and_changes_nothing_else(
         Topic.PROPOSAL_REJECTED, "cascade.approvals", run_id, decision.model_dump(mode="json")
     )
     async with UnitOfWork(session_factory) as uow:
-        assert await on_rejected(d, envelope, uow) is None
+        assert await on_rejected(d, envelope, SqlRunnerWork(uow)) is None
         await uow.commit()
     [(repair, _)] = await repairs_of(session_factory, run_id)
     assert (repair.status, repair.error) == ("rejected", "rejected by mike: the bundle is obsolete")

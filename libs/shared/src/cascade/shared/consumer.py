@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
@@ -33,6 +34,22 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
 """A use case: the envelope and an open unit of work; it must not commit or publish."""
+
+W = TypeVar("W")
+
+
+def use_case_handler(
+    work: Callable[[UnitOfWork], W], use_case: Callable[[W, Envelope], Awaitable[None]]
+) -> Handler:
+    """The handler that runs `use_case` in the consumer's transaction, handed the service's
+    unit of work over it (`work(uow)`, e.g. a `BoundUnitOfWork`), so a test can hand the
+    same use case a fake."""
+
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        await use_case(work(uow), envelope)
+
+    return handle
+
 
 Accepts = Callable[[Envelope], bool]
 """Whether a handler acts on an envelope at all, decided from the envelope alone (no IO):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,3 +36,28 @@ async def release(session: AsyncSession, consumer: str, idempotency_key: str) ->
             ProcessedMessage.idempotency_key == idempotency_key,
         )
     )
+
+
+class Inbox(Protocol):
+    """The inbox as a use case sees it: claim or release a consumer's key."""
+
+    async def claim(self, consumer: str, idempotency_key: str) -> bool:
+        """`claim` in the use case's transaction."""
+        ...
+
+    async def release(self, consumer: str, idempotency_key: str) -> None:
+        """`release` in the use case's transaction."""
+        ...
+
+
+class SqlInbox:
+    """The inbox of one session's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, consumer: str, idempotency_key: str) -> bool:
+        return await claim(self._session, consumer, idempotency_key)
+
+    async def release(self, consumer: str, idempotency_key: str) -> None:
+        await release(self._session, consumer, idempotency_key)

@@ -21,6 +21,7 @@ from cascade.approvals.dlq_views import (
 )
 from cascade.approvals.errors import ApiError
 from cascade.approvals.queries import Page
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.views import iso
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import RuntimeDep
@@ -70,7 +71,7 @@ async def redrive_(
     ask = RedriveRequest(letter_id, admin.name, admin.remote_addr, reason)
     try:
         async with UnitOfWork(runtime.session_factory) as uow:
-            done = await redrive(uow, ask)
+            done = await redrive(SqlApprovalsWork(uow), ask)
     except RedriveNotFound:
         raise ApiError(404, "not_found", f"no dead letter {letter_id}") from None
     except AlreadyRedriven as already:

@@ -27,6 +27,7 @@ from cascade.approvals.decisions import (
 )
 from cascade.approvals.errors import ApiError, invalid, read_limited
 from cascade.approvals.queries import Page, ProposalFilter, list_proposals, proposal_with_audit
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.views import decided_view, proposal_detail, proposal_item
 from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.db.uow import UnitOfWork
@@ -93,7 +94,7 @@ async def _decide(
     ask = await _read_request(runtime, request, proposal_id, admin, decision)
     try:
         async with UnitOfWork(runtime.session_factory) as uow:
-            decided = await decide(uow, ask, runtime.settings.topic_prefix)
+            decided = await decide(SqlApprovalsWork(uow), ask, runtime.settings.topic_prefix)
     except ProposalNotFound:
         _log_attempt(decision, proposal_id, admin, "404 unknown proposal")
         raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None

@@ -16,6 +16,7 @@ from cascade.approvals.errors import ApiError
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
 from cascade.approvals.queries import Page, failed_push_ids, list_runs, run_bundle
 from cascade.approvals.run_views import run_detail
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.views import run_item
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import RuntimeDep
@@ -82,7 +83,7 @@ async def retry(
         ask = RetryRequest(run_id, push, admin.name, admin.remote_addr)
         try:
             async with UnitOfWork(runtime.session_factory) as uow:
-                await request_retry(uow, ask, runtime.settings.topic_prefix)
+                await request_retry(SqlApprovalsWork(uow), ask, runtime.settings.topic_prefix)
         except RetryRefused as refused:
             raise ApiError(409, "retry_refused", str(refused)) from None
         log.info("retry of push %d of run %s requested by %s", push, run_id, admin.name)

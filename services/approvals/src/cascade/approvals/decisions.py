@@ -7,20 +7,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.sql.dml import ReturningUpdate
-
 from cascade.approvals.conflicts import (
     Conflict,
     CurrentProposal,
     conflict_message,
     conflict_reason,
 )
-from cascade.shared.db.models import ApprovalAudit, ProposedAction
+from cascade.approvals.repositories import Reviewed
+from cascade.approvals.unit_of_work import DecisionWork
+from cascade.shared.db.models import ApprovalAudit
 from cascade.shared.db.statuses import ProposalStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic, topic_name
 from cascade.shared.tracing import continued_span
@@ -77,12 +74,13 @@ class DecisionConflict(Exception):
         self.current = current
 
 
-async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -> Decided:
+async def decide(uow: DecisionWork, request: DecisionRequest, topic_prefix: str) -> Decided:
     """Decide once: the first matching request commits the decision, its audit row and its
     event together; every other request raises and writes nothing."""
-    row = (await uow.session.execute(_compare_and_set(request))).one_or_none()
+    reviewed = Reviewed(request.proposal_id, request.version, request.payload_sha256)
+    row = await uow.proposals.decide(reviewed, request.decision, request.actor, request.reason)
     if row is None:
-        raise await explain(uow, request.proposal_id, request.version, request.payload_sha256)
+        raise await explain(uow, reviewed)
     decided = Decided(
         proposal_id=request.proposal_id,
         run_id=row.run_id,
@@ -106,53 +104,21 @@ async def decide(uow: UnitOfWork, request: DecisionRequest, topic_prefix: str) -
         attributes=attributes,
         link_current=True,
     ):
-        uow.session.add(_audit(request, decided.run_id))
+        uow.audits.add(_audit(request, decided.run_id))
         topic = TOPICS[request.decision]
         envelope = new_envelope(
             topic, SOURCE, decided.run_id, _event(decided), key_suffix=str(decided.proposal_id)
         )
-        stage(uow.session, topic_name(topic_prefix, topic), envelope)
+        uow.stage(topic_name(topic_prefix, topic), envelope)
         await uow.commit()
     return decided
 
 
-def _compare_and_set(
-    request: DecisionRequest,
-) -> ReturningUpdate[uuid.UUID, str, datetime, str | None]:
-    p = ProposedAction
-    return (
-        update(p)
-        .where(
-            p.id == request.proposal_id,
-            p.status == ProposalStatus.PENDING,
-            p.payload_sha256 == request.payload_sha256,
-            p.version == request.version,
-            or_(p.expires_at.is_(None), p.expires_at > func.now()),
-        )
-        .values(
-            status=request.decision,
-            decided_at=func.now(),
-            decided_by=request.actor,
-            decision_reason=request.reason,
-        )
-        # The database clock, like the expiry check: one clock for every decision.
-        .returning(p.run_id, p.action_type, func.now().label("decided_at"), p.traceparent)
-        # Nothing of this session is loaded yet, so there is nothing to synchronise.
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def explain(
-    uow: UnitOfWork, proposal_id: int, version: int, payload_sha256: str
-) -> Exception:
+async def explain(uow: DecisionWork, reviewed: Reviewed) -> Exception:
     """Why a compare-and-set on the proposal matched nothing: not found, or the conflict."""
-    p = ProposedAction
-    expired = p.expires_at.is_not(None) & (p.expires_at <= func.now())
-    found = (
-        await uow.session.execute(select(p, expired.label("expired")).where(p.id == proposal_id))
-    ).one_or_none()
+    found = await uow.proposals.state(reviewed.proposal_id)
     if found is None:
-        return ProposalNotFound(proposal_id)
+        return ProposalNotFound(reviewed.proposal_id)
     proposal, is_expired = found
     current = CurrentProposal(
         status=proposal.status,
@@ -163,8 +129,8 @@ async def explain(
         decided_by=proposal.decided_by,
         decided_at=proposal.decided_at,
     )
-    reason = conflict_reason(current, version, payload_sha256)
-    return DecisionConflict(reason, conflict_message(reason, current, version), current)
+    reason = conflict_reason(current, reviewed.version, reviewed.payload_sha256)
+    return DecisionConflict(reason, conflict_message(reason, current, reviewed.version), current)
 
 
 def _audit(request: DecisionRequest, run_id: uuid.UUID) -> ApprovalAudit:

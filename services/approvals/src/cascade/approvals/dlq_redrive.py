@@ -18,12 +18,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
-
+from cascade.approvals.unit_of_work import RedriveWork
 from cascade.shared.db.models import ApprovalAudit, DeadLetter
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.outbox import stage_raw
 
 DLQ_REDRIVEN = "dlq_redriven"
 """The audit trail's name for a dead letter an operator re-published."""
@@ -86,35 +83,31 @@ def redrive_headers(letter: DeadLetter) -> dict[str, str]:
     return {**own, REDRIVEN_FROM_HEADER: str(letter.id)}
 
 
-async def redrive(uow: UnitOfWork, ask: RedriveRequest) -> Redriven:
+async def redrive(uow: RedriveWork, ask: RedriveRequest) -> Redriven:
     """Mark the dead letter redriven (once), stage its record and audit it; commits."""
-    marked = await uow.session.scalars(
-        update(DeadLetter)
-        .where(DeadLetter.id == ask.letter_id, DeadLetter.redriven_at.is_(None))
-        .values(redriven_at=func.now(), redriven_by=ask.actor)
-        .returning(DeadLetter)
-    )
-    letter = marked.one_or_none()
+    letter = await uow.dead_letters.mark_redriven(ask.letter_id, ask.actor)
     if letter is None:
         # Lost the compare-and-set (or no such row): the row as it is now says which.
-        existing = await uow.session.get(DeadLetter, ask.letter_id, populate_existing=True)
+        existing = await uow.dead_letters.current(ask.letter_id)
         if existing is None:
             raise RedriveNotFound(f"no dead letter {ask.letter_id}")
         raise AlreadyRedriven(ask.letter_id, existing.redriven_at, existing.redriven_by)
-    row = stage_raw(uow.session, letter.topic, letter.payload, letter.key, redrive_headers(letter))
-    await uow.session.flush()
-    letter.redrive_outbox_id = row.id
+    headers = redrive_headers(letter)
+    outbox_id = await uow.dead_letters.stage_record(
+        letter.topic, letter.payload, letter.key, headers
+    )
+    letter.redrive_outbox_id = outbox_id
     why = f": {ask.reason}" if ask.reason else ""
-    uow.session.add(
+    uow.audits.add(
         ApprovalAudit(
             proposal_id=None, run_id=record_run_id(letter), decision=DLQ_REDRIVEN,
             actor=ask.actor, payload_sha256=hashlib.sha256(letter.payload).hexdigest(),
             version=1, remote_addr=ask.remote_addr,
             reason=(
                 f"dead letter {letter.id} ({letter.consumer}, {letter.message_ref}) "
-                f"re-published to {letter.topic} as outbox row {row.id}{why}"
+                f"re-published to {letter.topic} as outbox row {outbox_id}{why}"
             )[:2000],
         )
     )  # fmt: skip
     await uow.commit()
-    return Redriven(letter, row.id)
+    return Redriven(letter, outbox_id)

@@ -6,13 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-
 from cascade.approvals.decisions import explain
+from cascade.approvals.repositories import Reviewed
+from cascade.approvals.unit_of_work import DecisionWork
 from cascade.shared.canonical import sha256_of
-from cascade.shared.db.models import ApprovalAudit, ProposedAction
-from cascade.shared.db.statuses import ProposalStatus
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.models import ApprovalAudit
 from cascade.shared.text_rules import address_problem, control_character_problem
 
 EMAIL_ACTION = "propose_email_to_customer"
@@ -82,38 +80,21 @@ def edited_payload(
     }
 
 
-async def edit_email(uow: UnitOfWork, ask: EditRequest) -> Edited:
+async def edit_email(uow: DecisionWork, ask: EditRequest) -> Edited:
     """Replace subject and body only when the proposal is still the reviewed version."""
-    p = ProposedAction
-    found = (
-        await uow.session.execute(select(p.payload, p.action_type).where(p.id == ask.proposal_id))
-    ).one_or_none()
-    if found is not None and found.action_type != EMAIL_ACTION:
-        raise NotEditable(f"a {found.action_type} proposal cannot be edited")
-    payload = edited_payload(
-        found.payload if found is not None else {}, ask.subject, ask.body, ask.to
-    )
+    found = await uow.proposals.draft(ask.proposal_id)
+    if found is not None and found[1] != EMAIL_ACTION:
+        raise NotEditable(f"a {found[1]} proposal cannot be edited")
+    payload = edited_payload(found[0] if found is not None else {}, ask.subject, ask.body, ask.to)
     new_hash = sha256_of(payload)
-    row = (
-        await uow.session.execute(
-            update(p)
-            .where(
-                p.id == ask.proposal_id,
-                p.status == ProposalStatus.PENDING,
-                p.version == ask.version,
-            )
-            .where(p.payload_sha256 == ask.payload_sha256)
-            .where(or_(p.expires_at.is_(None), p.expires_at > func.now()))
-            .values(payload=payload, payload_sha256=new_hash, version=p.version + 1)
-            .returning(p.run_id, p.version)
-            .execution_options(synchronize_session=False)
-        )
-    ).one_or_none()
+    reviewed = Reviewed(ask.proposal_id, ask.version, ask.payload_sha256)
+    row = await uow.proposals.edit(reviewed, payload, new_hash)
     if row is None:
-        raise await explain(uow, ask.proposal_id, ask.version, ask.payload_sha256)
-    uow.session.add(_audit(ask, row.run_id, row.version, new_hash))
+        raise await explain(uow, reviewed)
+    run_id, version = row
+    uow.audits.add(_audit(ask, run_id, version, new_hash))
     await uow.commit()
-    return Edited(ask.proposal_id, row.version, new_hash)
+    return Edited(ask.proposal_id, version, new_hash)
 
 
 def _audit(ask: EditRequest, run_id: uuid.UUID, version: int, new_hash: str) -> ApprovalAudit:

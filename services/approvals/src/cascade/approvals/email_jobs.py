@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import ApprovalAudit, EmailJob, ProposedAction
+from cascade.shared.db.rows import Rows
 from cascade.shared.db.statuses import EmailJobStatus
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.leased_jobs import ClaimedJob, JobTable, requeue_failed, wake_due
 
 EMAILS = JobTable(
@@ -69,6 +71,44 @@ async def email_job(session: AsyncSession, proposal_id: int) -> EmailJob | None:
     return await session.scalar(select(EmailJob).where(EmailJob.proposal_id == proposal_id))
 
 
+class EmailJobs(Protocol):
+    """`email_jobs`, the approved emails' job table."""
+
+    async def enqueue(self, proposal: ProposedAction, message_id: str) -> bool:
+        """Queue the approved email (`enqueue`); False when it was queued before."""
+        ...
+
+    async def of_proposal(self, proposal_id: int) -> EmailJob | None:
+        """The proposal's email job, if it was approved and queued."""
+        ...
+
+    async def requeue_failed(self, job_id: int, max_attempts: int) -> bool:
+        """A new round of attempts for a failed email; False unless it failed."""
+        ...
+
+
+class SqlEmailJobs:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, proposal: ProposedAction, message_id: str) -> bool:
+        return await enqueue(self._session, proposal, message_id)
+
+    async def of_proposal(self, proposal_id: int) -> EmailJob | None:
+        return await email_job(self._session, proposal_id)
+
+    async def requeue_failed(self, job_id: int, max_attempts: int) -> bool:
+        queued = EmailJobStatus.QUEUED
+        return await requeue_failed(self._session, EMAILS, job_id, max_attempts, queued)
+
+
+class ResendWork(AbstractUnitOfWork, Protocol):
+    """What Mike's Resend touches: the email jobs, and the audit trail."""
+
+    email_jobs: EmailJobs
+    audits: Rows[ApprovalAudit]
+
+
 class ResendRefused(Exception):
     """The email is unknown or not failed (only a failed email is sent again)."""
 
@@ -82,14 +122,14 @@ class ResendRequest:
     remote_addr: str | None
 
 
-async def resend(uow: UnitOfWork, ask: ResendRequest, max_attempts: int) -> None:
+async def resend(uow: ResendWork, ask: ResendRequest, max_attempts: int) -> None:
     """Put a failed email back in the queue for a new round of attempts, with an audit row."""
-    job = await email_job(uow.session, ask.proposal_id)
+    job = await uow.email_jobs.of_proposal(ask.proposal_id)
     if job is None:
         raise ResendRefused(f"proposal {ask.proposal_id} has no approved email")
-    if not await requeue_failed(uow.session, EMAILS, job.id, max_attempts, EmailJobStatus.QUEUED):
+    if not await uow.email_jobs.requeue_failed(job.id, max_attempts):
         raise ResendRefused(f"the email is {job.status}; only a failed email is resent")
-    uow.session.add(
+    uow.audits.add(
         ApprovalAudit(
             proposal_id=ask.proposal_id, run_id=job.run_id, decision="email_resend_requested",
             actor=ask.actor, payload_sha256=job.payload_sha256, version=job.version,

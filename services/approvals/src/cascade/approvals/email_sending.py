@@ -5,14 +5,14 @@ outage delays an email for minutes instead of dead-lettering it within seconds."
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from cascade.approvals.edits import EMAIL_ACTION
-from cascade.approvals.email_jobs import enqueue
+from cascade.approvals.unit_of_work import EmailWork, SqlApprovalsWork
 from cascade.shared.canonical import sha256_of
-from cascade.shared.consumer import Handler, RejectMessage
+from cascade.shared.consumer import Handler, RejectMessage, use_case_handler
 from cascade.shared.db.models import ProposedAction
 from cascade.shared.db.statuses import ProposalStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision
 
@@ -43,22 +43,23 @@ def is_email_approval(envelope: Envelope) -> bool:
 
 
 def email_enqueuer(sender: str) -> Handler:
-    """The handler: re-check the approval and queue the email, in the inbox transaction."""
+    """The handler: `queue_email` in the inbox transaction."""
+    return use_case_handler(SqlApprovalsWork, partial(queue_email, sender=sender))
 
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        decision = ProposalDecision.model_validate(envelope.data)
-        if decision.action_type != EMAIL_ACTION:
-            return
-        proposal = await uow.session.get(ProposedAction, decision.proposal_id)
-        if proposal is None:
-            raise RejectMessage(f"no proposal {decision.proposal_id}")
-        problem = approval_problem(proposal, decision)
-        if problem is not None:
-            raise RejectMessage(f"not sending proposal {proposal.id}: {problem}")
-        mid = message_id(proposal, sender)
-        if await enqueue(uow.session, proposal, mid):
-            log.info(
-                "queued email of proposal %d to %s as %s", proposal.id, proposal.payload["to"], mid
-            )
 
-    return handle
+async def queue_email(uow: EmailWork, envelope: Envelope, sender: str) -> None:
+    """Re-check an email draft's approval and queue the email; others pass by."""
+    decision = ProposalDecision.model_validate(envelope.data)
+    if decision.action_type != EMAIL_ACTION:
+        return
+    proposal = await uow.proposals.get(decision.proposal_id)
+    if proposal is None:
+        raise RejectMessage(f"no proposal {decision.proposal_id}")
+    problem = approval_problem(proposal, decision)
+    if problem is not None:
+        raise RejectMessage(f"not sending proposal {proposal.id}: {problem}")
+    mid = message_id(proposal, sender)
+    if await uow.email_jobs.enqueue(proposal, mid):
+        log.info(
+            "queued email of proposal %d to %s as %s", proposal.id, proposal.payload["to"], mid
+        )

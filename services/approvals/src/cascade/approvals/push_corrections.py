@@ -12,15 +12,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
 from cascade.approvals.push_failures import explain
+from cascade.approvals.unit_of_work import PushActionWork
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
 from cascade.shared.db.statuses import ProposalStatus, PushStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.push_corrections import (
-    ACTION_PREFIX,
     PAYLOAD_KIND,
     PROPOSED,
     FieldChange,
@@ -132,60 +129,40 @@ def correctable_problem(push: NsPendingPush | None, run_id: uuid.UUID) -> str | 
     return None
 
 
-async def pending_correction(uow: UnitOfWork, push_id: int) -> ProposedAction | None:
-    """The correction of this push still waiting for Mike, if any."""
-    return await uow.session.scalar(
-        select(ProposedAction).where(
-            ProposedAction.action_type.like(f"{ACTION_PREFIX}{push_id}:%"),
-            ProposedAction.status == ProposalStatus.PENDING,
-        )
-    )
-
-
-async def propose_correction(uow: UnitOfWork, ask: CorrectionRequest) -> int:
+async def propose_correction(uow: PushActionWork, ask: CorrectionRequest) -> int:
     """Stage the corrected push as a pending proposal with its audit row; its id."""
-    push = await uow.session.get(NsPendingPush, ask.push_id, with_for_update=True)
+    push = await uow.pushes.lock(ask.push_id)
     problem = correctable_problem(push, ask.run_id)
     if problem is not None:
         raise CorrectionRefused(problem)
     assert push is not None
     if sha256_of(push.payload) != ask.base_sha256:
         raise CorrectionRefused(f"push {push.id} changed since you opened the form; reload it")
-    waiting = await pending_correction(uow, push.id)
+    waiting = await uow.proposals.pending_correction(push.id)
     if waiting is not None:
         return waiting.id
     body, changes = corrected_body(push, ask.values)
-    gate = await uow.session.scalar(
-        select(ProposedAction)
-        .where(ProposedAction.run_id == ask.run_id)
-        .order_by(ProposedAction.id)
-        .limit(1)
-    )
-    count = await uow.session.scalar(
-        select(func.count())
-        .select_from(ProposedAction)
-        .where(ProposedAction.action_type.like(f"{ACTION_PREFIX}{push.id}:%"))
-    )
+    gate = await uow.proposals.gate_of(ask.run_id)
+    count = await uow.proposals.corrections_of(push.id)
     failure = explain(push.record_type, push.last_error)
     said = "; ".join(f"{c['field']} {c['before']!r} → {c['after']!r}" for c in changes)
     payload = correction_payload(push, body, changes, failure.sentence, said)
     proposal = ProposedAction(
-        run_id=ask.run_id, action_type=action_type(push.id, int(count or 0) + 1),
+        run_id=ask.run_id, action_type=action_type(push.id, count + 1),
         entity_ref=f"ns_push:{push.id}:{push.record_type}:{push.external_id}",
         approver=gate.approver if gate else "mike", status=ProposalStatus.PENDING, payload=payload,
         payload_sha256=sha256_of(payload), version=1, expires_at=None,
     )  # fmt: skip
-    uow.session.add(proposal)
-    await uow.session.flush()
-    uow.session.add(
+    proposal_id = await uow.proposals.add(proposal)
+    uow.audits.add(
         ApprovalAudit(
-            proposal_id=proposal.id, run_id=ask.run_id, decision=PROPOSED, actor=ask.actor,
+            proposal_id=proposal_id, run_id=ask.run_id, decision=PROPOSED, actor=ask.actor,
             payload_sha256=proposal.payload_sha256, version=1,
             reason=f"correction of NetSuite push {push.id}: {said}", remote_addr=ask.remote_addr,
         )
     )  # fmt: skip
     await uow.commit()
-    return proposal.id
+    return proposal_id
 
 
 def correction_payload(

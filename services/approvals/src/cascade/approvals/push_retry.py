@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from cascade.approvals.decisions import SOURCE
-from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
+from cascade.approvals.unit_of_work import PushActionWork
+from cascade.shared.db.models import ApprovalAudit
 from cascade.shared.db.statuses import PushStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.topics import Topic, topic_name
 
 
@@ -30,22 +27,17 @@ class RetryRequest:
     remote_addr: str | None
 
 
-async def request_retry(uow: UnitOfWork, ask: RetryRequest, topic_prefix: str) -> None:
+async def request_retry(uow: PushActionWork, ask: RetryRequest, topic_prefix: str) -> None:
     """Stage `ns.push.retry_requested` with an audit row; ns-pusher does the retry itself."""
-    push = await uow.session.get(NsPendingPush, ask.push_id)
+    push = await uow.pushes.get(ask.push_id)
     if push is None or push.run_id != ask.run_id:
         raise RetryRefused(f"run {ask.run_id} has no push {ask.push_id}")
     if push.status != PushStatus.FAILED:
         raise RetryRefused(f"push {ask.push_id} is {push.status}; only a failed push retries")
-    gate = await uow.session.scalar(
-        select(ProposedAction)
-        .where(ProposedAction.run_id == ask.run_id)
-        .order_by(ProposedAction.id)
-        .limit(1)
-    )
+    gate = await uow.proposals.gate_of(ask.run_id)
     if gate is None:
         raise RetryRefused(f"run {ask.run_id} has no proposal to audit the retry under")
-    uow.session.add(
+    uow.audits.add(
         ApprovalAudit(
             proposal_id=gate.id, run_id=ask.run_id, decision="ns_push_retry_requested",
             actor=ask.actor, payload_sha256=gate.payload_sha256, version=gate.version,
@@ -58,5 +50,5 @@ async def request_retry(uow: UnitOfWork, ask: RetryRequest, topic_prefix: str) -
     envelope = new_envelope(
         Topic.NS_PUSH_RETRY, SOURCE, ask.run_id, data, key_suffix=f"{ask.push_id}:{uuid.uuid4()}"
     )
-    stage(uow.session, topic_name(topic_prefix, Topic.NS_PUSH_RETRY), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.NS_PUSH_RETRY), envelope)
     await uow.commit()

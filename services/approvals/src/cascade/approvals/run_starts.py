@@ -9,22 +9,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
-
 from cascade.approvals.decisions import SOURCE
+from cascade.approvals.repositories import RUN_STARTED
+from cascade.approvals.unit_of_work import RunStartWork
 from cascade.shared.contract import Contract
 from cascade.shared.db.models import ApprovalAudit
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import AdminRunRequested
 from cascade.shared.run_requests.admin import admin_key, admin_run_id
 from cascade.shared.run_requests.validation import RunRequest, request_digest
 from cascade.shared.topics import Topic, topic_name
-
-RUN_STARTED = "run_started"
-"""The audit trail's name for a run Mike started from the Execute form."""
 
 
 class FormAlreadyUsed(Exception):
@@ -50,32 +44,20 @@ class Started:
     replayed: bool
 
 
-async def start_run(uow: UnitOfWork, ask: StartRequest, topic_prefix: str) -> Started:
+async def start_run(uow: RunStartWork, ask: StartRequest, topic_prefix: str) -> Started:
     """Audit the start and stage the run request, or find the start this form already made."""
     key = admin_key(ask.form_key)
     run_id = admin_run_id(key)
     digest = request_digest(ask.request)
-    row = {
-        "proposal_id": None, "run_id": run_id, "decision": RUN_STARTED, "actor": ask.actor,
+    start = ApprovalAudit(
+        proposal_id=None, run_id=run_id, decision=RUN_STARTED, actor=ask.actor,
         # A start has one version, what was sent; its hash is the request's.
-        "payload_sha256": digest, "version": 1, "remote_addr": ask.remote_addr,
-        "reason": f"{ask.contract.title} ({ask.contract.workflow_type})",
-    }  # fmt: skip
-    claimed = await uow.session.execute(
-        insert(ApprovalAudit)
-        .values(**row)
-        .on_conflict_do_nothing(
-            index_elements=["run_id"], index_where=text(f"decision = '{RUN_STARTED}'")
-        )
-        .returning(ApprovalAudit.id)
-    )
-    if claimed.first() is None:
-        first = await uow.session.scalar(
-            select(ApprovalAudit.payload_sha256).where(
-                ApprovalAudit.run_id == run_id, ApprovalAudit.decision == RUN_STARTED
-            )
-        )
-        if first != digest:
+        payload_sha256=digest, version=1, remote_addr=ask.remote_addr,
+        reason=f"{ask.contract.title} ({ask.contract.workflow_type})",
+    )  # fmt: skip
+    if not await uow.run_starts.add_if_new(start):
+        first = await uow.run_starts.of_run(run_id)
+        if first is None or first.payload_sha256 != digest:
             raise FormAlreadyUsed(key)
         return Started(run_id, replayed=True)
     data = AdminRunRequested(request=ask.request.model_dump(), requested_by=ask.actor)
@@ -83,15 +65,6 @@ async def start_run(uow: UnitOfWork, ask: StartRequest, topic_prefix: str) -> St
         type=Topic.INTAKE_ADMIN_REQUESTED, source=SOURCE, run_id=run_id,
         idempotency_key=key, data=data.model_dump(),
     )  # fmt: skip
-    stage(uow.session, topic_name(topic_prefix, Topic.INTAKE_ADMIN_REQUESTED), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.INTAKE_ADMIN_REQUESTED), envelope)
     await uow.commit()
     return Started(run_id, replayed=False)
-
-
-async def requested_start(uow: UnitOfWork, run_id: uuid.UUID) -> ApprovalAudit | None:
-    """The Execute form's start of this run, if Mike started it there."""
-    return await uow.session.scalar(
-        select(ApprovalAudit).where(
-            ApprovalAudit.run_id == run_id, ApprovalAudit.decision == RUN_STARTED
-        )
-    )

@@ -15,6 +15,7 @@ from cascade.approvals.errors import ApiError
 from cascade.approvals.run_starts import FormAlreadyUsed, StartRequest, start_run
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.ui_queries import nav_counts
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.web import Ui, UiDep, current_user, form_of, render, see_other
 from cascade.shared.contract import Contract
 from cascade.shared.run_requests.admin import parse_form_key
@@ -97,7 +98,7 @@ async def submit(request: Request, workflow_type: str, ui: UiDep) -> Response:
     ask = StartRequest(form_key, contract, checked, user.actor, user.remote_addr)
     try:
         async with ui.uow() as uow:
-            started = await start_run(uow, ask, ui.runtime.settings.topic_prefix)
+            started = await start_run(SqlApprovalsWork(uow), ask, ui.runtime.settings.topic_prefix)
     except FormAlreadyUsed:
         errors = {"": ALREADY_USED}
         return await _form_page(ui, user, contract, values, errors, uuid.uuid4(), 422)

@@ -32,6 +32,7 @@ from cascade.approvals.graphs import SVG_CSP, contract_svg
 from cascade.approvals.proposal_page import load_page
 from cascade.approvals.proposal_view import QUEUE_EMPTY
 from cascade.approvals.sessions import SessionUser
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.web import Ui, UiDep, current_user, form_of, render, see_other
 from cascade.shared.db.statuses import ProposalStatus
 from cascade.shared.text_rules import control_character_problem
@@ -91,7 +92,7 @@ async def _decide_form(ui: Ui, request: Request, proposal_id: int, decision: Dec
         return await _page(ui, request, user, proposal_id, 422, error="The form was incomplete.")
     try:
         async with ui.uow() as uow:
-            done = await decide(uow, ask, ui.runtime.settings.topic_prefix)
+            done = await decide(SqlApprovalsWork(uow), ask, ui.runtime.settings.topic_prefix)
     except ProposalNotFound:
         raise ApiError(404, "not_found", f"no proposal {proposal_id}") from None
     except DecisionConflict as refused:
@@ -145,7 +146,7 @@ async def edit(request: Request, proposal_id: ProposalId, ui: UiDep) -> Response
             user.remote_addr, to,
         )  # fmt: skip
         async with ui.uow() as uow:
-            await edit_email(uow, ask)
+            await edit_email(SqlApprovalsWork(uow), ask)
     except ValueError:
         return await _page(ui, request, user, proposal_id, 422, error="The form was incomplete.")
     except NotEditable as refused:
@@ -165,7 +166,7 @@ async def resend_email(request: Request, proposal_id: ProposalId, ui: UiDep) -> 
     ask = ResendRequest(proposal_id, user.actor, user.remote_addr)
     try:
         async with ui.uow() as uow:
-            await resend(uow, ask, ui.runtime.settings.email_max_attempts)
+            await resend(SqlApprovalsWork(uow), ask, ui.runtime.settings.email_max_attempts)
     except ResendRefused as refused:
         raise ApiError(409, "resend_refused", str(refused)) from None
     log.info("ui resend of email %d by %s from %s", proposal_id, user.actor, user.remote_addr)

@@ -24,19 +24,19 @@ from cascade.approvals.push_corrections import (
     CorrectionRequest,
     correctable_problem,
     editable_fields,
-    pending_correction,
     propose_correction,
 )
 from cascade.approvals.push_failures import explain
 from cascade.approvals.push_retry import RetryRefused, RetryRequest, request_retry
 from cascade.approvals.queries import run_bundle
+from cascade.approvals.repositories import SqlProposals, SqlRunStarts
 from cascade.approvals.run_graph import node_states
 from cascade.approvals.run_problems import corrections_of, run_problems
-from cascade.approvals.run_starts import requested_start
 from cascade.approvals.sessions import SessionUser
 from cascade.approvals.timeline import run_timeline
 from cascade.approvals.ui_proposal import svg_response
 from cascade.approvals.ui_queries import RunFilter, nav_counts, run_list
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.web import Ui, UiDep, current_user, form_of, render, see_other
 from cascade.shared.canonical import sha256_of
 from cascade.shared.contract import Contract
@@ -70,7 +70,7 @@ def run_row(run: WorkflowRun, contracts: Mapping[str, Contract]) -> dict[str, ob
 async def _requested_page(uow: UnitOfWork, user: SessionUser, run_id: uuid.UUID) -> Response:
     """A run Mike started from the Execute form that intake has not staged yet (or
     refused: its dead letter says why); any other unknown run is a 404."""
-    start = await requested_start(uow, run_id)
+    start = await SqlRunStarts(uow.session).of_run(run_id)
     if start is None:
         raise ApiError(404, "not_found", f"no run {run_id}")
     refused = (
@@ -95,7 +95,7 @@ async def _correction_page(
         if problem is not None:
             raise ApiError(409, "not_correctable", problem)
         assert push is not None
-        waiting = await pending_correction(uow, push_id)
+        waiting = await SqlProposals(uow.session).pending_correction(push_id)
         return render(
             "push_correction.html", status, user=user, push=push, run_id=run_id, fmt=fmt,
             failure=explain(push.record_type, push.last_error),
@@ -157,7 +157,7 @@ async def retry(request: Request, run_id: uuid.UUID, push_id: int, ui: UiDep) ->
     ask = RetryRequest(run_id, push_id, user.actor, user.remote_addr)
     try:
         async with ui.uow() as uow:
-            await request_retry(uow, ask, ui.runtime.settings.topic_prefix)
+            await request_retry(SqlApprovalsWork(uow), ask, ui.runtime.settings.topic_prefix)
     except RetryRefused as refused:
         raise ApiError(409, "retry_refused", str(refused)) from None
     return see_other(f"/runs/{run_id}?done=retry")
@@ -179,7 +179,7 @@ async def correct(request: Request, run_id: uuid.UUID, push_id: int, ui: UiDep) 
     )
     try:
         async with ui.uow() as uow:
-            proposal_id = await propose_correction(uow, ask)
+            proposal_id = await propose_correction(SqlApprovalsWork(uow), ask)
     except CorrectionInvalid as invalid:
         return await _correction_page(ui, user, run_id, push_id, values, invalid.errors, status=422)
     except CorrectionRefused as refused:

@@ -8,7 +8,12 @@ from fastapi.responses import JSONResponse
 from cascade.intake.catalog import CatalogDep
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.http_bodies import CLOSE_CONNECTION, BodyTimeout, BodyTooLarge, read_body
-from cascade.shared.run_requests.staging import IdempotencyConflict, accept_run, reserved_key
+from cascade.shared.run_requests.staging import (
+    IdempotencyConflict,
+    SqlRunRequestWork,
+    accept_run,
+    reserved_key,
+)
 from cascade.shared.run_requests.validation import FieldError, RunRequest, parse_run_request
 from cascade.shared.runtime import RuntimeDep
 
@@ -83,7 +88,7 @@ async def create_run(request: Request, runtime: RuntimeDep, catalog: CatalogDep)
     try:
         async with UnitOfWork(runtime.session_factory) as uow:
             accepted = await accept_run(
-                uow, parsed, key, runtime.settings.topic_prefix, STARTED_BY_API
+                SqlRunRequestWork(uow), parsed, key, runtime.settings.topic_prefix, STARTED_BY_API
             )
     except IdempotencyConflict:
         msg = "already used for a different request"

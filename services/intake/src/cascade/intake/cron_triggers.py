@@ -32,7 +32,7 @@ from cascade.shared.db.models import TriggerTick
 from cascade.shared.db.statuses import TickOutcome
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.polling import poll
-from cascade.shared.run_requests.staging import stage_run
+from cascade.shared.run_requests.staging import SqlRunRequestWork, stage_run
 from cascade.shared.run_requests.validation import InputValidator, check_request
 from cascade.shared.settings import Settings
 
@@ -199,7 +199,7 @@ class CronScheduler:
                 log.error("cron: %s tick %s refused: %s", contract.workflow_type, tick, detail)
             else:
                 await stage_run(
-                    uow,
+                    SqlRunRequestWork(uow),
                     request,
                     key,
                     self._settings.topic_prefix,

@@ -3,16 +3,17 @@ starts one run per event, through the same door as every other request."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 
 from cascade.intake.event_records import trigger_envelope
-from cascade.shared.consumer import IdempotentConsumer, RecordView, RejectMessage
+from cascade.intake.message_runs import checked_request, stage_message_run
+from cascade.shared.consumer import Handler, IdempotentConsumer, RecordView, use_case_handler
 from cascade.shared.contract import Contract
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.messaging import subscribe
-from cascade.shared.run_requests.staging import IdempotencyConflict, stage_run
-from cascade.shared.run_requests.validation import InputValidator, check_request
+from cascade.shared.run_requests.staging import RunRequestWork, SqlRunRequestWork
+from cascade.shared.run_requests.validation import InputValidator
 from cascade.shared.runtime import ServiceRuntime
 
 
@@ -21,31 +22,25 @@ def started_by_event(topic: str) -> str:
     return f"event:{topic}"
 
 
-def event_handler(
-    validate_inputs: InputValidator, topic_prefix: str, topic: str
-) -> Callable[[Envelope, UnitOfWork], Awaitable[None]]:
+def event_handler(validate_inputs: InputValidator, topic_prefix: str, topic: str) -> Handler:
+    """The handler: `start_event_run` in the consumer's transaction."""
+    use_case = partial(
+        start_event_run, validate_inputs=validate_inputs, topic_prefix=topic_prefix, topic=topic
+    )
+    return use_case_handler(SqlRunRequestWork, use_case)
+
+
+async def start_event_run(
+    uow: RunRequestWork,
+    envelope: Envelope,
+    validate_inputs: InputValidator,
+    topic_prefix: str,
+    topic: str,
+) -> None:
     """Validate the mapped request like any other; stage it under the event's key."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        request = check_request(envelope.data, validate_inputs)
-        if isinstance(request, list):
-            detail = "; ".join(f"{p.field}: {p.message}" for p in request)
-            raise RejectMessage(f"invalid event: {detail}")
-        try:
-            await stage_run(
-                uow,
-                request,
-                envelope.idempotency_key,
-                topic_prefix,
-                started_by_event(topic),
-                run_id=envelope.run_id,
-            )
-        except IdempotencyConflict:
-            raise RejectMessage(
-                f"event {envelope.idempotency_key} already started a run with other inputs"
-            ) from None
-
-    return handle
+    request = checked_request(envelope.data, validate_inputs, "event")
+    conflict = f"event {envelope.idempotency_key} already started a run with other inputs"
+    await stage_message_run(uow, request, envelope, topic_prefix, started_by_event(topic), conflict)
 
 
 def subscribe_event_triggers(

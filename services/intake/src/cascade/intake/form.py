@@ -23,7 +23,12 @@ from cascade.shared.run_requests.form_values import (
     input_attributes,
 )
 from cascade.shared.run_requests.messages import label
-from cascade.shared.run_requests.staging import IdempotencyConflict, accept_run, reserved_key
+from cascade.shared.run_requests.staging import (
+    IdempotencyConflict,
+    SqlRunRequestWork,
+    accept_run,
+    reserved_key,
+)
 from cascade.shared.runtime import RuntimeDep
 
 TEMPLATES = Environment(
@@ -113,7 +118,7 @@ async def submit(request: Request, runtime: RuntimeDep, catalog: CatalogDep) -> 
     try:
         async with UnitOfWork(runtime.session_factory) as uow:
             accepted = await accept_run(
-                uow,
+                SqlRunRequestWork(uow),
                 run,
                 key[:200] if key else None,
                 runtime.settings.topic_prefix,

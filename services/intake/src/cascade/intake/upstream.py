@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
-from cascade.shared.consumer import RejectMessage
-from cascade.shared.db.uow import UnitOfWork
+from cascade.intake.message_runs import checked_request
+from cascade.shared.consumer import Handler
+from cascade.shared.db.uow import AbstractUnitOfWork, UnitOfWork
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowRequested
 from cascade.shared.run_requests.staging import SOURCE
-from cascade.shared.run_requests.validation import InputValidator, check_request
+from cascade.shared.run_requests.validation import InputValidator
 from cascade.shared.topics import Topic, topic_name
 
 # Run ids of upstream requests are derived from their idempotency key, so the same request
@@ -19,28 +18,29 @@ from cascade.shared.topics import Topic, topic_name
 RUN_NAMESPACE = uuid.UUID("5d1f0f5e-8a43-4c1e-9a55-6f0c2f1c9b10")
 
 
-def upstream_handler(
-    validate_inputs: InputValidator, topic_prefix: str
-) -> Callable[[Envelope, UnitOfWork], Awaitable[None]]:
-    """A handler that validates an upstream request and stages `workflow.requested`."""
+def upstream_handler(validate_inputs: InputValidator, topic_prefix: str) -> Handler:
+    """The handler: `start_upstream_run` in the consumer's transaction."""
 
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        # The same check as the API and the form: a value refused there is refused here.
-        request = check_request(envelope.data, validate_inputs)
-        if isinstance(request, list):
-            detail = "; ".join(f"{p.field}: {p.message}" for p in request)
-            raise RejectMessage(f"invalid request: {detail}")
-        run_id = uuid.uuid5(RUN_NAMESPACE, envelope.idempotency_key)
-        payload = WorkflowRequested(
-            workflow_type=request.workflow_type,
-            inputs=request.inputs,
-            source=request.source or envelope.source,
-            client_idempotency_key=envelope.idempotency_key[:200],
-            started_by=f"upstream:{envelope.source}"[:200],
-        )
-        out = new_envelope(
-            Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json")
-        )
-        stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), out)
+        await start_upstream_run(uow, envelope, validate_inputs, topic_prefix)
 
     return handle
+
+
+async def start_upstream_run(
+    uow: AbstractUnitOfWork, envelope: Envelope, validate_inputs: InputValidator, topic_prefix: str
+) -> None:
+    """Validate an upstream request and stage its `workflow.requested`, for the run its
+    message's key names (no `intake_requests` row: a repeat names the same run)."""
+    # The same check as the API and the form: a value refused there is refused here.
+    request = checked_request(envelope.data, validate_inputs, "request")
+    run_id = uuid.uuid5(RUN_NAMESPACE, envelope.idempotency_key)
+    payload = WorkflowRequested(
+        workflow_type=request.workflow_type,
+        inputs=request.inputs,
+        source=request.source or envelope.source,
+        client_idempotency_key=envelope.idempotency_key[:200],
+        started_by=f"upstream:{envelope.source}"[:200],
+    )
+    out = new_envelope(Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json"))
+    uow.stage(topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), out)

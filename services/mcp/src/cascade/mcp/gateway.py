@@ -36,7 +36,12 @@ from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.proposals.context_reader import ContextReader, subject_of
 from cascade.shared.proposals.drafting import blocking_rules, draft_proposal, outcome_rows
 from cascade.shared.run_requests.catalog import contract_input_validator
-from cascade.shared.run_requests.staging import IdempotencyConflict, agent_started_by, stage_run
+from cascade.shared.run_requests.staging import (
+    IdempotencyConflict,
+    SqlRunRequestWork,
+    agent_started_by,
+    stage_run,
+)
 from cascade.shared.run_requests.validation import (
     FieldError,
     InputValidator,
@@ -187,7 +192,9 @@ class Gateway:
         arguments = {"workflow_type": workflow_type, "inputs": dict(inputs), "key": key}
         async with UnitOfWork(self._deps.session_factory) as uow:
             try:
-                accepted = await stage_run(uow, request, key, self._deps.topic_prefix, started_by)
+                accepted = await stage_run(
+                    SqlRunRequestWork(uow), request, key, self._deps.topic_prefix, started_by
+                )
             except IdempotencyConflict:
                 raise Refused("idempotency_key was already used for a different run") from None
             await self.audit(

@@ -12,7 +12,7 @@ from cascade.ns_pusher import api
 from cascade.ns_pusher.corrections import CONSUMER as CORRECTION_CONSUMER
 from cascade.ns_pusher.corrections import correction_approved, is_correction_approval
 from cascade.ns_pusher.domain import push_schedule
-from cascade.ns_pusher.handlers import mark_push_due
+from cascade.ns_pusher.handlers import on_push
 from cascade.ns_pusher.jobs import PUSHES
 from cascade.ns_pusher.recording import PushRecorder
 from cascade.ns_pusher.retry_requests import retry_requested
@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The ns-pusher service: pushes staged records to NetSuite."""
     runtime = ServiceRuntime.build(CONSUMER, settings)
     consumer = IdempotentConsumer(
-        CONSUMER, mark_push_due, runtime.session_factory, runtime.consumer_policy()
+        CONSUMER, on_push, runtime.session_factory, runtime.consumer_policy()
     )
     subscribe(runtime.broker, settings, Topic.NS_PUSH, consumer)
     retries = IdempotentConsumer(

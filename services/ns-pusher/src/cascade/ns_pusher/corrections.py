@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
-from sqlalchemy import select, update
-
-from cascade.ns_pusher.jobs import retry_failed
-from cascade.ns_pusher.recording import MIRRORS
-from cascade.shared.consumer import Handler
-from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
-from cascade.shared.db.uow import UnitOfWork
+from cascade.ns_pusher.unit_of_work import CorrectionWork, SqlPusherWork
+from cascade.shared.consumer import Handler, use_case_handler
+from cascade.shared.db.models import ApprovalAudit, ProposedAction
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.inbox import claim, release
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import ProposalDecision, WorkflowAlert
 from cascade.shared.push_corrections import (
     APPLIED,
@@ -49,53 +44,51 @@ def is_correction_approval(envelope: Envelope) -> bool:
 
 
 def correction_approved(max_attempts: int, topic_prefix: str) -> Handler:
-    """The handler of `proposal.approved` for ns-pusher; other proposals' approvals pass by."""
-
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        decision = ProposalDecision.model_validate(envelope.data)
-        if not is_correction(decision.action_type):
-            return
-        session = uow.session
-        proposal = await session.get(ProposedAction, decision.proposal_id, with_for_update=True)
-        approvals = (
-            await session.scalars(
-                select(ApprovalAudit).where(ApprovalAudit.proposal_id == decision.proposal_id)
-            )
-        ).all()
-        problem = correction_disagreement(envelope.run_id, decision, proposal, list(approvals))
-        if problem is not None:
-            await _ignore(uow, topic_prefix, envelope, problem)
-            return
-        assert proposal is not None
-        correction = PushCorrection.model_validate(proposal.payload)
-        push = await session.get(NsPendingPush, correction.push_id, with_for_update=True)
-        refused = push_problem(correction, envelope.run_id, push)
-        if refused:
-            # A real approval that no longer fits the push (retried meanwhile): say so, once.
-            log.warning("ns-pusher: correction %d not applied: %s", proposal.id, refused)
-            _audit(uow, proposal, f"not applied: {refused}")
-            return
-        assert push is not None
-        push.payload = correction.body
-        await session.flush()
-        await retry_failed(session, push.id, max_attempts)
-        mirrored = mirror_values(push.record_type, correction.changes)
-        table = MIRRORS.get(push.record_type)
-        if mirrored and table is not None:
-            # The mirror says what NetSuite is being told, from the same commit on.
-            await session.execute(
-                update(table).where(table.external_id == push.external_id).values(**mirrored)
-            )
-        fields = ", ".join(c.field for c in correction.changes) or "no field"
-        mirror_note = f"; mirror {', '.join(sorted(mirrored))} updated" if mirrored else ""
-        _audit(uow, proposal, f"push {push.id} re-queued with corrected {fields}{mirror_note}")
-        log.info("ns-pusher: push %d corrected by proposal %d", push.id, proposal.id)
-
-    return handle
+    """The handler of `proposal.approved` for ns-pusher: `apply_correction` in the
+    consumer's transaction."""
+    use_case = partial(apply_correction, max_attempts=max_attempts, topic_prefix=topic_prefix)
+    return use_case_handler(SqlPusherWork, use_case)
 
 
-def _audit(uow: UnitOfWork, proposal: ProposedAction, reason: str) -> None:
-    uow.session.add(
+async def apply_correction(
+    uow: CorrectionWork, envelope: Envelope, max_attempts: int, topic_prefix: str
+) -> None:
+    """Put an approved correction's body on its failed push and push again; other
+    proposals' approvals pass by, a contradicted one is ignored and alerted."""
+    decision = ProposalDecision.model_validate(envelope.data)
+    if not is_correction(decision.action_type):
+        return
+    proposal = await uow.proposals.lock(decision.proposal_id)
+    approvals = await uow.proposals.audit(decision.proposal_id)
+    problem = correction_disagreement(envelope.run_id, decision, proposal, list(approvals))
+    if problem is not None:
+        await _ignore(uow, topic_prefix, envelope, problem)
+        return
+    assert proposal is not None
+    correction = PushCorrection.model_validate(proposal.payload)
+    push = await uow.pushes.lock(correction.push_id)
+    refused = push_problem(correction, envelope.run_id, push)
+    if refused:
+        # A real approval that no longer fits the push (retried meanwhile): say so, once.
+        log.warning("ns-pusher: correction %d not applied: %s", proposal.id, refused)
+        _audit(uow, proposal, f"not applied: {refused}")
+        return
+    assert push is not None
+    push.payload = correction.body
+    await uow.flush()
+    await uow.pushes.retry_failed(push.id, max_attempts)
+    mirrored = mirror_values(push.record_type, correction.changes)
+    if mirrored:
+        # The mirror says what NetSuite is being told, from the same commit on.
+        await uow.mirrors.update(push.record_type, push.external_id, mirrored)
+    fields = ", ".join(c.field for c in correction.changes) or "no field"
+    mirror_note = f"; mirror {', '.join(sorted(mirrored))} updated" if mirrored else ""
+    _audit(uow, proposal, f"push {push.id} re-queued with corrected {fields}{mirror_note}")
+    log.info("ns-pusher: push %d corrected by proposal %d", push.id, proposal.id)
+
+
+def _audit(uow: CorrectionWork, proposal: ProposedAction, reason: str) -> None:
+    uow.audits.add(
         ApprovalAudit(
             proposal_id=proposal.id, run_id=proposal.run_id, decision=APPLIED, actor=SOURCE,
             payload_sha256=proposal.payload_sha256, version=proposal.version, reason=reason,
@@ -103,21 +96,21 @@ def _audit(uow: UnitOfWork, proposal: ProposedAction, reason: str) -> None:
     )  # fmt: skip
 
 
-async def _ignore(uow: UnitOfWork, topic_prefix: str, envelope: Envelope, problem: str) -> None:
+async def _ignore(uow: CorrectionWork, topic_prefix: str, envelope: Envelope, problem: str) -> None:
     """Leave no trace but one alert: the key stays free for the real event."""
-    await release(uow.session, CONSUMER, envelope.idempotency_key)
+    await uow.inbox.release(CONSUMER, envelope.idempotency_key)
     log.warning(
         "ns-pusher: ignored proposal.approved %s (key %r, source %r) of run %s: %s",
         envelope.id, envelope.idempotency_key, envelope.source, envelope.run_id, problem,
     )  # fmt: skip
     what = f"disagreement:{envelope.id}"
-    if not await claim(uow.session, CONSUMER, what):
+    if not await uow.inbox.claim(CONSUMER, what):
         return
     _stage_alert(uow, topic_prefix, envelope.run_id, what, problem)
 
 
 def _stage_alert(
-    uow: UnitOfWork, topic_prefix: str, run_id: uuid.UUID, what: str, problem: str
+    uow: CorrectionWork, topic_prefix: str, run_id: uuid.UUID, what: str, problem: str
 ) -> None:
     data = WorkflowAlert(
         severity="warning",
@@ -126,4 +119,4 @@ def _stage_alert(
         context={"topic": str(Topic.PROPOSAL_APPROVED), "consumer": CONSUMER},
     ).model_dump(mode="json")
     envelope = new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, key_suffix=what)
-    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)

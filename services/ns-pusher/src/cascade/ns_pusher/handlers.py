@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from cascade.ns_pusher.jobs import mark_due, view
-from cascade.shared.db.uow import UnitOfWork
+from cascade.ns_pusher.unit_of_work import PushWork, SqlPusherWork
+from cascade.shared.consumer import use_case_handler
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPush
 
@@ -16,16 +16,16 @@ class UnknownPush(LookupError):
     """`ns.push` named a push row that does not exist (or not the record it claims)."""
 
 
-async def mark_push_due(envelope: Envelope, uow: UnitOfWork) -> None:
+async def mark_push_due(uow: PushWork, envelope: Envelope) -> None:
     """Schedule the push for the poller now; a repeat delivery changes nothing. The usual
     case is one statement (the UPDATE returns what the event is checked against); an
     event that names the wrong record raises, and the rollback undoes the mark."""
     push = NsPush.model_validate(envelope.data)
-    marked = await mark_due(uow.session, push.push_id)
+    marked = await uow.pushes.mark_due(push.push_id)
     if marked is not None:
         _check_names(push, marked)
         return
-    row = await view(uow.session, push.push_id)
+    row = await uow.pushes.view(push.push_id)
     if row is None:
         raise UnknownPush(f"ns.push names push {push.push_id}, which does not exist")
     _check_names(push, (row["record_type"], row["external_id"]))
@@ -38,3 +38,7 @@ def _check_names(push: NsPush, held: tuple[str, str]) -> None:
             f"ns.push names push {push.push_id} as {push.record_type} eid:{push.external_id},"
             f" but that row holds {held[0]} eid:{held[1]}"
         )
+
+
+on_push = use_case_handler(SqlPusherWork, mark_push_due)
+"""The `ns.push` handler."""

@@ -6,9 +6,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.topics import Topic, topic_name
 
@@ -16,7 +15,7 @@ Severity = Literal["info", "warning", "error", "critical"]
 
 
 def stage_alert(
-    uow: UnitOfWork,
+    uow: AbstractUnitOfWork,
     topic_prefix: str,
     run_id: uuid.UUID,
     what: str,
@@ -30,4 +29,4 @@ def stage_alert(
         severity=severity, reason=reason, detail=detail, context=dict(context or {})
     ).model_dump(mode="json")
     envelope = new_envelope(Topic.WORKFLOW_ALERT, "cascade.runner", run_id, data, key_suffix=what)
-    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from cascade.runner.agreement import Disagreement, decision_disagreement
 from cascade.runner.fanout import around_commit, start_fanout
 from cascade.runner.finish import Ending, finish_run
-from cascade.runner.repairs import is_repair_decision, on_repair_decided
-from cascade.runner.runstate import RunnerDeps, lock_run, run_values
+from cascade.runner.repairs import Decided, is_repair_decision, on_repair_decided
+from cascade.runner.runstate import RunnerDeps, end_run, lock_run, run_values
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import Contract, blocking_names, context_closure, failed_blocks
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.statuses import ProposalStatus, RunStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision
 
 log = logging.getLogger(__name__)
 
 
-async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
+async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: RunnerWork) -> Disagreement | None:
     """Start the fan-out of an approved run once the approval still holds (or run an
     approved repair of a failed check, `repairs.py`)."""
-    if is_repair_decision(envelope):
-        return await on_repair_decided(deps, envelope, uow, ProposalStatus.APPROVED)
     found = await _gate(deps, envelope, uow, ProposalStatus.APPROVED)
     if not isinstance(found, tuple):
         return found
@@ -35,14 +31,7 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     if problem is not None:
         # The event agrees with the row, but the row no longer holds what Mike approved.
         log.error("run %s: approval refused: %s", run.run_id, problem)
-        await finish_run(
-            uow,
-            run,
-            contract,
-            run_values(contract, run),
-            Ending(RunStatus.FAILED, problem),
-            deps.finish_context(),
-        )
+        await end_run(uow, run, contract, Ending(RunStatus.FAILED, problem), deps)
         return None
     # Someone may have created the same customer while the proposal waited: the queries the
     # blocking rules read run again (and any the run's stored context lacks); the others
@@ -73,25 +62,16 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> 
     return None
 
 
-async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
+async def on_rejected(deps: RunnerDeps, envelope: Envelope, uow: RunnerWork) -> Disagreement | None:
     """End a rejected run; nothing was written, nothing will be. A rejected repair is
     recorded on its repair; the run stays as it ended."""
-    if is_repair_decision(envelope):
-        return await on_repair_decided(deps, envelope, uow, ProposalStatus.REJECTED)
     found = await _gate(deps, envelope, uow, ProposalStatus.REJECTED)
     if not isinstance(found, tuple):
         return found
     run, contract, proposal = found
     # Who and why come from the row the compare-and-set wrote, not from the event.
     reason = f"rejected by {proposal.decided_by}: {proposal.decision_reason or 'no reason given'}"
-    await finish_run(
-        uow,
-        run,
-        contract,
-        run_values(contract, run),
-        Ending(RunStatus.REJECTED, reason),
-        deps.finish_context(),
-    )
+    await end_run(uow, run, contract, Ending(RunStatus.REJECTED, reason), deps)
     return None
 
 
@@ -103,18 +83,17 @@ def stored_payload_problem(proposal: ProposedAction) -> str | None:
 
 
 async def _gate(
-    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork, decided: str
+    deps: RunnerDeps, envelope: Envelope, uow: RunnerWork, decided: Decided
 ) -> tuple[WorkflowRun, Contract, ProposedAction] | Disagreement | None:
     """The locked run awaiting this decision; a Disagreement when the proposal row says
-    otherwise; None when there is nothing to do (a replay, an email proposal's decision)."""
+    otherwise; None when there is nothing more to do (a replay, an email proposal's decision,
+    a repair's: that one is acted on here, `repairs.py`)."""
+    if is_repair_decision(envelope):
+        return await on_repair_decided(deps, envelope, uow, decided)
     decision = ProposalDecision.model_validate(envelope.data)
     # The run lock first, as everywhere: the expiry sweeper locks run, then proposal.
-    run = await lock_run(uow, envelope.run_id)
-    proposal = (
-        await uow.session.scalars(
-            select(ProposedAction).where(ProposedAction.id == decision.proposal_id)
-        )
-    ).one_or_none()
+    run = await lock_run(uow.runs, envelope.run_id)
+    proposal = await uow.proposals.get(decision.proposal_id)
     disagreement = decision_disagreement(envelope.run_id, proposal, decision, decided)
     if disagreement is not None:
         return disagreement

@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
-
 from cascade.runner.object_jobs import PUT_ID, stage_object
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.canonical import sha256_of, to_jsonable
 from cascade.shared.contract import (
     AnyStep,
@@ -25,9 +23,7 @@ from cascade.shared.contract import (
 )
 from cascade.shared.db.models import NsPendingPush, ProposedAction, WorkflowRun
 from cascade.shared.db.statuses import ProposalStatus, PushStatus, StepStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import NsPush
 from cascade.shared.topics import Topic, topic_name
 
@@ -43,7 +39,7 @@ class StepResult:
 
 
 async def perform(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     step: AnyStep,
@@ -63,51 +59,48 @@ async def perform(
     return await _stage_email(uow, run, contract, step, values, now)
 
 
-async def _db_write(uow: UnitOfWork, step: DbWriteStep, values: Mapping[str, object]) -> StepResult:
+async def _db_write(uow: RunnerWork, step: DbWriteStep, values: Mapping[str, object]) -> StepResult:
     scope = dict(values)
     outputs: dict[str, Any] = {}
     for statement in step.statements:
-        result = await uow.session.execute(text(statement.sql), bind(statement.sql, scope))
-        if statement.outputs:
-            row = result.mappings().one()
-            produced = {name: row[column] for name, column in statement.outputs.items()}
-            outputs |= produced
-            scope |= produced
+        params = bind(statement.sql, scope)
+        if not statement.outputs:
+            await uow.contract_sql.execute(statement.sql, params)
+            continue
+        row = await uow.contract_sql.one(statement.sql, params)
+        produced = {name: row[column] for name, column in statement.outputs.items()}
+        outputs |= produced
+        scope |= produced
     return StepResult(StepStatus.DONE, to_jsonable(outputs))
 
 
 async def _stage_push(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     step: NetSuitePushStep,
     values: Mapping[str, object],
     topic_prefix: str,
 ) -> StepResult:
     external_id, body = netsuite_payload(step, values)
-    push_id = (
-        await uow.session.execute(
-            insert(NsPendingPush)
-            .values(
-                run_id=run.run_id,
-                record_type=step.record_type,
-                external_id=external_id,
-                payload=to_jsonable(body),
-                status=PushStatus.PENDING,
-                attempts=0,
-            )
-            .returning(NsPendingPush.id)
-        )
-    ).scalar_one()
+    push = NsPendingPush(
+        run_id=run.run_id,
+        record_type=step.record_type,
+        external_id=external_id,
+        payload=to_jsonable(body),
+        status=PushStatus.PENDING,
+        attempts=0,
+    )
+    push_id = await uow.pushes.insert(push)
     data = NsPush(push_id=push_id, record_type=step.record_type, external_id=external_id)
     envelope = new_envelope(
         Topic.NS_PUSH, SOURCE, run.run_id, data.model_dump(mode="json"), key_suffix=str(push_id)
     )
-    stage(uow.session, topic_name(topic_prefix, Topic.NS_PUSH), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.NS_PUSH), envelope)
     return StepResult(StepStatus.AWAITING_RESULT, {"push_id": push_id})
 
 
 async def _stage_email(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     step: EmailDraftStep,
@@ -117,21 +110,16 @@ async def _stage_email(
     draft = email_draft(step, values)
     gate = contract.hitl
     payload = to_jsonable({"run_id": run.run_id, "step_id": step.id, **draft})
-    proposal_id = (
-        await uow.session.execute(
-            insert(ProposedAction)
-            .values(
-                run_id=run.run_id,
-                action_type=step.tool,
-                entity_ref=f"workflow:{run.workflow_type}:run_{run.run_id}:{step.id}",
-                approver=gate.approver if gate else "mike",
-                status=ProposalStatus.PENDING,
-                payload=payload,
-                payload_sha256=sha256_of(payload),
-                version=1,
-                expires_at=now + gate.expires_after if gate else None,
-            )
-            .returning(ProposedAction.id)
-        )
-    ).scalar_one()
+    proposal = ProposedAction(
+        run_id=run.run_id,
+        action_type=step.tool,
+        entity_ref=f"workflow:{run.workflow_type}:run_{run.run_id}:{step.id}",
+        approver=gate.approver if gate else "mike",
+        status=ProposalStatus.PENDING,
+        payload=payload,
+        payload_sha256=sha256_of(payload),
+        version=1,
+        expires_at=now + gate.expires_after if gate else None,
+    )
+    proposal_id = await uow.proposals.insert(proposal)
     return StepResult(StepStatus.DONE, {"email_proposal_id": proposal_id})

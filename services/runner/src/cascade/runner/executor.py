@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.fanout import DUE, around_commit, run_ready_steps
-from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
+from cascade.runner.runstate import RunnerDeps, lock_run
+from cascade.runner.unit_of_work import RunnerWork, SqlRunnerWork
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.statuses import RunStatus
 from cascade.shared.db.uow import UnitOfWork
@@ -87,17 +88,7 @@ class StepExecutor:
 
     async def _drive(self, run_id: uuid.UUID) -> bool:
         async with UnitOfWork(self.session_factory) as uow:
-            run = await lock_run(uow, run_id, skip_locked=True)
-            if run is None or run.status != RunStatus.RUNNING:
-                return False  # another worker has it, or the run ended meanwhile
-            rows = await step_rows(uow, run_id)
-            contract = self.deps.contracts[run.workflow_type]
-            progress = await run_ready_steps(uow, run, contract, rows, self.deps)
-            if not progress.changed:
-                return False
-            around_commit(uow, self.deps, run, progress)
-            await uow.commit()
-            return True
+            return await run_due_steps(self.deps, SqlRunnerWork(uow), run_id)
 
     def _wake_at(self, at: datetime, now: datetime) -> None:
         # Ring when the earliest retry falls due, instead of waiting for the next poll.
@@ -111,3 +102,19 @@ class StepExecutor:
         if timer is not None:
             timer.cancel()
         self._timer = loop.call_later(delay, self.deps.steps_due.ring)
+
+
+async def run_due_steps(deps: RunnerDeps, uow: RunnerWork, run_id: uuid.UUID) -> bool:
+    """Run a running run's due steps (and what they release), then commit; False when another
+    worker holds the run, it ended meanwhile, or nothing was due."""
+    run = await lock_run(uow.runs, run_id, skip_locked=True)
+    if run is None or run.status != RunStatus.RUNNING:
+        return False  # another worker has it, or the run ended meanwhile
+    rows = await uow.runs.steps(run_id)
+    contract = deps.contracts[run.workflow_type]
+    progress = await run_ready_steps(uow, run, contract, rows, deps)
+    if not progress.changed:
+        return False
+    around_commit(uow, deps, run, progress)
+    await uow.commit()
+    return True

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.runner.alerts import stage_alert
-from cascade.runner.finish import Ending, finish_run
+from cascade.runner.finish import Ending
 from cascade.runner.reminders import ApprovalReminder
-from cascade.runner.runstate import RunnerDeps, lock_run, run_values
+from cascade.runner.runstate import RunnerDeps, end_run, lock_run
+from cascade.runner.unit_of_work import RunnerWork, SqlRunnerWork
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.statuses import ProposalStatus, RunStatus
 from cascade.shared.db.uow import UnitOfWork
@@ -63,25 +64,22 @@ class ExpirySweeper:
 
     async def _expire(self, proposal_id: int, run_id: uuid.UUID) -> None:
         async with UnitOfWork(self.session_factory) as uow:
-            run = await lock_run(uow, run_id)
-            proposal = await uow.session.get(ProposedAction, proposal_id, with_for_update=True)
-            if run is None or proposal is None or proposal.status != ProposalStatus.PENDING:
-                return
-            if run.status != RunStatus.AWAITING_APPROVAL:
-                return
-            now = self.deps.clock()
-            proposal.status, proposal.decided_at = ProposalStatus.EXPIRED, now
-            contract = self.deps.contracts[run.workflow_type]
-            reason = f"proposal {proposal_id} expired unapproved at {proposal.expires_at}"
-            await finish_run(
-                uow,
-                run,
-                contract,
-                run_values(contract, run),
-                Ending(RunStatus.EXPIRED, reason),
-                self.deps.finish_context(),
-            )
-            stage_alert(
-                uow, self.deps.topic_prefix, run.run_id, "expired", "approval expired", reason
-            )
-            await uow.commit()
+            await expire(self.deps, SqlRunnerWork(uow), proposal_id, run_id)
+
+
+async def expire(deps: RunnerDeps, uow: RunnerWork, proposal_id: int, run_id: uuid.UUID) -> None:
+    """End an overdue gate proposal and its run `expired`, with an alert, and commit; nothing
+    when either was decided or ended meanwhile."""
+    # The run lock first, as everywhere; then the proposal's.
+    run = await lock_run(uow.runs, run_id)
+    proposal = await uow.proposals.lock(proposal_id)
+    if run is None or proposal is None or proposal.status != ProposalStatus.PENDING:
+        return
+    if run.status != RunStatus.AWAITING_APPROVAL:
+        return
+    proposal.status, proposal.decided_at = ProposalStatus.EXPIRED, deps.clock()
+    contract = deps.contracts[run.workflow_type]
+    reason = f"proposal {proposal_id} expired unapproved at {proposal.expires_at}"
+    await end_run(uow, run, contract, Ending(RunStatus.EXPIRED, reason), deps)
+    stage_alert(uow, deps.topic_prefix, run.run_id, "expired", "approval expired", reason)
+    await uow.commit()

@@ -20,12 +20,11 @@ from cascade.runner.effects import StepResult, perform
 from cascade.runner.progress import DONE, FAILED, READY, RETRYING, settle
 from cascade.runner.retry import describe, is_permanent, next_attempt_at
 from cascade.runner.runstate import RunnerDeps, advance, begin_fanout, done_outputs, run_values
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.contract import Contract, needs_map
 from cascade.shared.crash import crash_point
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.statuses import RunStatus
-from cascade.shared.db.uow import UnitOfWork
-from cascade.shared.wakeup import after_root_commit, ring_after_commit
 
 log = logging.getLogger(__name__)
 DUE = (READY, RETRYING)
@@ -49,18 +48,18 @@ class Progress:
 
 
 async def start_fanout(
-    uow: UnitOfWork, run: WorkflowRun, contract: Contract, deps: RunnerDeps
+    uow: RunnerWork, run: WorkflowRun, contract: Contract, deps: RunnerDeps
 ) -> Progress:
     """Mark the run running and run its first steps in the caller's transaction; the step
     rows are written once, with their outcome."""
     rows = begin_fanout(run, contract, deps.clock())
     progress = await run_ready_steps(uow, run, contract, rows, deps)
-    uow.session.add_all(rows.values())
+    uow.runs.add_steps(rows.values())
     return progress
 
 
 async def run_ready_steps(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     rows: dict[str, WorkflowRunStep],
@@ -80,7 +79,7 @@ async def run_ready_steps(
         # No savepoint round trips when nothing is due (a push result of a run that waits on
         # other steps, a retry not due yet).
         if due:
-            async with uow.session.begin_nested():
+            async with uow.savepoint():
                 while due:
                     for step_id in due:
                         trying = step_id
@@ -89,7 +88,7 @@ async def run_ready_steps(
                             uow, run, contract, step, values, deps.topic_prefix, now
                         )
                         # What the effect added (an outbox record) fails here, as its own.
-                        await uow.session.flush()
+                        await uow.flush()
                         results[step_id], statuses[step_id] = result, result.status
                         if result.status == DONE:
                             values |= result.output
@@ -139,7 +138,7 @@ def _any_due(rows: dict[str, WorkflowRunStep]) -> bool:
 
 
 def _record_failure(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     row: WorkflowRunStep,
@@ -168,14 +167,14 @@ def _record_failure(
         row.next_attempt_at = next_attempt_at(policy, row.attempts, now, deps.rng)
 
 
-def around_commit(uow: UnitOfWork, deps: RunnerDeps, run: WorkflowRun, progress: Progress) -> None:
+def around_commit(uow: RunnerWork, deps: RunnerDeps, run: WorkflowRun, progress: Progress) -> None:
     """Call right before the caller's transaction commits (a handler's, which the consumer
     commits, or the executor's own): the fault suite's crash points keep their meaning —
     `runner_step_<id>_before_commit` with the step's effect done but not committed,
     `runner_step_<id>_after_commit` once committed, `runner_mid_fanout` after a commit that
     left the run running — and the step executor is rung when steps remain due."""
     if progress.left_due:
-        ring_after_commit(uow.session, deps.steps_due)
+        uow.after_commit(deps.steps_due.ring)
     if not deps.crash_at or not progress.ran:
         return
     crash_at, ran, running = deps.crash_at, list(progress.ran), run.status == RunStatus.RUNNING
@@ -189,4 +188,4 @@ def around_commit(uow: UnitOfWork, deps: RunnerDeps, run: WorkflowRun, progress:
             # A step committed and the run goes on: other steps remain.
             crash_point(crash_at, "runner_mid_fanout")
 
-    after_root_commit(uow.session, after_commit)
+    uow.after_commit(after_commit)

@@ -7,11 +7,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
+from typing import Any, Protocol
 
 from cascade.runner.narrative import narrative, summary
+from cascade.runner.repositories import Checks, Runs
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import AnyCheck, Contract, EventPost, bind, event_key
 from cascade.shared.contract.templates import render_text
@@ -23,10 +22,10 @@ from cascade.shared.db.models import (
     WorkflowRunLog,
     WorkflowRunStep,
 )
+from cascade.shared.db.rows import Rows
 from cascade.shared.db.statuses import CheckStatus, RunStatus
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowEnded
 from cascade.shared.proposals.context_reader import subject_of
 from cascade.shared.topics import Topic, topic_name
@@ -43,6 +42,18 @@ EVENT_OF_STATUS = {
     RunStatus.EXPIRED: Topic.WORKFLOW_FAILED,
 }
 VERIFIED_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.PARTIAL})
+
+
+class EndWork(AbstractUnitOfWork, Protocol):
+    """What ending a run writes besides the run row: its log line, its reflexion, its one
+    terminal event (in the ledger and the outbox) and its verify checks."""
+
+    runs: Runs
+    run_logs: Rows[WorkflowRunLog]
+    reflexions: Rows[ReflexionEntry]
+    events: Rows[EventRecord]
+    """The event ledger: its unique key makes a second end of the same run fail loudly."""
+    checks: Checks
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ class FinishContext:
 
 
 async def finish_run(
-    uow: UnitOfWork,
+    uow: EndWork,
     run: WorkflowRun,
     contract: Contract,
     values: Mapping[str, object],
@@ -77,13 +88,13 @@ async def finish_run(
     """Write every post action of the run's end in the caller's transaction (exactly once:
     the caller holds the run row locked and checked it was not finished). `rows`: the run's
     step rows when the caller holds them already (saves reading them again)."""
-    steps = _step_views(rows if rows is not None else await _read_steps(uow, run.run_id))
+    steps = _step_views(rows if rows is not None else await uow.runs.steps(run.run_id))
     run.status, run.completed_at, run.updated_at = ending.status, ctx.now, ctx.now
     run.error = ending.reason
     run_summary = to_jsonable(summary(ending.status, steps, run.started_at, ctx.now, ending.reason))
     if ending.input_errors:
         run_summary["input_errors"] = ending.input_errors
-    uow.session.add(
+    uow.run_logs.add(
         WorkflowRunLog(
             run_id=run.run_id,
             workflow_type=run.workflow_type,
@@ -119,13 +130,6 @@ def default_end_key(run: WorkflowRun) -> str:
     return f"{run.workflow_type}:{run.run_id}"
 
 
-async def _read_steps(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRunStep]:
-    rows = await uow.session.scalars(
-        select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id)
-    )
-    return {r.step_id: r for r in rows}
-
-
 def _step_views(rows: Mapping[str, WorkflowRunStep]) -> dict[str, dict[str, Any]]:
     return {
         r.step_id: {
@@ -146,7 +150,7 @@ def _outputs(steps: Mapping[str, Mapping[str, Any]]) -> dict[str, object]:
 
 
 def _add_reflexion(
-    uow: UnitOfWork,
+    uow: EndWork,
     run: WorkflowRun,
     values: Mapping[str, object],
     ending: Ending,
@@ -155,7 +159,7 @@ def _add_reflexion(
 ) -> None:
     subject, domain = subject_of(values)
     shown = str(values.get("company_name") or subject or "") or None
-    uow.session.add(
+    uow.reflexions.add(
         ReflexionEntry(
             run_id=run.run_id,
             workflow_type=run.workflow_type,
@@ -168,7 +172,7 @@ def _add_reflexion(
 
 
 def _emit_end_event(
-    uow: UnitOfWork,
+    uow: EndWork,
     run: WorkflowRun,
     ending: Ending,
     steps: Mapping[str, Mapping[str, Any]],
@@ -188,8 +192,7 @@ def _emit_end_event(
     envelope = Envelope(
         type=str(topic), source=SOURCE, run_id=run.run_id, idempotency_key=key, data=data
     )
-    # The ledger's unique key makes a second end of the same run fail loudly.
-    uow.session.add(
+    uow.events.add(
         EventRecord(
             id=envelope.id,
             type=envelope.type,
@@ -198,11 +201,11 @@ def _emit_end_event(
             data=data,
         )
     )
-    stage(uow.session, topic_name(ctx.topic_prefix, topic), envelope)
+    uow.stage(topic_name(ctx.topic_prefix, topic), envelope)
 
 
 def _stage_verify(
-    uow: UnitOfWork,
+    uow: EndWork,
     run_id: uuid.UUID,
     checks: list[AnyCheck],
     values: Mapping[str, object],
@@ -218,7 +221,7 @@ def _stage_verify(
         deadline = (
             due + _scaled(check.retry_until, ctx.verify_window_scale) if check.retry_until else None
         )
-        uow.session.add(
+        uow.checks.add(
             VerifyResult(
                 run_id=run_id,
                 check_name=check.name,
@@ -261,12 +264,12 @@ def _scaled(window: timedelta, scale: float) -> timedelta:
 
 
 def finish_unknown_workflow(
-    uow: UnitOfWork, run: WorkflowRun, reason: str, ctx: FinishContext
+    uow: EndWork, run: WorkflowRun, reason: str, ctx: FinishContext
 ) -> None:
     """End a run whose contract is gone: a run log row and the one `workflow.failed`."""
     run.status, run.completed_at, run.updated_at = RunStatus.FAILED, ctx.now, ctx.now
     run.error = reason
-    uow.session.add(
+    uow.run_logs.add(
         WorkflowRunLog(
             run_id=run.run_id,
             workflow_type=run.workflow_type,

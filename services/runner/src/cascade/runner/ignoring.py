@@ -14,9 +14,8 @@ import logging
 
 from cascade.runner.agreement import Disagreement
 from cascade.runner.alerts import stage_alert
-from cascade.shared.db.uow import UnitOfWork
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.inbox import claim, release
 
 log = logging.getLogger(__name__)
 REASON = "event_disagrees_with_database"
@@ -24,7 +23,7 @@ MAX_DETAIL = 1000
 
 
 async def ignore_disagreement(
-    uow: UnitOfWork,
+    uow: RunnerWork,
     topic_prefix: str,
     consumer: str,
     topic: str,
@@ -32,7 +31,7 @@ async def ignore_disagreement(
     disagreement: Disagreement,
 ) -> None:
     """Release the event's claim, log a warning and stage one `workflow.alert` naming why."""
-    await release(uow.session, consumer, envelope.idempotency_key)
+    await uow.inbox.release(consumer, envelope.idempotency_key)
     detail = disagreement.detail[:MAX_DETAIL]
     log.warning(
         "%s: ignored %s %s (key %r, source %r) of run %s: %s",
@@ -45,7 +44,7 @@ async def ignore_disagreement(
         detail,
     )
     what = f"disagreement:{envelope.id}"
-    if not await claim(uow.session, consumer, what):
+    if not await uow.inbox.claim(consumer, what):
         return  # this very record was ignored and alerted before
     stage_alert(
         uow,

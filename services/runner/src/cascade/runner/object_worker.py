@@ -23,7 +23,8 @@ from cascade.runner.fanout import around_commit, run_ready_steps
 from cascade.runner.object_jobs import OBJECT_PUTS, PUT_ID, ClaimedObject
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
 from cascade.runner.repairs import object_repaired
-from cascade.runner.runstate import RunnerDeps, lock_run, step_rows
+from cascade.runner.runstate import RunnerDeps, lock_run
+from cascade.runner.unit_of_work import RunnerWork, SqlRunnerWork
 from cascade.shared.contract import ObjectPutStep
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.statuses import ObjectPutStatus, RunStatus
@@ -38,7 +39,6 @@ from cascade.shared.leased_jobs import (
     exhausted_step,
     next_step,
     seconds_until_due,
-    write_fenced,
 )
 from cascade.shared.objectstore import (
     ObjectBody,
@@ -164,13 +164,12 @@ class ObjectJobs:
 
     async def record(self, job: ClaimedObject, attempt: ObjectAttempt) -> bool:
         """Commit the job's outcome fenced by the lease and, when final, the step's."""
-        async with UnitOfWork(self._factory) as uow:
+        async with UnitOfWork(self._factory) as tx:
+            uow = SqlRunnerWork(tx)
             # The run row first: every state change of a run is serialized on it.
-            run = await lock_run(uow, job.run_id)
+            run = await lock_run(uow.runs, job.run_id)
             values = finished_values(attempt)
-            if not await write_fenced(
-                uow.session, OBJECT_PUTS, job.job_id, job.lease_until, values
-            ):
+            if not await uow.object_puts.write_fenced(job.job_id, job.lease_until, values):
                 return False
             if attempt.step.status != "retrying" and run is not None:
                 if job.repair_id is not None:
@@ -186,11 +185,11 @@ class ObjectJobs:
         return str(job)
 
     async def _finish(
-        self, uow: UnitOfWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
+        self, uow: RunnerWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
     ) -> None:
         if run.status != RunStatus.RUNNING:
             return
-        rows = await step_rows(uow, run.run_id)
+        rows = await uow.runs.steps(run.run_id)
         row = rows.get(job.step_id)
         if (
             row is None

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
-
 from cascade.runner.agreement import Disagreement, push_disagreement
 from cascade.runner.fanout import around_commit, run_ready_steps
 from cascade.runner.progress import AWAITING_RESULT, DONE, FAILED
-from cascade.runner.runstate import RunnerDeps, done_outputs, lock_run, run_values, step_rows
+from cascade.runner.runstate import RunnerDeps, done_outputs, lock_run, run_values
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.contract import NetSuitePushStep, bind
-from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.statuses import PushStatus, RunStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import NsPushResult
 
@@ -21,20 +18,20 @@ log = logging.getLogger(__name__)
 
 
 async def on_push_result(
-    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork
+    deps: RunnerDeps, envelope: Envelope, uow: RunnerWork
 ) -> Disagreement | None:
     """Mark the waiting step done (with the write-back) or failed, then advance the run;
     only for a result that agrees with the outcome ns-pusher recorded on the push row."""
     result = NsPushResult.model_validate(envelope.data)
-    run = await lock_run(uow, envelope.run_id)
-    push = await uow.session.get(NsPendingPush, result.push_id)
+    run = await lock_run(uow.runs, envelope.run_id)
+    push = await uow.pushes.get(result.push_id)
     disagreement = push_disagreement(envelope.run_id, push, result)
     if disagreement is not None:
         return disagreement
     assert push is not None
     if run is None or run.status != RunStatus.RUNNING:
         return None
-    rows = await step_rows(uow, run.run_id)
+    rows = await uow.runs.steps(run.run_id)
     waiting = [
         r
         for r in rows.values()
@@ -56,7 +53,7 @@ async def on_push_result(
         if step.writeback is not None:
             scope = run_values(contract, run) | done_outputs(rows.values())
             sql = step.writeback.sql
-            await uow.session.execute(text(sql), bind(sql, scope))
+            await uow.contract_sql.execute(sql, bind(sql, scope))
     else:
         row.status, row.last_error = FAILED, push_failure(push.record_type, push.last_error)
     # The steps this result releases (the welcome email) run in this same transaction.

@@ -16,29 +16,19 @@ import logging
 from dataclasses import asdict
 from typing import Literal
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
-
 from cascade.runner.agreement import Disagreement, decision_disagreement
 from cascade.runner.alerts import stage_alert
-from cascade.runner.object_jobs import ClaimedObject, reopen_for_repair
+from cascade.runner.object_jobs import ClaimedObject
 from cascade.runner.repair_plan import draft_repair, drift_of, parse_action
 from cascade.runner.runstate import RunnerDeps, lock_run
 from cascade.runner.staging import stage_proposal
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.canonical import sha256_of
-from cascade.shared.db.models import (
-    ObjectPut,
-    ProposedAction,
-    VerifyRepair,
-    VerifyResult,
-    WorkflowRun,
-)
-from cascade.shared.db.statuses import CheckStatus, ObjectPutStatus, ProposalStatus, RepairStatus
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.models import VerifyRepair, VerifyResult, WorkflowRun
+from cascade.shared.db.statuses import CheckStatus, ProposalStatus, RepairStatus
 from cascade.shared.envelope import Envelope
 from cascade.shared.leased_jobs import JobStep
 from cascade.shared.payloads import ProposalDecision, VerifyResultEvent
-from cascade.shared.verify_rounds import reverify
 
 log = logging.getLogger(__name__)
 Decided = Literal[ProposalStatus.APPROVED, ProposalStatus.REJECTED]
@@ -57,21 +47,14 @@ def is_repair_decision(envelope: Envelope) -> bool:
 
 
 async def on_verify_result(
-    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork
+    deps: RunnerDeps, envelope: Envelope, uow: RunnerWork
 ) -> Disagreement | None:
     """Record a re-verification on its repair; stage the repair of a failed round."""
     event = VerifyResultEvent.model_validate(envelope.data)
     if event.status == CheckStatus.SKIPPED:
         return None
-    run = await lock_run(uow, envelope.run_id)
-    row = (
-        await uow.session.scalars(
-            select(VerifyResult).where(
-                VerifyResult.run_id == envelope.run_id,
-                VerifyResult.check_name == event.check_name,
-            )
-        )
-    ).one_or_none()
+    run = await lock_run(uow.runs, envelope.run_id)
+    row = await uow.checks.find(envelope.run_id, event.check_name)
     if run is None or row is None:
         return Disagreement(f"run {envelope.run_id} has no check {event.check_name!r}")
     if row.round < event.round or (row.round == event.round and row.status != event.status):
@@ -81,29 +64,15 @@ async def on_verify_result(
         )
     if row.round > event.round:
         return None  # a later round is under way; it decides
-    await _note_reverified(uow, row, event.status)
+    # The repair of the round before this one, if one ran, learns how it ended.
+    await uow.repairs.note_reverified(row.run_id, row.check_name, row.round - 1, event.status)
     if event.status == CheckStatus.FAIL:
         await _stage_repair(deps, uow, run, row)
     return None
 
 
-async def _note_reverified(uow: UnitOfWork, row: VerifyResult, status: str) -> None:
-    await uow.session.execute(
-        update(VerifyRepair)
-        .where(
-            VerifyRepair.run_id == row.run_id,
-            VerifyRepair.check_name == row.check_name,
-            VerifyRepair.round == row.round - 1,
-            VerifyRepair.status == RepairStatus.DONE,
-            VerifyRepair.verified.is_(None),
-        )
-        .values(verified=status, updated_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def _stage_repair(
-    deps: RunnerDeps, uow: UnitOfWork, run: WorkflowRun, row: VerifyResult
+    deps: RunnerDeps, uow: RunnerWork, run: WorkflowRun, row: VerifyResult
 ) -> None:
     contract = deps.contracts.get(run.workflow_type)
     check = contract.verify_check(row.check_name) if contract else None
@@ -111,17 +80,13 @@ async def _stage_repair(
         return
     drift = drift_of(row.check_name, row.kind, row.round, row.spec, row.detail)
     gated = contract.requires_approval and contract.hitl is not None
-    inserted = await uow.session.scalars(
-        insert(VerifyRepair)
-        .values(
+    repair = await uow.repairs.add_if_new(
+        VerifyRepair(
             run_id=run.run_id, check_name=row.check_name, round=row.round,
             rerun=list(check.repair.rerun), drift=asdict(drift),
             status=RepairStatus.PROPOSED if gated else RepairStatus.RUNNING,
         )
-        .on_conflict_do_nothing(constraint="uq_verify_repairs_round")
-        .returning(VerifyRepair)
     )  # fmt: skip
-    repair = inserted.one_or_none()
     if repair is None:
         return  # this round's repair exists: one per failing round
     if gated:
@@ -134,23 +99,19 @@ async def _stage_repair(
 
 
 async def on_repair_decided(
-    deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork, decided: Decided
+    deps: RunnerDeps, envelope: Envelope, uow: RunnerWork, decided: Decided
 ) -> Disagreement | None:
     """Run an approved repair, or record a rejected one, once the proposal row agrees."""
     decision = ProposalDecision.model_validate(envelope.data)
-    await lock_run(uow, envelope.run_id)
-    proposal = await uow.session.get(ProposedAction, decision.proposal_id)
+    await lock_run(uow.runs, envelope.run_id)
+    proposal = await uow.proposals.get(decision.proposal_id)
     disagreement = decision_disagreement(envelope.run_id, proposal, decision, decided)
     if disagreement is not None:
         return disagreement
     assert proposal is not None
     if proposal.decided_by != proposal.approver:
         return Disagreement(f"proposal {proposal.id} was decided by {proposal.decided_by}")
-    repair = (
-        await uow.session.scalars(
-            select(VerifyRepair).where(VerifyRepair.proposal_id == proposal.id).with_for_update()
-        )
-    ).one_or_none()
+    repair = await uow.repairs.lock_of_proposal(proposal.id)
     if repair is None or repair.status != RepairStatus.PROPOSED:
         return None  # a replay
     if decided == ProposalStatus.REJECTED:
@@ -170,13 +131,13 @@ class _NotReopened(Exception):
     pass
 
 
-async def _start(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair) -> None:
+async def _start(deps: RunnerDeps, uow: RunnerWork, repair: VerifyRepair) -> None:
     """Queue every object the repair writes again, all or none (a savepoint)."""
     try:
-        async with uow.session.begin_nested():
+        async with uow.savepoint():
             for step_id in repair.rerun:
-                reopened = await reopen_for_repair(
-                    uow.session, repair.run_id, step_id, repair.id, deps.object_put_max_attempts
+                reopened = await uow.object_puts.reopen(
+                    repair.run_id, step_id, repair.id, deps.object_put_max_attempts
                 )
                 if reopened is None:
                     raise _NotReopened(f"step {step_id} has no finished object to write again")
@@ -186,7 +147,7 @@ async def _start(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair) -> Non
     repair.status = RepairStatus.RUNNING
 
 
-def _fail(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair, error: str) -> None:
+def _fail(deps: RunnerDeps, uow: RunnerWork, repair: VerifyRepair, error: str) -> None:
     repair.status, repair.error, repair.updated_at = RepairStatus.FAILED, error, deps.clock()
     stage_alert(
         uow, deps.topic_prefix, repair.run_id, f"repair:{repair.check_name}:{repair.round}",
@@ -195,22 +156,17 @@ def _fail(deps: RunnerDeps, uow: UnitOfWork, repair: VerifyRepair, error: str) -
 
 
 async def object_repaired(
-    deps: RunnerDeps, uow: UnitOfWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
+    deps: RunnerDeps, uow: RunnerWork, run: WorkflowRun, job: ClaimedObject, outcome: JobStep
 ) -> None:
     """In the transaction that recorded a repair round's final outcome: fail the repair, or,
     once all its objects are stored, mark it done and re-verify its check."""
-    repair = await uow.session.get(VerifyRepair, job.repair_id, with_for_update=True)
+    repair = await uow.repairs.lock(job.repair_id) if job.repair_id is not None else None
     if repair is None or repair.status != RepairStatus.RUNNING:
         return
     if outcome.status == "failed":
         _fail(deps, uow, repair, f"object {job.object_key} was not stored: {outcome.error}")
         return
-    left = await uow.session.scalar(
-        select(func.count())
-        .select_from(ObjectPut)
-        .where(ObjectPut.repair_id == repair.id, ObjectPut.status != ObjectPutStatus.STORED)
-    )
-    if left:
+    if await uow.object_puts.unstored(repair.id):
         return
     repair.status, repair.updated_at = RepairStatus.DONE, deps.clock()
     contract = deps.contracts.get(run.workflow_type)
@@ -218,6 +174,6 @@ async def object_repaired(
     if check is None:
         return
     deadline = deps.clock() + (check.retry_until or check.window) * deps.verify_window_scale
-    round_number = await reverify(uow.session, run.run_id, repair.check_name, deadline)
+    round_number = await uow.checks.reverify(run.run_id, repair.check_name, deadline)
     log.info("run %s: repair of %s done, re-verifying (round %s)", run.run_id,
              repair.check_name, round_number)  # fmt: skip

@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
-from cascade.runner.finish import Ending, FinishContext, finish_run
+from cascade.runner.finish import Ending, EndWork, FinishContext, finish_run
 from cascade.runner.progress import (
     DONE,
     FAILED,
@@ -20,10 +18,10 @@ from cascade.runner.progress import (
     settle,
     skip_reason,
 )
+from cascade.runner.repositories import Runs
 from cascade.shared.contract import Contract, needs_map, prepare_values, runtime_values
 from cascade.shared.db.models import WorkflowRun, WorkflowRunStep
 from cascade.shared.db.statuses import RunStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.observability.logs import bind_workflow_type
 from cascade.shared.proposals.context_reader import ContextReader
 from cascade.shared.wakeup import Wakeup
@@ -53,19 +51,11 @@ class RunnerDeps:
         return FinishContext(self.topic_prefix, self.verify_window_scale, self.clock())
 
 
-async def lock_run(
-    uow: UnitOfWork, run_id: uuid.UUID, skip_locked: bool = False
-) -> WorkflowRun | None:
+async def lock_run(runs: Runs, run_id: uuid.UUID, skip_locked: bool = False) -> WorkflowRun | None:
     """The run row, locked: every state change of one run is serialized on it. With
     `skip_locked`, None when another transaction holds it (a poller leaves that run to it).
     The lines logged while handling it name its workflow type."""
-    run = (
-        await uow.session.scalars(
-            select(WorkflowRun)
-            .where(WorkflowRun.run_id == run_id)
-            .with_for_update(skip_locked=skip_locked)
-        )
-    ).one_or_none()
+    run = await runs.lock(run_id, skip_locked)
     if run is not None:
         bind_workflow_type(run.workflow_type)
     return run
@@ -94,16 +84,8 @@ def begin_fanout(run: WorkflowRun, contract: Contract, now: datetime) -> dict[st
     }
 
 
-async def step_rows(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, WorkflowRunStep]:
-    """The run's step rows by step id."""
-    rows = await uow.session.scalars(
-        select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id)
-    )
-    return {r.step_id: r for r in rows}
-
-
 async def advance(
-    uow: UnitOfWork,
+    uow: EndWork,
     run: WorkflowRun,
     contract: Contract,
     rows: Mapping[str, WorkflowRunStep],
@@ -122,10 +104,21 @@ async def advance(
                 row.last_error, row.finished_at = skip_reason(settled, needs[step_id]), now
     outcome = run_outcome(settled)
     if outcome is not None and run.status == RunStatus.RUNNING:
-        ending = Ending(outcome, reason=_failure_reason(rows))
-        await finish_run(
-            uow, run, contract, run_values(contract, run), ending, deps.finish_context(), rows
-        )
+        await end_run(uow, run, contract, Ending(outcome, _failure_reason(rows)), deps, rows)
+
+
+async def end_run(
+    uow: EndWork,
+    run: WorkflowRun,
+    contract: Contract,
+    ending: Ending,
+    deps: RunnerDeps,
+    rows: Mapping[str, WorkflowRunStep] | None = None,
+) -> None:
+    """End the run (`finish_run`) with the values it binds, now."""
+    await finish_run(
+        uow, run, contract, run_values(contract, run), ending, deps.finish_context(), rows
+    )
 
 
 def _failure_reason(rows: Mapping[str, WorkflowRunStep]) -> str | None:

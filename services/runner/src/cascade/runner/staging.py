@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.db.models import ProposedAction, WorkflowRun
 from cascade.shared.db.statuses import ProposalStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import ProposalStaged
 from cascade.shared.proposals.drafting import ProposalDraft
 from cascade.shared.topics import Topic, topic_name
@@ -15,25 +16,17 @@ SOURCE = "cascade.runner"
 
 
 async def stage_proposal(
-    uow: UnitOfWork, run: WorkflowRun, draft: ProposalDraft, topic_prefix: str
+    uow: RunnerWork, run: WorkflowRun, draft: ProposalDraft, topic_prefix: str
 ) -> int:
     """Insert the pending proposal and its `proposal.staged` event in the run's transaction;
     returns the proposal id. The event only tells: deciding needs Mike and the approvals API."""
+    # The draft's fields are the proposal's columns: what Mike sees is what is stored.
     proposal = ProposedAction(
-        run_id=run.run_id,
-        action_type=draft.action_type,
-        entity_ref=draft.entity_ref,
-        approver=draft.approver,
-        status=ProposalStatus.PENDING,
-        payload=draft.payload,
-        payload_sha256=draft.payload_sha256,
-        version=1,
-        expires_at=draft.expires_at,
+        run_id=run.run_id, status=ProposalStatus.PENDING, version=1, **asdict(draft)
     )
-    uow.session.add(proposal)
-    await uow.session.flush()
+    proposal_id = await uow.proposals.add(proposal)
     data = ProposalStaged(
-        proposal_id=proposal.id,
+        proposal_id=proposal_id,
         action_type=draft.action_type,
         approver=draft.approver,
         version=proposal.version,
@@ -45,7 +38,7 @@ async def stage_proposal(
         SOURCE,
         run.run_id,
         data.model_dump(mode="json"),
-        key_suffix=str(proposal.id),
+        key_suffix=str(proposal_id),
     )
-    stage(uow.session, topic_name(topic_prefix, Topic.PROPOSAL_STAGED), envelope)
-    return proposal.id
+    uow.stage(topic_name(topic_prefix, Topic.PROPOSAL_STAGED), envelope)
+    return proposal_id

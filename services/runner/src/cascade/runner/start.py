@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert
 
 from cascade.runner.agreement import Disagreement
 from cascade.runner.fanout import around_commit, start_fanout
@@ -13,11 +12,11 @@ from cascade.runner.finish import Ending, finish_run, finish_unknown_workflow
 from cascade.runner.runstate import RunnerDeps, run_values
 from cascade.runner.staging import stage_proposal
 from cascade.runner.subjects import subject_for, write_subject
+from cascade.runner.unit_of_work import RunnerWork
 from cascade.shared.canonical import to_jsonable
 from cascade.shared.contract import Contract, evaluate_preconditions, runtime_values
 from cascade.shared.db.models import WorkflowRun
 from cascade.shared.db.statuses import RunStatus
-from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import WorkflowRequested
 from cascade.shared.proposals.context_reader import subject_of
@@ -32,7 +31,7 @@ from cascade.shared.proposals.drafting import (
 log = logging.getLogger(__name__)
 
 
-async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Disagreement | None:
+async def start_run(deps: RunnerDeps, envelope: Envelope, uow: RunnerWork) -> Disagreement | None:
     """Handle one `workflow.requested`; a replay of a recorded run changes nothing.
 
     This event starts a run rather than claiming something about one, so there is no row
@@ -70,7 +69,7 @@ async def start_run(deps: RunnerDeps, envelope: Envelope, uow: UnitOfWork) -> Di
 
 async def _fail_inputs(
     deps: RunnerDeps,
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     errors: list[dict[str, str]],
@@ -88,31 +87,25 @@ async def _fail_inputs(
 
 
 async def _record(
-    uow: UnitOfWork, envelope: Envelope, request: WorkflowRequested, contract: Contract | None
+    uow: RunnerWork, envelope: Envelope, request: WorkflowRequested, contract: Contract | None
 ) -> WorkflowRun | None:
-    """The new run's row (locked: this transaction inserted it), or None for a replay. The
-    INSERT returns the ORM object, so no SELECT ... FOR UPDATE follows it."""
-    inserted = await uow.session.scalars(
-        insert(WorkflowRun)
-        .values(
-            run_id=envelope.run_id,
-            workflow_type=request.workflow_type,
-            contract_version=contract.version if contract else None,
-            status=RunStatus.REQUESTED,
-            inputs=request.inputs,
-            source=request.source,
-            started_by=request.started_by,
-            requested_at=envelope.time,
-        )
-        .on_conflict_do_nothing(index_elements=["run_id"])
-        .returning(WorkflowRun)
+    """The new run's row (locked: this transaction inserted it), or None for a replay."""
+    run = WorkflowRun(
+        run_id=envelope.run_id,
+        workflow_type=request.workflow_type,
+        contract_version=contract.version if contract else None,
+        status=RunStatus.REQUESTED,
+        inputs=request.inputs,
+        source=request.source,
+        started_by=request.started_by,
+        requested_at=envelope.time,
     )
-    return inserted.one_or_none()
+    return await uow.runs.add_if_new(run)
 
 
 async def _decide(
     deps: RunnerDeps,
-    uow: UnitOfWork,
+    uow: RunnerWork,
     run: WorkflowRun,
     contract: Contract,
     values: dict[str, object],

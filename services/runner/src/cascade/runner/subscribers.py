@@ -11,6 +11,7 @@ from cascade.runner.push_results import on_push_result
 from cascade.runner.repairs import may_concern_repairs, on_verify_result
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.start import start_run
+from cascade.runner.unit_of_work import RunnerWork, SqlRunnerWork
 from cascade.shared.consumer import Handler, IdempotentConsumer
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
@@ -18,7 +19,7 @@ from cascade.shared.messaging import subscribe
 from cascade.shared.runtime import ServiceRuntime
 from cascade.shared.topics import Topic
 
-RunnerHandler = Callable[[RunnerDeps, Envelope, UnitOfWork], Awaitable[Disagreement | None]]
+RunnerHandler = Callable[[RunnerDeps, Envelope, RunnerWork], Awaitable[Disagreement | None]]
 """A runner use case; it returns a Disagreement, having changed nothing, for an event the
 database contradicts."""
 
@@ -34,10 +35,11 @@ SUBSCRIPTIONS: tuple[tuple[str, Topic, RunnerHandler, bool], ...] = (
 
 def _bound(deps: RunnerDeps, name: str, topic: Topic, handler: RunnerHandler) -> Handler:
     async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        disagreement = await handler(deps, envelope, uow)
+        work = SqlRunnerWork(uow)
+        disagreement = await handler(deps, envelope, work)
         if disagreement is not None:
             await ignore_disagreement(
-                uow, deps.topic_prefix, name, str(topic), envelope, disagreement
+                work, deps.topic_prefix, name, str(topic), envelope, disagreement
             )
 
     return handle

@@ -12,18 +12,16 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import select
-
-from cascade.shared.consumer import Handler
+from cascade.shared.consumer import Handler, use_case_handler
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.statuses import CheckStatus
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.leased_jobs import wake_due
 from cascade.shared.payloads import VerifyResultEvent, WorkflowEnded
-from cascade.verifier.jobs import CHECKS
 from cascade.verifier.recording import stage_result
+from cascade.verifier.unit_of_work import SqlVerifierWork, VerifierWork
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +41,7 @@ def _skipped_event(row: VerifyResult, now: datetime) -> VerifyResultEvent:
 
 
 def _report_skipped(
-    uow: UnitOfWork,
+    uow: AbstractUnitOfWork,
     topic_prefix: str,
     run_id: uuid.UUID,
     rows: Sequence[VerifyResult],
@@ -53,36 +51,33 @@ def _report_skipped(
     for row in rows:
         if row.status == CheckStatus.SKIPPED and row.executed_at is None:
             row.executed_at = now
-            stage_result(uow.session, topic_prefix, run_id, _skipped_event(row, now))
+            stage_result(uow, topic_prefix, run_id, _skipped_event(row, now))
 
 
 def run_ended_handler(topic_prefix: str, clock: Callable[[], datetime]) -> Handler:
     """The handler of `workflow.completed` and `workflow.partial`."""
+    use_case = partial(report_run_ended, topic_prefix=topic_prefix, clock=clock)
+    return use_case_handler(SqlVerifierWork, use_case)
 
-    async def on_run_ended(envelope: Envelope, uow: UnitOfWork) -> None:
-        # Only the run id is used, but a record whose data is not a run's end is not one:
-        # the ValidationError dead-letters it at once (the consumer's rule for schema errors).
-        WorkflowEnded.model_validate(envelope.data)
-        rows = (
-            await uow.session.scalars(
-                select(VerifyResult)
-                .where(VerifyResult.run_id == envelope.run_id)
-                .order_by(VerifyResult.id)
-                .with_for_update()
-            )
-        ).all()
-        _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
-        pending = sorted(row.due_at for row in rows if row.status == CheckStatus.PENDING)
-        if pending:
-            # The checker learns the new due time now instead of at its next safety poll.
-            wake_due(uow.session, CHECKS)
-        log.info(
-            "verifier: run %s ended %s with %d check(s), %d pending, first due %s",
-            envelope.run_id,
-            envelope.type,
-            len(rows),
-            len(pending),
-            pending[0].isoformat() if pending else "-",
-        )
 
-    return on_run_ended
+async def report_run_ended(
+    uow: VerifierWork, envelope: Envelope, topic_prefix: str, clock: Callable[[], datetime]
+) -> None:
+    """Report the run's skipped checks (once), and wake the checkers for the pending ones."""
+    # Only the run id is used, but a record whose data is not a run's end is not one:
+    # the ValidationError dead-letters it at once (the consumer's rule for schema errors).
+    WorkflowEnded.model_validate(envelope.data)
+    rows = await uow.checks.lock_of_run(envelope.run_id)
+    _report_skipped(uow, topic_prefix, envelope.run_id, rows, clock())
+    pending = sorted(row.due_at for row in rows if row.status == CheckStatus.PENDING)
+    if pending:
+        # The checker learns the new due time now instead of at its next safety poll.
+        uow.checks.wake_checkers()
+    log.info(
+        "verifier: run %s ended %s with %d check(s), %d pending, first due %s",
+        envelope.run_id,
+        envelope.type,
+        len(rows),
+        len(pending),
+        pending[0].isoformat() if pending else "-",
+    )

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.db.statuses import CheckStatus
+from cascade.shared.db.uow import AbstractUnitOfWork
+from cascade.shared.envelope import Envelope
 from cascade.shared.leased_jobs import record_fenced
-from cascade.shared.outbox import OutboxRecord, outbox_record, stage_raw
+from cascade.shared.outbox import OutboxRecord, outbox_record
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome
@@ -24,25 +26,31 @@ from cascade.verifier.jobs import CHECKS
 from cascade.verifier.results import attempt_detail
 
 
+def result_messages(
+    topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
+) -> list[tuple[str, Envelope]]:
+    """The messages of a final result, by topic: `verify.result`, plus `workflow.alert` for
+    a `fail` or `timeout`."""
+    messages = [(topic_name(topic_prefix, Topic.VERIFY_RESULT), result_envelope(run_id, event))]
+    if event.status in (CheckStatus.FAIL, CheckStatus.TIMEOUT):
+        alert = alert_envelope(run_id, event)
+        messages.append((topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert))
+    return messages
+
+
 def result_records(
     topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
 ) -> list[OutboxRecord]:
-    """The outbox rows of a final result: `verify.result`, plus `workflow.alert` for a
-    `fail` or `timeout`."""
-    result = result_envelope(run_id, event)
-    records = [outbox_record(topic_name(topic_prefix, Topic.VERIFY_RESULT), result)]
-    if event.status in (CheckStatus.FAIL, CheckStatus.TIMEOUT):
-        alert = alert_envelope(run_id, event)
-        records.append(outbox_record(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), alert))
-    return records
+    """The outbox rows of a final result (`result_messages`)."""
+    return [outbox_record(t, e) for t, e in result_messages(topic_prefix, run_id, event)]
 
 
 def stage_result(
-    session: AsyncSession, topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
+    uow: AbstractUnitOfWork, topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
 ) -> None:
-    """Stage the outbox rows of a final result in the caller's transaction."""
-    for record in result_records(topic_prefix, run_id, event):
-        stage_raw(session, record.topic, record.payload, record.key, record.headers)
+    """Stage the messages of a final result in the caller's transaction."""
+    for topic, envelope in result_messages(topic_prefix, run_id, event):
+        uow.stage(topic, envelope)
 
 
 class CheckRecorder:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.shared.db.models import IntakeRequest
-from cascade.shared.db.uow import UnitOfWork
+from cascade.shared.db.rows import insert_of
+from cascade.shared.db.uow import AbstractUnitOfWork, BoundUnitOfWork, UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.outbox import stage
 from cascade.shared.payloads import WorkflowRequested
 from cascade.shared.run_requests.admin import ADMIN_KEY_PREFIX
 from cascade.shared.run_requests.validation import RunRequest, request_digest
@@ -53,8 +54,52 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request."""
 
 
+class IntakeRequests(Protocol):
+    """`intake_requests`: the idempotency keys runs were requested under."""
+
+    async def add_if_new(self, request: IntakeRequest) -> bool:
+        """Claim the request's key; False when it was claimed before."""
+        ...
+
+    async def get(self, idempotency_key: str) -> IntakeRequest:
+        """The request a claimed key was used for."""
+        ...
+
+
+class RunRequestWork(AbstractUnitOfWork, Protocol):
+    """What starting a run touches: the keys, and the outbox."""
+
+    intake_requests: IntakeRequests
+
+
+class SqlIntakeRequests:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_new(self, request: IntakeRequest) -> bool:
+        claimed = await self._session.execute(
+            insert_of(request).on_conflict_do_nothing().returning(IntakeRequest.run_id)
+        )
+        return claimed.first() is not None
+
+    async def get(self, idempotency_key: str) -> IntakeRequest:
+        return (
+            await self._session.execute(
+                select(IntakeRequest).where(IntakeRequest.idempotency_key == idempotency_key)
+            )
+        ).scalar_one()
+
+
+class SqlRunRequestWork(BoundUnitOfWork):
+    """`RunRequestWork` in PostgreSQL, inside an open `UnitOfWork`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self.intake_requests: IntakeRequests = SqlIntakeRequests(uow.session)
+
+
 async def accept_run(
-    uow: UnitOfWork,
+    uow: RunRequestWork,
     request: RunRequest,
     idempotency_key: str | None,
     topic_prefix: str,
@@ -68,7 +113,7 @@ async def accept_run(
 
 
 async def stage_run(
-    uow: UnitOfWork,
+    uow: RunRequestWork,
     request: RunRequest,
     idempotency_key: str | None,
     topic_prefix: str,
@@ -89,13 +134,8 @@ async def stage_run(
     run_id = run_id or uuid.uuid4()
     if idempotency_key is not None:
         digest = request_digest(request)
-        claimed = await uow.session.execute(
-            insert(IntakeRequest)
-            .values(idempotency_key=idempotency_key, run_id=run_id, request_sha256=digest)
-            .on_conflict_do_nothing()
-            .returning(IntakeRequest.run_id)
-        )
-        if claimed.first() is None:
+        claim = IntakeRequest(idempotency_key=idempotency_key, run_id=run_id, request_sha256=digest)
+        if not await uow.intake_requests.add_if_new(claim):
             return await _replay(uow, idempotency_key, digest)
     payload = WorkflowRequested(
         workflow_type=request.workflow_type,
@@ -107,16 +147,12 @@ async def stage_run(
     envelope = new_envelope(
         Topic.WORKFLOW_REQUESTED, SOURCE, run_id, payload.model_dump(mode="json")
     )
-    stage(uow.session, topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), envelope)
+    uow.stage(topic_name(topic_prefix, Topic.WORKFLOW_REQUESTED), envelope)
     return Accepted(run_id=run_id, replayed=False)
 
 
-async def _replay(uow: UnitOfWork, idempotency_key: str, digest: str) -> Accepted:
-    existing = (
-        await uow.session.execute(
-            select(IntakeRequest).where(IntakeRequest.idempotency_key == idempotency_key)
-        )
-    ).scalar_one()
+async def _replay(uow: RunRequestWork, idempotency_key: str, digest: str) -> Accepted:
+    existing = await uow.intake_requests.get(idempotency_key)
     if existing.request_sha256 != digest:
         raise IdempotencyConflict(idempotency_key)
     return Accepted(run_id=existing.run_id, replayed=True)

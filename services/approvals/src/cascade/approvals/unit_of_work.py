@@ -1,0 +1,71 @@
+"""The approvals service's units of work: what each use case may touch, and the SQL one.
+
+A route opens a `UnitOfWork` and hands its use case `SqlApprovalsWork(uow)`; the email
+consumer does the same with its open one; the fast tests hand in `tests/fakes.py`'s fake.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cascade.approvals.email_jobs import EmailJobs, SqlEmailJobs
+from cascade.approvals.repositories import (
+    DeadLetters,
+    Proposals,
+    Pushes,
+    RunStarts,
+    SqlDeadLetters,
+    SqlProposals,
+    SqlPushes,
+    SqlRunStarts,
+)
+from cascade.shared.db.models import ApprovalAudit
+from cascade.shared.db.rows import Rows, SqlRows
+from cascade.shared.db.uow import AbstractUnitOfWork, BoundUnitOfWork, UnitOfWork
+
+
+class DecisionWork(AbstractUnitOfWork, Protocol):
+    """Deciding or editing a proposal: the proposals and their audit trail."""
+
+    proposals: Proposals
+    audits: Rows[ApprovalAudit]
+    """`approval_audit`: append-only, one row per act."""
+
+
+class PushActionWork(DecisionWork, Protocol):
+    """Retrying or correcting a failed NetSuite push, audited under the run's gate."""
+
+    pushes: Pushes
+
+
+class EmailWork(DecisionWork, Protocol):
+    """Queueing an approved email (Resend is `email_jobs.ResendWork`)."""
+
+    email_jobs: EmailJobs
+
+
+class RunStartWork(AbstractUnitOfWork, Protocol):
+    """Starting a run from the Execute form."""
+
+    run_starts: RunStarts
+
+
+class RedriveWork(AbstractUnitOfWork, Protocol):
+    """Re-publishing a dead letter, audited."""
+
+    dead_letters: DeadLetters
+    audits: Rows[ApprovalAudit]
+
+
+class SqlApprovalsWork(BoundUnitOfWork):
+    """Every approvals unit of work in PostgreSQL, inside an open `UnitOfWork`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        session = uow.session
+        self.proposals: Proposals = SqlProposals(session)
+        self.audits: Rows[ApprovalAudit] = SqlRows(session)
+        self.pushes: Pushes = SqlPushes(session)
+        self.email_jobs: EmailJobs = SqlEmailJobs(session)
+        self.run_starts: RunStarts = SqlRunStarts(session)
+        self.dead_letters: DeadLetters = SqlDeadLetters(session)
