@@ -15,6 +15,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, KafkaError, for_code
+from aiokafka.protocol.metadata import MetadataRequest
 
 from cascade.shared.settings import kafka_servers
 from cascade.shared.topic_admin.plan import ClusterState, TopicState
@@ -166,19 +167,29 @@ async def alter_configs(
 async def wait_for_leaders(
     admin: AIOKafkaAdminClient, names: Sequence[str], timeout_s: float
 ) -> None:
-    """Until every partition of `names` has a leader in the metadata clients read."""
+    """Until every live broker's metadata gives every partition of `names` a leader."""
     deadline = time.monotonic() + timeout_s
     while True:
-        described = await admin.describe_topics(list(names))
-        ready = {
-            t["topic"]
-            for t in described
-            if t["error_code"] == 0
-            and t["partitions"]
-            and all(p["leader"] >= 0 for p in t["partitions"])
-        }
+        cluster = await admin.describe_cluster()
+        ready = set(names)
+        for broker in cluster.get("brokers") or ():
+            ready &= await _led_on(admin, broker["node_id"], names)
         if ready >= set(names):
             return
         if time.monotonic() >= deadline:
             raise ProvisionError(f"topics without leaders after {timeout_s}s: {set(names) - ready}")
         await asyncio.sleep(0.1)
+
+
+async def _led_on(admin: AIOKafkaAdminClient, node_id: int, names: Sequence[str]) -> set[str]:
+    """The topics of `names` whose every partition has a leader in `node_id`'s metadata.
+    Each broker of a cluster learns of a new topic on its own, and `describe_topics` asks a
+    random one: a topic one broker knows may still be unknown to the next client's."""
+    response = await admin._send_request_to_node(node_id, MetadataRequest(list(names)))
+    return {
+        t["topic"]
+        for t in response.to_object()["topics"]
+        if t["error_code"] == 0
+        and t["partitions"]
+        and all(p["leader"] >= 0 for p in t["partitions"])
+    }
