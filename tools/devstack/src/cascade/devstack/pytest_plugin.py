@@ -80,14 +80,19 @@ def stack(base_stack: StackEndpoints) -> StackEndpoints:
     return base_stack
 
 
+def kafka_is_the_devstacks(stack: StackEndpoints) -> bool:
+    """Whether the tests' Kafka is the local devstack's (not external, not a container)."""
+    if os.environ.get(KAFKA_BOOTSTRAP_ENV) or not stack.kafka_managed:
+        return False
+    return choose_backend(DevstackSettings().test_backend, docker_answers) != "testcontainers"
+
+
 @pytest.fixture(scope="session")
 def cluster_stack(base_stack: StackEndpoints) -> StackEndpoints:
     """`base_stack` with Kafka on a three-broker KRaft cluster (RF 3, min ISR 2) of its own,
     profile `test-cluster`, started if needed. An external Kafka or a container one is used
     as given: the cluster is the local devstack's."""
-    if os.environ.get(KAFKA_BOOTSTRAP_ENV) or not base_stack.kafka_managed:
-        return base_stack
-    if choose_backend(DevstackSettings().test_backend, docker_answers) == "testcontainers":
+    if not kafka_is_the_devstacks(base_stack):
         return base_stack
     nodes = kafka.DEFAULT_NODES[kafka.TEST_CLUSTER_PROFILE]
     port, controller = kafka.DEFAULT_PORTS[kafka.TEST_CLUSTER_PROFILE]
