@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bootstrap up down status lint typecheck asyncapi test test-coverage test-fast test-faults test-faults-long soak faults-down bench bench-ui bench-down
+.PHONY: bootstrap up down status lint typecheck asyncapi test test-down test-coverage test-fast test-faults test-faults-long soak faults-down bench bench-ui bench-down
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -43,6 +43,11 @@ test: lint typecheck
 	@scripts/ensure-chromium.sh
 	@scripts/ensure-axe.sh
 	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(COVERAGE)
+
+# The test profile's servers and the e2e / message-path tests' three-broker cluster
+# (profile test-cluster, started by the fixtures on first use).
+test-down:
+	$(PY) -c "from cascade.devstack.infra import infra_down; infra_down('test'); infra_down('test-cluster')"
 
 test-coverage: COVERAGE = --cov --cov-report=term:skip-covered
 test-coverage: test

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cascade.devstack.on_cluster import stack  # noqa: F401 (the message path on three brokers)
 from cascade.devstack.waiting import eventually
 from cascade.shared.consumer import ConsumerPolicy, Handler, IdempotentConsumer
 from cascade.shared.db.uow import UnitOfWork

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import group_lag, produce_raw, read_all
+from cascade.devstack.on_cluster import stack  # noqa: F401 (the message path on three brokers)
 from cascade.devstack.probe import PROBE_EFFECT
 from cascade.devstack.pytest_plugin import StartService
 from cascade.devstack.waiting import eventually

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_all
+from cascade.devstack.on_cluster import stack  # noqa: F401 (the message path on three brokers)
 from cascade.devstack.waiting import eventually
 from cascade.shared.db.models import OutboxMessage
 from cascade.shared.db.uow import UnitOfWork

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.devstack.kafka_inspect import read_records
+from cascade.devstack.on_cluster import stack  # noqa: F401 (the message path on three brokers)
 from cascade.shared.consumer import ConsumerPolicy, IdempotentConsumer, RecordView
 from cascade.shared.db.models import NsPendingPush, OutboxMessage
 from cascade.shared.db.uow import UnitOfWork

@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.devstack import objectstore
+from cascade.devstack import kafka, objectstore
 from cascade.devstack.containers import choose_backend, container_stack, docker_answers
 from cascade.devstack.infra import (
     DATABASE_URL_ENV,
@@ -49,7 +50,7 @@ def _asyncpg_dsn(url: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[StackEndpoints]:
+def base_stack() -> Iterator[StackEndpoints]:
     """The tests' PostgreSQL, Kafka and S3 server: external ones from env, else containers or
     the test profile's devstack (started if needed), as `CASCADE_TEST_BACKEND` says."""
     if os.environ.get(DATABASE_URL_ENV) and os.environ.get(KAFKA_BOOTSTRAP_ENV):
@@ -70,6 +71,33 @@ def stack() -> Iterator[StackEndpoints]:
             yield endpoints
         return
     yield infra_up("test")
+
+
+@pytest.fixture(scope="session")
+def stack(base_stack: StackEndpoints) -> StackEndpoints:
+    """The servers a test runs on (`base_stack`; a module or folder on the three-broker
+    cluster overrides it: `cascade.devstack.on_cluster`)."""
+    return base_stack
+
+
+def kafka_is_the_devstacks(stack: StackEndpoints) -> bool:
+    """Whether the tests' Kafka is the local devstack's (not external, not a container)."""
+    if os.environ.get(KAFKA_BOOTSTRAP_ENV) or not stack.kafka_managed:
+        return False
+    return choose_backend(DevstackSettings().test_backend, docker_answers) != "testcontainers"
+
+
+@pytest.fixture(scope="session")
+def cluster_stack(base_stack: StackEndpoints) -> StackEndpoints:
+    """`base_stack` with Kafka on a three-broker KRaft cluster (RF 3, min ISR 2) of its own,
+    profile `test-cluster`, started if needed. An external Kafka or a container one is used
+    as given: the cluster is the local devstack's."""
+    if not kafka_is_the_devstacks(base_stack):
+        return base_stack
+    nodes = kafka.DEFAULT_NODES[kafka.TEST_CLUSTER_PROFILE]
+    port, controller = kafka.DEFAULT_PORTS[kafka.TEST_CLUSTER_PROFILE]
+    bootstrap = kafka.ensure_kafka(kafka.TEST_CLUSTER_PROFILE, port, controller, nodes)
+    return replace(base_stack, kafka_bootstrap=bootstrap, replication=kafka.replication_of(nodes))
 
 
 @pytest.fixture(scope="session")
