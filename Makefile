@@ -54,6 +54,7 @@ test-coverage: test
 
 # Unit tests only: no broker, no database.
 test-fast: bootstrap
+	@scripts/ensure-axe.sh  # two checker unit tests run axe-core on static pages
 	.venv/bin/pytest -m "not integration and not e2e"
 
 # The fault suite on its own PostgreSQL (55533) and Kafka (19292/19293), profile `faults`:
