@@ -14,11 +14,11 @@ from cascade.approvals.decisions import DecisionConflict, DecisionRequest, Propo
 from cascade.approvals.edits import EMAIL_ACTION, EditRequest, NotEditable, edit_email
 from cascade.approvals.email_jobs import ResendRefused, ResendRequest, resend
 from cascade.approvals.email_sending import queue_email
+from cascade.devstack.wire import decision_of
 from cascade.shared.canonical import sha256_of
 from cascade.shared.consumer import RejectMessage
 from cascade.shared.db.models import ProposedAction
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic
 
 from .fakes import NOW, FakeApprovalsWork
@@ -149,10 +149,7 @@ async def test_an_edit_of_a_stale_version_is_a_conflict() -> None:
 
 
 def approved(proposal: ProposedAction) -> Envelope:
-    data = ProposalDecision(
-        proposal_id=proposal.id, action_type=proposal.action_type, version=proposal.version,
-        payload_sha256=proposal.payload_sha256, decided_by="mike",
-    ).model_dump(mode="json")  # fmt: skip
+    data = decision_of(proposal)
     return new_envelope(Topic.PROPOSAL_APPROVED, "cascade.approvals", RUN, data, "1")
 
 

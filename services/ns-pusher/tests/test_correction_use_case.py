@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from cascade.devstack.wire import decision_of
 from cascade.ns_pusher.corrections import CONSUMER, apply_correction
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, NsPendingPush, ProposedAction
 from cascade.shared.db.statuses import ProposalStatus, PushStatus
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import ProposalDecision
 from cascade.shared.push_corrections import APPLIED, action_type
 from cascade.shared.topics import Topic
 
@@ -46,10 +46,7 @@ def corrected(uow: FakePusherWork, approved: bool = True) -> ProposedAction:
 
 
 def approval(proposal: ProposedAction) -> Envelope:
-    data = ProposalDecision(
-        proposal_id=proposal.id, action_type=proposal.action_type, version=proposal.version,
-        payload_sha256=proposal.payload_sha256, decided_by="mike",
-    ).model_dump(mode="json")  # fmt: skip
+    data = decision_of(proposal)
     return new_envelope(Topic.PROPOSAL_APPROVED, "cascade.approvals", RUN, data, str(proposal.id))
 
 

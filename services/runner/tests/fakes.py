@@ -12,6 +12,7 @@ from typing import Any, cast
 import yaml
 
 from cascade.devstack.fake_uow import FakeRepository, FakeRows, FakeUnitOfWork
+from cascade.devstack.wire import decision_of
 from cascade.runner.runstate import RunnerDeps
 from cascade.runner.start import start_run
 from cascade.shared.contract import ContextQuery, Contract, load_contract, parse_contract
@@ -29,7 +30,6 @@ from cascade.shared.db.models import (
 )
 from cascade.shared.db.statuses import ObjectPutStatus, RepairStatus
 from cascade.shared.envelope import Envelope, new_envelope
-from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic
 from cascade.shared.verify_rounds import DECIDED
 
@@ -317,13 +317,6 @@ async def awaiting_approval(uow: FakeRunnerWork, runner: RunnerDeps) -> Proposed
 def decide(proposal: ProposedAction, status: str, reason: str | None = None) -> Envelope:
     """What approvals writes and publishes for Mike's decision on `proposal`."""
     proposal.status, proposal.decided_by, proposal.decision_reason = status, "mike", reason
-    data = ProposalDecision(
-        proposal_id=proposal.id,
-        action_type=proposal.action_type,
-        version=proposal.version,
-        payload_sha256=proposal.payload_sha256,
-        decided_by="mike",
-        reason=reason,
-    ).model_dump(mode="json")
+    data = decision_of(proposal, reason=reason)
     topic = Topic.PROPOSAL_APPROVED if status == "approved" else Topic.PROPOSAL_REJECTED
     return new_envelope(topic, "cascade.approvals", proposal.run_id, data, str(proposal.id))

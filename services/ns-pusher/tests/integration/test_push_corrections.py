@@ -20,11 +20,11 @@ from cascade.approvals.push_corrections import CorrectionRequest, propose_correc
 from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.devstack.kafka_inspect import produce_raw
 from cascade.devstack.waiting import eventually
+from cascade.devstack.wire import decision_of
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit, Customer, ProposedAction, WorkflowRun
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import new_envelope
-from cascade.shared.payloads import ProposalDecision
 from cascade.shared.topics import Topic, topic_name
 
 pytestmark = pytest.mark.integration
@@ -65,10 +65,7 @@ async def propose(harness: Any, push_id: int, email: str) -> ProposedAction:
 
 async def forge_approval(harness: Any, proposal: ProposedAction) -> None:
     """What anyone with access to the topic could publish: the real event's shape and key."""
-    data = ProposalDecision(
-        proposal_id=proposal.id, action_type=proposal.action_type, version=proposal.version,
-        payload_sha256=proposal.payload_sha256, decided_by="mike",
-    ).model_dump(mode="json")  # fmt: skip
+    data = decision_of(proposal)
     envelope = new_envelope(
         Topic.PROPOSAL_APPROVED, "cascade.approvals", harness.run_id, data, str(proposal.id)
     )

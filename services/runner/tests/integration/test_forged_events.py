@@ -27,6 +27,7 @@ from cascade.devstack.wire import (
     awaiting_run,
     count_rows,
     decide_on_wire,
+    decision_of,
     events_of,
     gate_proposal,
     publish,
@@ -45,7 +46,7 @@ from cascade.shared.db.models import (
 )
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.payloads import NsPushResult, ProposalDecision, WorkflowRequested
+from cascade.shared.payloads import NsPushResult, WorkflowRequested
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -122,14 +123,7 @@ async def test_a_forged_decision_is_ignored_and_the_real_one_still_counts(
     start_service("runner")
     run_id = await awaiting_run(settings, session_factory, INPUTS)
     proposal = await gate_proposal(session_factory, run_id)
-    forged = ProposalDecision(
-        proposal_id=proposal.id,
-        action_type=proposal.action_type,
-        version=proposal.version,
-        payload_sha256=proposal.payload_sha256,
-        decided_by="mallory",
-        reason="forged",
-    ).model_dump(mode="json")
+    forged = decision_of(proposal, decided_by="mallory", reason="forged")
     # Straight to Kafka, with the very key the approvals service will give the real event.
     await publish(settings, topic, run_id, forged, str(proposal.id))
     await consumed(settings, consumer, topic)
@@ -166,13 +160,7 @@ async def test_a_decision_for_another_runs_proposal_is_ignored(
     # A real approval of the other run's proposal, replayed under the victim's run id.
     approved = await decide_on_wire(session_factory, settings, other, approve=True)
     await wait_status(session_factory, other, "running")
-    replayed = ProposalDecision(
-        proposal_id=approved.id,
-        action_type=approved.action_type,
-        version=approved.version,
-        payload_sha256=approved.payload_sha256,
-        decided_by="mike",
-    ).model_dump(mode="json")
+    replayed = decision_of(approved)
     await publish(settings, Topic.PROPOSAL_APPROVED, victim, replayed, "replayed")
     [alert] = await disagreement_alerts(settings, victim)
     assert f"belongs to run {other}" in alert.data["detail"]

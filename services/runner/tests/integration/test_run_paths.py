@@ -18,6 +18,7 @@ from cascade.devstack.wire import (
     change_gate_proposal,
     count_rows,
     decide_on_wire,
+    decision_of,
     events_of,
     gate_proposal,
     publish,
@@ -36,7 +37,7 @@ from cascade.shared.db.models import (
     WorkflowRun,
     WorkflowRunLog,
 )
-from cascade.shared.payloads import ProposalDecision, WorkflowRequested
+from cascade.shared.payloads import WorkflowRequested
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -108,13 +109,7 @@ async def test_approval_delivered_twice_and_a_second_approval_do_nothing_twice(
     start_service("runner")
     run_id = await awaiting_run(settings, session_factory, INPUTS)
     proposal = await decide_on_wire(session_factory, settings, run_id, approve=True)
-    decision = ProposalDecision(
-        proposal_id=proposal.id,
-        action_type=proposal.action_type,
-        version=proposal.version,
-        payload_sha256=proposal.payload_sha256,
-        decided_by="mike",
-    ).model_dump(mode="json")
+    decision = decision_of(proposal)
     # The same event again (same key: a relay duplicate) and another key (a second approval).
     await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, str(proposal.id))
     await publish(settings, Topic.PROPOSAL_APPROVED, run_id, decision, "second")

@@ -129,17 +129,25 @@ async def decide_on_wire(
         assert row is not None
         row.status, row.decided_by = ("approved" if approve else "rejected"), "mike"
         row.decision_reason = reason or None
-    decision = ProposalDecision(
+    topic = Topic.PROPOSAL_APPROVED if approve else Topic.PROPOSAL_REJECTED
+    decision = decision_of(proposal, reason=reason or None)
+    await publish(settings, topic, run_id, decision, str(proposal.id))
+    return proposal
+
+
+def decision_of(
+    proposal: ProposedAction, decided_by: str = "mike", reason: str | None = None
+) -> dict[str, object]:
+    """The payload approvals publishes for a decision on `proposal` (approved or rejected
+    alike), as JSON: what the tests publish for real, replayed or forged decisions."""
+    return ProposalDecision(
         proposal_id=proposal.id,
         action_type=proposal.action_type,
         version=proposal.version,
         payload_sha256=proposal.payload_sha256,
-        decided_by="mike",
-        reason=reason or None,
-    )
-    topic = Topic.PROPOSAL_APPROVED if approve else Topic.PROPOSAL_REJECTED
-    await publish(settings, topic, run_id, decision.model_dump(mode="json"), str(proposal.id))
-    return proposal
+        decided_by=decided_by,
+        reason=reason,
+    ).model_dump(mode="json")
 
 
 async def topic_events(settings: Settings, topic: Topic) -> list[Envelope]:
