@@ -90,10 +90,7 @@ EMAILS = JobTable(
     model=EmailJob,
     running="sending",
     waiting=("queued", "retrying"),
-    due_column="next_attempt_at",
-    lease_column="lease_until",
     returning=("proposal_id",),
-    has_updated_at=True,
 )
 
 
@@ -115,7 +112,14 @@ def test_requeue_moves_to_the_end_of_the_round_and_clears_a_separate_lease() -> 
 
 def test_names_pasted_into_sql_must_be_identifiers() -> None:
     with pytest.raises(ValueError, match="identifiers"):
-        JobTable(VerifyResult, "running", ("pending'--",), "due_at", "lease_until", ())
+        JobTable(model=VerifyResult, running="running", waiting=("pending'--",), returning=())
+
+
+def test_only_tables_with_an_updated_at_column_get_it_stamped() -> None:
+    checks = JobTable(model=VerifyResult, running="running", waiting=("pending",), returning=())
+    assert EMAILS.has_updated_at
+    assert not checks.has_updated_at
+    assert "updated_at" not in str(requeue_statement(checks, "pending"))
 
 
 @dataclass(frozen=True, kw_only=True)

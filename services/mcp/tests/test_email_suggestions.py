@@ -98,10 +98,11 @@ async def test_a_suggestion_for_a_missing_proposal_is_refused() -> None:
 @pytest.mark.parametrize(
     ("edit", "why"),
     [
-        (SuggestedEdit(3, 2, " ", "body", None), "^subject and body are needed$"),
-        (SuggestedEdit(3, 2, "s" * 301, "body", None), "^subject at most 300"),
+        (SuggestedEdit(3, 2, " ", "body", None), "^subject and text are needed$"),
+        (SuggestedEdit(3, 2, "s" * 301, "body", None), "^the subject holds at most 300"),
         (SuggestedEdit(3, 2, "a\x07b", "body", None), "^subject "),
-        (SuggestedEdit(3, 2, "subject", "a\x00b", None), "^body "),
+        (SuggestedEdit(3, 2, "subject", "a\x00b", None), "^text "),
+        (SuggestedEdit(3, 2, "subject", "body", "n" * 2001), "^the note holds at most 2000"),
     ],
 )
 def test_a_text_no_email_may_carry_is_refused_before_any_draft_is_read(

@@ -235,14 +235,10 @@ class FakeContext:
         self.loads = 0
 
     async def load(
-        self,
-        contract: Contract,
-        values: Mapping[str, object],
-        queries: Sequence[ContextQuery] | None = None,
+        self, queries: Sequence[ContextQuery], values: Mapping[str, object]
     ) -> dict[str, Any]:
         self.loads += 1
-        chosen = contract.context if queries is None else queries
-        return {q.name: self.values.get(q.name) for q in chosen}
+        return {q.name: self.values.get(q.name) for q in queries}
 
     async def prior_reflexions(
         self, subject_key: str | None, email_domain: str | None

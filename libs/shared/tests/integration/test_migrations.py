@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cascade.shared.db.statuses import STATUS_COLUMNS
+from cascade.shared.db.models import STATUS_COLUMNS
 from cascade.shared.migrate import alembic_config, upgrade_to_head
 
 pytestmark = pytest.mark.integration

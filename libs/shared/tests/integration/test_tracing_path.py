@@ -152,7 +152,6 @@ PUSHES = JobTable(
     model=NsPendingPush,
     running="in_flight",
     waiting=("pending",),
-    due_column="next_attempt_at",
     lease_column="next_attempt_at",
     returning=("run_id",),
 )

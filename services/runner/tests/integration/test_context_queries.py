@@ -55,7 +55,7 @@ async def duplicate_verdict(
     values = prepare_values(
         contract, new, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
-    context = await ContextReader(factory, 2000).load(contract, values)
+    context = await ContextReader(factory, 2000).load(contract.context, values)
     outcomes = {o.name: o for o in evaluate_preconditions(contract, values | context)}
     return outcomes["no_duplicate"].blocks
 
@@ -110,7 +110,7 @@ async def test_a_slow_context_query_hits_the_statement_timeout(session_factory: 
         slow, NEW, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
     with pytest.raises(DBAPIError, match="statement timeout"):
-        await ContextReader(session_factory, 200).load(slow, values)
+        await ContextReader(session_factory, 200).load(slow.context, values)
 
 
 async def test_a_context_query_with_a_side_effect_is_stopped(session_factory: Factory) -> None:
@@ -126,4 +126,4 @@ async def test_a_context_query_with_a_side_effect_is_stopped(session_factory: Fa
         writing, NEW, runtime_values(uuid.uuid4(), "new_customer", datetime.now(UTC))
     )
     with pytest.raises(DBAPIError, match="read-only transaction"):
-        await ContextReader(session_factory, 2000).load(writing, values)
+        await ContextReader(session_factory, 2000).load(writing.context, values)

@@ -141,7 +141,7 @@ async def _running_runs(
                 requested_at=now,
             )
             values = run_values(contract, run)
-            run.context = to_jsonable(await deps.context.load(contract, values))
+            run.context = to_jsonable(await deps.context.load(contract.context, values))
             session.add(run)
             session.add_all(begin_fanout(run, contract, now).values())
             run_ids.append(run.run_id)

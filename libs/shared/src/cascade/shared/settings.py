@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 
 def _default_contracts_dir() -> Path:
@@ -35,9 +37,7 @@ class Settings(BaseSettings):
 
     # Attribute docstrings become the fields' descriptions, from which `cascade settings doc`
     # writes the README's settings table.
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_", extra="ignore", use_attribute_docstrings=True
-    )
+    model_config = settings_config()
 
     database_url: str = "postgresql+asyncpg://cascade:cascade@127.0.0.1:55432/cascade"
     """SQLAlchemy URL of the PostgreSQL database (asyncpg driver)."""

@@ -20,6 +20,11 @@ _MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ADDRESS_SEPARATORS = re.compile(r"[,;<>\s]")
 _NAMES = {0x00: " NUL", 0x09: " TAB", 0x0A: " LF", 0x0D: " CR", 0x7F: " DEL", 0x85: " NEL"}
 
+MAX_SUBJECT = 300
+"""Characters an email draft's subject may hold."""
+MAX_BODY = 20_000
+"""Characters an email draft's text may hold."""
+
 
 def control_character_problem(text: str, multiline: bool = False) -> str | None:
     """Why `text` cannot be stored as is (the first offending character), or None."""
@@ -86,3 +91,18 @@ def valid_address(text: str) -> str:
     if problem is not None:
         raise ValueError(problem)
     return text
+
+
+def email_text_problem(subject: str, body: str) -> str | None:
+    """Why a subject and text cannot be an email draft (pure), or None: both needed, within
+    `MAX_SUBJECT` / `MAX_BODY`, the subject one line, the text free of control characters.
+    One rule for Mike's edits and an agent's suggestions: a suggestion becomes the draft."""
+    if not subject.strip() or not body.strip():
+        return "subject and text are needed"
+    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
+        return f"the subject holds at most {MAX_SUBJECT} characters, the text {MAX_BODY}"
+    if problem := control_character_problem(subject.strip()):
+        return f"subject {problem}"
+    if problem := control_character_problem(body, multiline=True):
+        return f"text {problem}"
+    return None

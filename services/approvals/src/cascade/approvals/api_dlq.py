@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
+from cascade.approvals.api_reads import one_of, page_of
 from cascade.approvals.auth import AdminDep, require_admin
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.dlq_redrive import AlreadyRedriven, RedriveNotFound, RedriveRequest, redrive
@@ -45,20 +46,22 @@ async def list_(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JSONResponse:
     where = DeadLetterFilter(state, consumer, topic)
-    async with UnitOfWork(runtime.session_factory) as uow:
-        rows = await list_dead_letters(uow.session, where, Page(limit, offset))
-        items = [dead_letter_item(r) for r in rows]
-    return JSONResponse({"items": items, "limit": limit, "offset": offset})
+    return await page_of(
+        runtime,
+        lambda session, page: list_dead_letters(session, where, page),
+        dead_letter_item,
+        Page(limit, offset),
+    )
 
 
 @router.get("/{letter_id}")
 async def detail(letter_id: LetterId, runtime: RuntimeDep) -> JSONResponse:
-    async with UnitOfWork(runtime.session_factory) as uow:
-        found = await dead_letter_with_outbox(uow.session, letter_id)
-        body = dead_letter_detail(*found) if found is not None else None
-    if body is None:
-        raise ApiError(404, "not_found", f"no dead letter {letter_id}")
-    return JSONResponse(body)
+    return await one_of(
+        runtime,
+        lambda session: dead_letter_with_outbox(session, letter_id),
+        lambda found: dead_letter_detail(*found),
+        f"no dead letter {letter_id}",
+    )
 
 
 @router.post("/{letter_id}/redrive")

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from cascade.approvals.api_reads import one_of, page_of
 from cascade.approvals.auth import Admin, AdminDep, require_admin
 from cascade.approvals.bodies import (
     MAX_BODY_BYTES,
@@ -57,21 +58,22 @@ async def list_(
     offset: Offset = 0,
 ) -> JSONResponse:
     where = ProposalFilter(status=status, run_id=run_id, action_type=action_type)
-    async with UnitOfWork(runtime.session_factory) as uow:
-        rows = await list_proposals(uow.session, where, Page(limit, offset))
-        # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
-        items = [proposal_item(p) for p in rows]
-    return JSONResponse({"items": items, "limit": limit, "offset": offset})
+    return await page_of(
+        runtime,
+        lambda session, page: list_proposals(session, where, page),
+        proposal_item,
+        Page(limit, offset),
+    )
 
 
 @router.get("/{proposal_id}")
 async def detail(proposal_id: ProposalId, runtime: RuntimeDep) -> JSONResponse:
-    async with UnitOfWork(runtime.session_factory) as uow:
-        found = await proposal_with_audit(uow.session, proposal_id)
-        body = proposal_detail(*found) if found is not None else None
-    if body is None:
-        raise ApiError(404, "not_found", f"no proposal {proposal_id}")
-    return JSONResponse(body)
+    return await one_of(
+        runtime,
+        lambda session: proposal_with_audit(session, proposal_id),
+        lambda found: proposal_detail(*found),
+        f"no proposal {proposal_id}",
+    )
 
 
 @router.post("/{proposal_id}/approve")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from cascade.approvals.api_reads import one_of, page_of
 from cascade.approvals.auth import AdminDep, require_admin
 from cascade.approvals.bodies import OneLine
 from cascade.approvals.errors import ApiError
@@ -49,21 +50,19 @@ async def list_(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JSONResponse:
-    async with UnitOfWork(runtime.session_factory) as uow:
-        rows = await list_runs(uow.session, status, workflow_type, Page(limit, offset))
-        items = [run_item(r) for r in rows]
-    return JSONResponse({"items": items, "limit": limit, "offset": offset})
+    return await page_of(
+        runtime,
+        lambda session, page: list_runs(session, status, workflow_type, page),
+        run_item,
+        Page(limit, offset),
+    )
 
 
 @router.get("/{run_id}")
 async def detail(run_id: uuid.UUID, runtime: RuntimeDep) -> JSONResponse:
-    async with UnitOfWork(runtime.session_factory) as uow:
-        bundle = await run_bundle(uow.session, run_id)
-        # Shape before leaving: the unit of work rolls back on exit, expiring the rows.
-        body = run_detail(bundle) if bundle is not None else None
-    if body is None:
-        raise ApiError(404, "not_found", f"no run {run_id}")
-    return JSONResponse(body)
+    return await one_of(
+        runtime, lambda session: run_bundle(session, run_id), run_detail, f"no run {run_id}"
+    )
 
 
 @router.post("/{run_id}/retry")

@@ -11,11 +11,9 @@ from cascade.approvals.repositories import Reviewed
 from cascade.approvals.unit_of_work import DecisionWork
 from cascade.shared.canonical import sha256_of
 from cascade.shared.db.models import ApprovalAudit
-from cascade.shared.text_rules import address_problem, control_character_problem
+from cascade.shared.text_rules import address_problem, email_text_problem
 
 EMAIL_ACTION = "propose_email_to_customer"
-MAX_SUBJECT = 300
-MAX_BODY = 20_000
 
 
 class NotEditable(Exception):
@@ -46,14 +44,8 @@ def edit_problem(to: str | None, subject: str, body: str) -> str | None:
     """
     if to is not None and (problem := address_problem(to.strip())):
         return f"Recipient {problem}."
-    if not subject.strip() or not body.strip():
-        return "Subject and text needed."
-    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
-        return f"The subject holds at most {MAX_SUBJECT} characters, the text {MAX_BODY}."
-    if problem := control_character_problem(subject.strip()):
-        return f"Subject {problem}."
-    if problem := control_character_problem(body, multiline=True):
-        return f"Text {problem}."
+    if problem := email_text_problem(subject, body):
+        return f"{problem[0].upper()}{problem[1:]}."
     return None
 
 

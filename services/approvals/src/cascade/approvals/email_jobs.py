@@ -33,11 +33,7 @@ EMAILS = JobTable(
     model=EmailJob,
     running=EmailJobStatus.SENDING,
     waiting=(EmailJobStatus.QUEUED, EmailJobStatus.RETRYING),
-    due_column="next_attempt_at",
-    lease_column="lease_until",
     returning=("proposal_id", "run_id", "recipient", "message_id", "payload_sha256"),
-    failed=EmailJobStatus.FAILED,
-    has_updated_at=True,
 )
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 
 class UiSettings(BaseSettings):
     """`CASCADE_*` settings that only the approvals service reads."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_", extra="ignore", use_attribute_docstrings=True
-    )
+    model_config = settings_config()
 
     admin_password_hash: SecretStr | None = None
     """Argon2 hash of Mike's UI password (`python -m cascade.approvals.hash_password`);

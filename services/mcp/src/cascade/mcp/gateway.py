@@ -48,14 +48,12 @@ from cascade.shared.run_requests.validation import (
     RunRequest,
     check_request,
 )
-from cascade.shared.text_rules import control_character_problem
+from cascade.shared.text_rules import email_text_problem
 
 AGENT_TRIGGERS = ("manual", "cron")
 """Contracts an agent may start: those a person starts by hand, and the scheduled ones on
 demand ("send me the digest now"). Event-triggered runs belong to their event's publisher."""
 MAX_KEY = 150
-MAX_SUBJECT = 300
-MAX_BODY = 20_000
 MAX_NOTE = 2_000
 MAX_LIST = 100
 
@@ -118,7 +116,7 @@ class Gateway:
             contract, request.inputs, runtime_values(run_id, workflow_type, now)
         )
         # The runner's own reader: one READ ONLY transaction with the statement timeout.
-        context = to_jsonable(await self._reader.load(contract, values))
+        context = to_jsonable(await self._reader.load(contract.context, values))
         scope = {**values, **context}
         outcomes = evaluate_preconditions(contract, scope)
         blocked = blocking_rules(outcomes)
@@ -396,13 +394,6 @@ def _errors(errors: list[FieldError]) -> str:
 
 def suggestion_problem(edit: SuggestedEdit) -> str | None:
     """Why a suggested text is refused before any draft is read (pure), or None."""
-    subject, body, note = edit.subject, edit.body, edit.note
-    if not subject.strip() or not body.strip():
-        return "subject and body are needed"
-    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY or len(note or "") > MAX_NOTE:
-        return f"subject at most {MAX_SUBJECT}, body {MAX_BODY}, note {MAX_NOTE} characters"
-    if problem := control_character_problem(subject.strip()):
-        return f"subject {problem}"
-    if problem := control_character_problem(body, multiline=True):
-        return f"body {problem}"
-    return None
+    if len(edit.note or "") > MAX_NOTE:
+        return f"the note holds at most {MAX_NOTE} characters"
+    return email_text_problem(edit.subject, edit.body)

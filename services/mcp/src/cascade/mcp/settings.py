@@ -4,15 +4,15 @@ service's, so the devstack knows it)."""
 from __future__ import annotations
 
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 
 class McpSettings(BaseSettings):
     """`CASCADE_MCP_*` settings."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_", extra="ignore", use_attribute_docstrings=True
-    )
+    model_config = settings_config()
 
     # The stdio transport has no HTTP header to carry a token.
     mcp_agent_token: SecretStr | None = None

@@ -27,10 +27,8 @@ PUSHES = JobTable(
     model=NsPendingPush,
     running=PushStatus.IN_FLIGHT,
     waiting=(PushStatus.PENDING, PushStatus.RETRYING),
-    due_column="next_attempt_at",
     lease_column="next_attempt_at",
     returning=("run_id", "record_type", "external_id", "payload"),
-    has_updated_at=True,
 )
 
 _MARK_DUE = text("""

@@ -38,7 +38,7 @@ async def on_approved(deps: RunnerDeps, envelope: Envelope, uow: RunnerWork) -> 
     # only informed Mike and keep the values he saw.
     values = run_values(contract, run)
     names = blocking_names(contract) | {q.name for q in contract.context if q.name not in values}
-    fresh = await deps.context.load(contract, values, context_closure(contract, names))
+    fresh = await deps.context.load(context_closure(contract, names), values)
     scope = {**values, **fresh}
     blocked = failed_blocks(contract, scope)
     if blocked:

@@ -35,11 +35,7 @@ OBJECT_PUTS = JobTable(
     model=ObjectPut,
     running=ObjectPutStatus.PUTTING,
     waiting=(ObjectPutStatus.QUEUED, ObjectPutStatus.RETRYING),
-    due_column="next_attempt_at",
-    lease_column="lease_until",
     returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type", "repair_id"),
-    failed=ObjectPutStatus.FAILED,
-    has_updated_at=True,
 )
 PUT_ID = "object_put_id"
 """The output of an `object_put` step that waits for its object (the job row's id)."""

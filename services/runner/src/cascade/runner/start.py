@@ -110,7 +110,7 @@ async def _decide(
     contract: Contract,
     values: dict[str, object],
 ) -> None:
-    context = await deps.context.load(contract, values)
+    context = await deps.context.load(contract.context, values)
     run.context = to_jsonable(context)
     scope = {**values, **context}
     # What the steps will bind: the context as stored on the run (JSON), not as fetched.

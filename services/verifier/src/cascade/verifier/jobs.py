@@ -23,7 +23,6 @@ CHECKS = JobTable(
     running=CheckStatus.RUNNING,
     waiting=(CheckStatus.PENDING,),
     due_column="due_at",
-    lease_column="lease_until",
     returning=(
         "run_id",
         "check_name",

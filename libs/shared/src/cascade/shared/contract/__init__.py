@@ -44,12 +44,7 @@ from .runtime import (
 )
 from .schema import contract_json_schema
 from .sections import (
-    HITL_RISK_GATE,
     ContextQuery,
-    Derived,
-    HitlGate,
-    HttpCheck,
-    ObjectCheck,
     Precondition,
     Repair,
     RetryPolicy,
@@ -70,7 +65,6 @@ from .trigger import DEFAULT_CATCH_UP, CatchUp, Trigger, event_sources
 
 __all__ = [
     "DEFAULT_CATCH_UP",
-    "HITL_RISK_GATE",
     "KIND_ALIASES",
     "MISSING",
     "RUNTIME_NAMES",
@@ -84,17 +78,13 @@ __all__ = [
     "Contract",
     "ContractError",
     "DbWriteStep",
-    "Derived",
     "Duration",
     "EmailDraftStep",
     "EventPost",
-    "HitlGate",
-    "HttpCheck",
     "Issue",
     "LogRunPost",
     "NetSuitePushStep",
     "NodeState",
-    "ObjectCheck",
     "ObjectKeyError",
     "ObjectPutStep",
     "PostPlan",

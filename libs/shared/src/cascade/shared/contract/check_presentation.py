@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .checks import Path, Problem, check_template, unique_values
+from .checks import InScope, Path, Problem, check_template, unique_values
 from .models import Contract
 from .scopes import Scopes
 
@@ -43,10 +43,12 @@ def check_presentation(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
         if step.says is not None:
             bound = scopes.for_step(step.id) | frozenset(scopes.context)
             path = ("fan_out", index, "says")
-            yield from check_template(path, step.says, bound, scopes, step_id=step.id)
+            yield from check_template(path, step.says, InScope(bound, scopes, step_id=step.id))
 
 
 def _template(
     path: Path, template: str, bound: frozenset[str], scopes: Scopes
 ) -> Iterator[Problem]:
-    yield from check_template(path, template, bound, scopes, expected=EXPECTED_IN_PRESENTATION)
+    yield from check_template(
+        path, template, InScope(bound, scopes, expected=EXPECTED_IN_PRESENTATION)
+    )

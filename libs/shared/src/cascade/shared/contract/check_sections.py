@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .checks import Path, Problem, check_sql, check_template, names_or_empty, unique_values
+from .checks import InScope, Path, Problem, check_sql, check_template, names_or_empty, unique_values
 from .derive import FUNCTIONS
 from .errors import RuleSyntaxError
 from .models import RUNTIME_NAMES, Contract
@@ -57,7 +57,9 @@ def check_context(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
     for index, query in enumerate(contract.context):
         path: Path = ("context", index, "sql")
         bound = scopes.before_context
-        problems = list(check_sql(path, query.sql, bound, scopes, expected=EXPECTED_IN_CONTEXT))
+        problems = list(
+            check_sql(path, query.sql, InScope(bound, scopes, expected=EXPECTED_IN_CONTEXT))
+        )
         yield from problems
         if problems:
             continue
@@ -102,7 +104,7 @@ def check_hitl(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
             yield Problem(("hitl",), message)
         return
     bound = scopes.before_context | scopes.scalars
-    yield from check_template(("hitl", "entity_ref"), hitl.entity_ref, bound, scopes)
+    yield from check_template(("hitl", "entity_ref"), hitl.entity_ref, InScope(bound, scopes))
     if "run_id" not in names_or_empty(hitl.entity_ref):
         message = "expected {{ run_id }} in entity_ref (one proposal per run)"
         yield Problem(("hitl", "entity_ref"), message)
@@ -144,16 +146,20 @@ def check_verify(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
     for index, check in enumerate(contract.verify):
         if isinstance(check, SqlCheck):
             path: Path = ("verify", index, "sql")
-            yield from check_sql(path, check.sql, bound, scopes, expected=EXPECTED_IN_VERIFY)
+            yield from check_sql(
+                path, check.sql, InScope(bound, scopes, expected=EXPECTED_IN_VERIFY)
+            )
         elif isinstance(check, HttpCheck):
             path = ("verify", index, "path")
-            yield from check_template(path, check.path, bound, scopes, expected=EXPECTED_IN_VERIFY)
+            yield from check_template(
+                path, check.path, InScope(bound, scopes, expected=EXPECTED_IN_VERIFY)
+            )
         elif isinstance(check, ObjectCheck):
             for field in ("key", "sha256"):
                 path = ("verify", index, field)
                 template = getattr(check, field)
                 yield from check_template(
-                    path, template, bound, scopes, expected=EXPECTED_IN_VERIFY
+                    path, template, InScope(bound, scopes, expected=EXPECTED_IN_VERIFY)
                 )
         if check.repair is not None:
             yield from _check_repair(("verify", index, "repair"), check.repair, contract)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .checks import Path, Problem, check_sql, check_template, unique_values
+from .checks import InScope, Path, Problem, check_sql, check_template, unique_values
 from .models import AnyStep, Contract
 from .plan import find_cycle
 from .scopes import Scopes
@@ -23,7 +23,7 @@ def check_fan_out(contract: Contract, scopes: Scopes) -> Iterator[Problem]:
         bound = scopes.for_step(step.id) | step.local_names()
         for suffix, template in step.template_parts():
             path: Path = ("fan_out", index, *suffix)
-            yield from check_template(path, template, bound, scopes, step_id=step.id)
+            yield from check_template(path, template, InScope(bound, scopes, step_id=step.id))
     cycle = find_cycle(scopes.needs)
     if cycle is not None:
         index = ids.index(cycle[0])
@@ -42,7 +42,7 @@ def _check_step_queries(index: int, step: AnyStep, scopes: Scopes) -> Iterator[P
     )
     for position, query in enumerate(step.queries):
         path: Path = ("fan_out", index, "queries", position, "sql")
-        yield from check_sql(path, query.sql, bound, scopes, step_id=step.id)
+        yield from check_sql(path, query.sql, InScope(bound, scopes, step_id=step.id))
 
 
 def unique_names(path: Path, names: list[str], scopes: Scopes) -> Iterator[Problem]:
@@ -73,9 +73,7 @@ def _check_step_sql(index: int, step: AnyStep, scopes: Scopes) -> Iterator[Probl
             check_sql(
                 (*path, "sql"),
                 statement.sql,
-                bound | extra,
-                scopes,
-                step_id=step.id,
+                InScope(bound | extra, scopes, step_id=step.id),
                 read_only=False,
             )
         )

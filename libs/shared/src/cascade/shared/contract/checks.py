@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from pydantic import JsonValue
@@ -41,16 +41,26 @@ def unique_values(path: Path, values: Iterable[str]) -> Iterator[Problem]:
         seen.add(value)
 
 
-def check_sql(
-    path: Path,
-    sql: str,
-    bound: frozenset[str],
-    scopes: Scopes,
-    *,
-    step_id: str | None = None,
-    expected: str = "",
-    read_only: bool = True,
-) -> Iterator[Problem]:
+@dataclass(frozen=True)
+class InScope:
+    """The names a place in the contract may use (`bound`), and what explains one it may not:
+    the contract's scopes, the step it sits in, what the place expects."""
+
+    bound: frozenset[str]
+    scopes: Scopes
+    step_id: str | None = None
+    expected: str = ""
+
+    def unbound(
+        self, path: Path, used: Iterable[str], label: Callable[[str], str]
+    ) -> Iterator[Problem]:
+        """A problem for every used name that is not bound here, in name order."""
+        for name in sorted(set(used) - self.bound):
+            explained = self.scopes.explain(name, label(name), self.step_id, self.expected)
+            yield Problem(path, explained)
+
+
+def check_sql(path: Path, sql: str, names: InScope, *, read_only: bool = True) -> Iterator[Problem]:
     """Parse one statement, check it is a read-only query (unless ``read_only`` is False) and
     that every ``:param`` it uses is bound."""
     try:
@@ -60,27 +70,17 @@ def check_sql(
     except SqlError as error:
         yield Problem(path, str(error))
         return
-    for name in sorted(params - bound):
-        yield Problem(path, scopes.explain(name, f"parameter :{name}", step_id, expected))
+    yield from names.unbound(path, params, lambda name: f"parameter :{name}")
 
 
-def check_template(
-    path: Path,
-    template: JsonValue,
-    bound: frozenset[str],
-    scopes: Scopes,
-    *,
-    step_id: str | None = None,
-    expected: str = "",
-) -> Iterator[Problem]:
+def check_template(path: Path, template: JsonValue, names: InScope) -> Iterator[Problem]:
     """Check a template (or a tree of templates) stays in the subset and uses bound names."""
     try:
-        names = tree_names(template)
+        used = tree_names(template)
     except TemplateSyntaxError as error:
         yield Problem(path, str(error))
         return
-    for name in sorted(names - bound):
-        yield Problem(path, scopes.explain(name, f"template name {name!r}", step_id, expected))
+    yield from names.unbound(path, used, lambda name: f"template name {name!r}")
 
 
 def names_or_empty(template: str) -> frozenset[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
-from cascade.shared.db.statuses import check_constraints
+from cascade.shared.db.statuses import AgentOutcome, status_check
 
 
 class AgentToken(Base):
@@ -42,7 +42,7 @@ class AgentAudit(Base):
     run_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("agent_audit"),
+        status_check("outcome", AgentOutcome),
         Index("ix_agent_audit_agent_created", "agent", "created_at"),
     )
 

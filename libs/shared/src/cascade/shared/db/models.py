@@ -20,6 +20,7 @@ from cascade.shared.db.mirror_models import (
     Program,
 )
 from cascade.shared.db.object_models import ObjectPut, VerifyRepair
+from cascade.shared.db.statuses import status_columns
 from cascade.shared.db.ui_models import EmailJob, EmailSend, LoginThrottle, UiSession
 from cascade.shared.db.workflow_models import (
     ApprovalAudit,
@@ -35,7 +36,11 @@ from cascade.shared.db.workflow_models import (
     WorkflowRunStep,
 )
 
+STATUS_COLUMNS = status_columns(Base.metadata)
+"""Every status column's CHECK, as the models declare it (migration 0016 creates them)."""
+
 __all__ = [
+    "STATUS_COLUMNS",
     "AgentAudit",
     "AgentToken",
     "ApprovalAudit",

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
-from cascade.shared.db.statuses import check_constraints
+from cascade.shared.db.statuses import FinalCheckStatus, ObjectPutStatus, RepairStatus, status_check
 from cascade.shared.tracing import traceparent_column
 
 
@@ -46,7 +46,7 @@ class ObjectPut(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("object_puts"),
+        status_check("status", ObjectPutStatus),
         UniqueConstraint("run_id", "step_id", name="uq_object_puts_run_step"),
         Index("ix_object_puts_status_due", "status", "next_attempt_at"),
     )
@@ -75,6 +75,7 @@ class VerifyRepair(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("verify_repairs"),
+        status_check("status", RepairStatus),
+        status_check("verified", FinalCheckStatus),
         UniqueConstraint("run_id", "check_name", "round", name="uq_verify_repairs_round"),
     )

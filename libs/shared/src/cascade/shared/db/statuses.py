@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, MetaData
 
 
 class RunStatus(StrEnum):
@@ -141,44 +141,43 @@ class AgentOutcome(StrEnum):
     REFUSED = "refused"
 
 
+_COLUMN = "status_column"
+"""Where a status CHECK keeps its column and enum (`Constraint.info`), for `status_columns`
+(the constraint's own name is rewritten by the naming convention once it joins its table)."""
+
+
+def status_check(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """The CHECK keeping `column` to the enum's values, for its model's `__table_args__`; the
+    naming convention names it `ck_<table>_<column>`. NULL allowed or not is the column's own
+    nullability, not this constraint's."""
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(
+        f"{column} IN ({allowed})", name=column, info={_COLUMN: (column, values)}
+    )
+
+
 @dataclass(frozen=True)
 class StatusColumn:
-    """One constrained column: its table, name and allowed values (NULL allowed or not is
-    the column's own nullability, not this constraint's)."""
+    """One constrained column, as the models declare it: its table, name and enum."""
 
     table: str
     column: str
     values: type[StrEnum]
+    sql: str
 
     @property
     def name(self) -> str:
         """The constraint's name before the naming convention adds `ck_<table>_`."""
         return self.column
 
-    @property
-    def sql(self) -> str:
-        """The CHECK expression: the column is one of the enum's values."""
-        allowed = ", ".join(f"'{v.value}'" for v in self.values)
-        return f"{self.column} IN ({allowed})"
 
-
-STATUS_COLUMNS = (
-    StatusColumn("workflow_runs", "status", RunStatus),
-    StatusColumn("workflow_run_log", "status", RunStatus),
-    StatusColumn("workflow_run_steps", "status", StepStatus),
-    StatusColumn("proposed_actions", "status", ProposalStatus),
-    StatusColumn("workflow_verify_results", "status", CheckStatus),
-    StatusColumn("workflow_verify_results", "kind", CheckKind),
-    StatusColumn("ns_pending_pushes", "status", PushStatus),
-    StatusColumn("object_puts", "status", ObjectPutStatus),
-    StatusColumn("email_jobs", "status", EmailJobStatus),
-    StatusColumn("verify_repairs", "status", RepairStatus),
-    StatusColumn("verify_repairs", "verified", FinalCheckStatus),
-    StatusColumn("trigger_ticks", "outcome", TickOutcome),
-    StatusColumn("agent_audit", "outcome", AgentOutcome),
-)
-
-
-def check_constraints(table: str) -> tuple[CheckConstraint, ...]:
-    """The CHECK constraints of `table`'s status columns, for its model's `__table_args__`."""
-    return tuple(CheckConstraint(c.sql, name=c.name) for c in STATUS_COLUMNS if c.table == table)
+def status_columns(metadata: MetaData) -> tuple[StatusColumn, ...]:
+    """Every `status_check` the models declare: the one list the migration and the schema
+    test read, so a status column cannot be constrained in one place and not the other."""
+    return tuple(
+        StatusColumn(table.name, column, values, str(check.sqltext))
+        for table in metadata.sorted_tables
+        for check in table.constraints
+        if isinstance(check, CheckConstraint) and _COLUMN in check.info
+        for column, values in [check.info[_COLUMN]]
+    )

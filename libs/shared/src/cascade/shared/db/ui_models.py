@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
-from cascade.shared.db.statuses import check_constraints
+from cascade.shared.db.statuses import EmailJobStatus, status_check
 from cascade.shared.tracing import traceparent_column
 
 
@@ -80,6 +80,6 @@ class EmailJob(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("email_jobs"),
+        status_check("status", EmailJobStatus),
         Index("ix_email_jobs_status_due", "status", "next_attempt_at"),
     )

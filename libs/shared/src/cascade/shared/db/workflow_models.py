@@ -11,7 +11,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cascade.shared.db.base import Base, now_column
-from cascade.shared.db.statuses import CheckStatus, check_constraints
+from cascade.shared.db.statuses import (
+    CheckKind,
+    CheckStatus,
+    ProposalStatus,
+    PushStatus,
+    RunStatus,
+    StepStatus,
+    TickOutcome,
+    status_check,
+)
 from cascade.shared.tracing import traceparent_column
 
 
@@ -44,7 +53,7 @@ class WorkflowRun(Base):
     search_text: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        *check_constraints("workflow_runs"),
+        status_check("status", RunStatus),
         Index("ix_workflow_runs_twin_keys", "twin_keys", postgresql_using="gin"),
         # The runs list, newest first, reads 50 rows of this index instead of sorting them all.
         Index("ix_workflow_runs_requested", "requested_at", "run_id"),
@@ -83,7 +92,7 @@ class WorkflowRunStep(Base):
     finished_at: Mapped[datetime | None]
     traceparent: Mapped[str | None] = traceparent_column()
     """The trace of the work that inserted the row, continued by the work it starts."""
-    __table_args__ = (*check_constraints("workflow_run_steps"),)
+    __table_args__ = (status_check("status", StepStatus),)
 
 
 class ProposedAction(Base):
@@ -107,7 +116,7 @@ class ProposedAction(Base):
     traceparent: Mapped[str | None] = traceparent_column()
     """The trace of the work that inserted the row, continued by the work it starts."""
     __table_args__ = (
-        *check_constraints("proposed_actions"),
+        status_check("status", ProposalStatus),
         UniqueConstraint("run_id", "action_type", name="uq_proposed_actions_run"),
         # The inbox's first page (a status, newest or oldest first) and its "all" view walk
         # these in order and stop after a page, instead of joining and sorting every row.
@@ -157,7 +166,7 @@ class WorkflowRunLog(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     summary_json: Mapped[dict[str, Any]]
-    __table_args__ = (*check_constraints("workflow_run_log"),)
+    __table_args__ = (status_check("status", RunStatus),)
 
 
 class ReflexionEntry(Base):
@@ -214,7 +223,8 @@ class VerifyResult(Base):
     """The trace of the work that inserted the row, continued by the work it starts."""
     created_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("workflow_verify_results"),
+        status_check("status", CheckStatus),
+        status_check("kind", CheckKind),
         UniqueConstraint("run_id", "check_name", name="uq_verify_run_check"),
         Index(
             "ix_verify_due",
@@ -249,7 +259,7 @@ class NsPendingPush(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     __table_args__ = (
-        *check_constraints("ns_pending_pushes"),
+        status_check("status", PushStatus),
         UniqueConstraint("record_type", "external_id", name="uq_ns_push_record_external"),
     )
 
@@ -267,4 +277,4 @@ class TriggerTick(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     run_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     claimed_at: Mapped[datetime] = now_column()
-    __table_args__ = (*check_constraints("trigger_ticks"),)
+    __table_args__ = (status_check("outcome", TickOutcome),)

@@ -32,16 +32,16 @@ from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 class JobTable:
     """How a table holds its jobs: which statuses wait and which one runs, the column with
     the due time and the one with the lease's end (one column may serve as both: a running
-    row is "due" again when its lease ends), and what a claim returns."""
+    row is "due" again when its lease ends), and what a claim returns. The defaults are the
+    job tables' common schema (`next_attempt_at`, `lease_until`, status `failed`)."""
 
     model: type[Base]
     running: str
     waiting: tuple[str, ...]
-    due_column: str
-    lease_column: str
     returning: tuple[str, ...]
+    due_column: str = "next_attempt_at"
+    lease_column: str = "lease_until"
     failed: str = "failed"
-    has_updated_at: bool = False
 
     def __post_init__(self) -> None:
         # Names are pasted into SQL below: only identifiers and plain status words.
@@ -49,6 +49,11 @@ class JobTable:
         words = (self.running, self.failed, *self.waiting)
         if not all(n.isidentifier() for n in (*names, *words)):
             raise ValueError(f"job table {self.name!r}: names must be identifiers")
+
+    @property
+    def has_updated_at(self) -> bool:
+        """Whether writes also stamp `updated_at` (read from the model, so it cannot drift)."""
+        return "updated_at" in self.model.__table__.columns
 
     @property
     def name(self) -> str:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 LOCAL_ACCESS_KEY = "cascade-local"
 LOCAL_SECRET_KEY = "cascade-local-secret"  # noqa: S105 - the local stack's own server only
@@ -22,12 +24,7 @@ LOCAL_BUCKET = "cascade"
 class ObjectStoreSettings(BaseSettings):
     """The S3-compatible store the `object_put` steps write and the `object` checks read."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_OBJECT_STORE_",
-        extra="ignore",
-        env_ignore_empty=True,
-        use_attribute_docstrings=True,
-    )
+    model_config = settings_config("CASCADE_OBJECT_STORE_", ignore_empty=True)
 
     endpoint_url: str | None = "http://127.0.0.1:18333"
     """S3 endpoint (default: the dev stack's SeaweedFS); None: AWS S3's own endpoint for

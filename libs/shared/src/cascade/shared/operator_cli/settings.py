@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 
 class OperatorSettings(BaseSettings):
     """The `cascade runs|proposals|dlq|outbox` commands' configuration (`CASCADE_*`)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_",
-        extra="ignore",
-        env_ignore_empty=True,
-        use_attribute_docstrings=True,
-    )
+    model_config = settings_config(ignore_empty=True)
 
     approvals_url: str = "http://127.0.0.1:8002"
     """Base URL of the approvals service, whose API the commands call."""

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cascade.shared.canonical import to_jsonable
-from cascade.shared.contract import ContextQuery, Contract, bind, shape_context_result
+from cascade.shared.contract import ContextQuery, bind, shape_context_result
 from cascade.shared.db.autocommit import AUTOCOMMIT
 from cascade.shared.db.models import ReflexionEntry
 
@@ -20,12 +20,9 @@ class RunContext(Protocol):
     """What a run's context is read with (`ContextReader`; a test hands in a stand-in)."""
 
     async def load(
-        self,
-        contract: Contract,
-        values: Mapping[str, object],
-        queries: Sequence[ContextQuery] | None = None,
+        self, queries: Sequence[ContextQuery], values: Mapping[str, object]
     ) -> dict[str, Any]:
-        """Each query's shaped result by name (all of the contract's, or `queries`)."""
+        """Each query's shaped result by name, in order (a later query binds earlier ones)."""
         ...
 
     async def prior_reflexions(
@@ -43,20 +40,17 @@ class ContextReader:
         self._timeout_ms = timeout_ms
 
     async def load(
-        self,
-        contract: Contract,
-        values: Mapping[str, object],
-        queries: Sequence[ContextQuery] | None = None,
+        self, queries: Sequence[ContextQuery], values: Mapping[str, object]
     ) -> dict[str, Any]:
-        """Each query's shaped result by name (all of the contract's, or `queries`); raises on
-        timeout or a malformed result."""
+        """Each query's shaped result by name, in one read-only transaction (e.g. a
+        contract's `context`); raises on timeout or a malformed result."""
         results: dict[str, Any] = {}
         async with self._factory() as session, session.begin():
             # READ ONLY makes a query that tries to write fail instead of writing; asked for
             # as an option of the transaction's BEGIN, it costs no round trip of its own.
             await session.connection(execution_options={"postgresql_readonly": True})
             await session.execute(text(f"SET LOCAL statement_timeout = {int(self._timeout_ms)}"))
-            for query in contract.context if queries is None else queries:
+            for query in queries:
                 params = bind(query.sql, {**values, **results})
                 rows = await session.execute(text(query.sql), params)
                 shaped = shape_context_result(query, [dict(r) for r in rows.mappings()])

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from cascade.shared.settings_config import settings_config
 
 
 class TopicSettings(BaseSettings):
@@ -14,9 +16,7 @@ class TopicSettings(BaseSettings):
     (`CASCADE_TOPIC_PREFIX`, the physical names' prefix, belongs to the services' Settings.)
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="CASCADE_TOPIC_", extra="ignore", use_attribute_docstrings=True
-    )
+    model_config = settings_config("CASCADE_TOPIC_")
 
     partitions: int = Field(default=3, ge=1)
     """Partitions of every topic; consumers scale out to this many members per group, and

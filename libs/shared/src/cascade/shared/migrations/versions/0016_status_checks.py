@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from cascade.shared.db.statuses import STATUS_COLUMNS
+from cascade.shared.db.models import STATUS_COLUMNS
 
 revision: str = "0016_status_checks"
 down_revision: str | None = "0015_govern_netsuite_slots"
