@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cascade.approvals.repositories import DecidedRow, Reviewed
+from cascade.approvals.sessions import SessionPolicy, SessionUser
 from cascade.devstack.fake_uow import FakeRepository, FakeRows, FakeUnitOfWork
 from cascade.shared.db.models import (
     ApprovalAudit,
@@ -177,6 +179,78 @@ class FakeDeadLetters(FakeRepository):
         return 100 + len(self.records)
 
 
+@dataclass
+class FakeThrottle:
+    failures: int
+    blocked_until: datetime | None = None
+
+
+class FakeLoginThrottles(FakeRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, FakeThrottle] = {}
+
+    async def take(self, key: str) -> int | None:
+        row = self.rows.setdefault(key, FakeThrottle(0))
+        if row.blocked_until is not None and row.blocked_until > NOW:
+            return None
+        row.failures += 1
+        return row.failures
+
+    async def block(self, key: str, delay_s: float) -> None:
+        self.rows[key].blocked_until = NOW + timedelta(seconds=delay_s)
+
+    async def blocked_for(self, keys: Sequence[str]) -> float:
+        until = [r.blocked_until for k, r in self.rows.items() if k in keys and r.blocked_until]
+        return max([max((u - NOW).total_seconds(), 0.0) for u in until], default=0.0)
+
+    async def forgive(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.rows.pop(key, None)
+
+
+@dataclass
+class FakeSession:
+    actor: str
+    remote_addr: str | None
+    expires_at: datetime
+    last_seen_at: datetime = NOW
+
+
+class FakeUiSessions(FakeRepository):
+    """Sessions by cookie (the fake keeps the cookie itself, not its digest)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, FakeSession] = {}
+        self.opened = 0
+
+    def _live(self, row: FakeSession, policy: SessionPolicy) -> bool:
+        idle_limit = NOW - timedelta(seconds=policy.idle_s)
+        return row.expires_at > NOW and row.last_seen_at > idle_limit
+
+    async def open(self, actor: str, remote_addr: str | None, policy: SessionPolicy) -> str:
+        self.opened += 1
+        cookie = f"cookie-{self.opened}"
+        expires_at = NOW + timedelta(seconds=policy.absolute_s)
+        self.rows[cookie] = FakeSession(actor, remote_addr, expires_at)
+        return cookie
+
+    async def touch(
+        self, cookie: str, remote_addr: str | None, policy: SessionPolicy
+    ) -> SessionUser | None:
+        row = self.rows.get(cookie)
+        if row is None or not self._live(row, policy):
+            return None
+        row.last_seen_at = NOW
+        return SessionUser(row.actor, f"csrf-of-{cookie}", remote_addr)
+
+    async def close(self, cookie: str) -> None:
+        self.rows.pop(cookie, None)
+
+    async def purge_expired(self, policy: SessionPolicy) -> None:
+        for cookie in [c for c, r in self.rows.items() if not self._live(r, policy)]:
+            del self.rows[cookie]
+
+
 class FakeApprovalsWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -187,3 +261,5 @@ class FakeApprovalsWork(FakeUnitOfWork):
         self.email_sends = FakeEmailSends()
         self.run_starts = FakeRunStarts()
         self.dead_letters = FakeDeadLetters()
+        self.login_throttles = FakeLoginThrottles()
+        self.ui_sessions = FakeUiSessions()

@@ -5,13 +5,16 @@ Every attempt first reserves its place in the budget, before the password is ver
 attempt, and the row lock it takes is held until the wait it causes is written and
 committed. So concurrent attempts queue on the row and each sees the one before it: a burst
 of 60 wrong passwords gets as many argon2 verifications as 60 sequential ones would, not
-60. A success deletes the rows again (`record_success`).
+60. A success deletes the rows again (`LoginThrottles.forgive`). The use cases are in
+`logins.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -45,58 +48,65 @@ def address_key(remote_addr: str | None) -> str:
     return f"addr:{remote_addr or 'unknown'}"
 
 
-async def blocked_for(session: AsyncSession, keys: list[str]) -> float:
-    """Seconds until any of `keys` may try again (0 when none is blocked)."""
-    wait = func.greatest(
-        0, func.extract("epoch", LoginThrottle.blocked_until - func.clock_timestamp())
-    )
-    rows = await session.scalars(
-        select(wait).where(LoginThrottle.key.in_(keys), LoginThrottle.blocked_until.is_not(None))
-    )
-    return max([float(r) for r in rows.all()], default=0.0)
+class LoginThrottles(Protocol):
+    """`ui_login_throttle`: the failures counted under each key, and its block."""
+
+    async def take(self, key: str) -> int | None:
+        """Count one attempt under `key` unless it is blocked; the attempt's number, or None
+        (nothing counted) when blocked. Holds the key's row lock until the commit."""
+        ...
+
+    async def block(self, key: str, delay_s: float) -> None:
+        """Block `key` for `delay_s` seconds from now (the wall clock)."""
+        ...
+
+    async def blocked_for(self, keys: Sequence[str]) -> float:
+        """Seconds until any of `keys` may try again (0 when none is blocked)."""
+        ...
+
+    async def forgive(self, keys: Sequence[str]) -> None:
+        """Clear the counters of `keys` (a correct password)."""
+        ...
 
 
-async def reserve_attempt(session: AsyncSession, budgets: list[tuple[str, Budget]]) -> float:
-    """Count one attempt under every key, in order, if none is blocked; returns 0.0 then.
+class SqlLoginThrottles:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
 
-    Otherwise returns the seconds until the first blocked key may try again, and what was
-    counted before it must be rolled back by the caller (commit only on 0.0).
-    """
-    for key, budget in budgets:
-        failures = await _take(session, key)
-        if failures is None:
-            return max(await blocked_for(session, [key]), 0.001)
-        delay = delay_after(failures, budget)
-        if delay > 0:
-            # Still under the row lock of `_take`: the next attempt waits for this commit
-            # and then sees the block.
-            await session.execute(
-                update(LoginThrottle)
-                .where(LoginThrottle.key == key)
-                .values(blocked_until=func.clock_timestamp() + timedelta(seconds=delay))
+    async def take(self, key: str) -> int | None:
+        row = LoginThrottle
+        stmt = (
+            insert(row)
+            .values(key=key, failures=1, last_failure_at=func.now())
+            .on_conflict_do_update(
+                index_elements=[row.key],
+                set_={"failures": row.failures + 1, "last_failure_at": func.now()},
+                # The wall clock, not the transaction's start: this statement may have
+                # waited for another attempt's row lock.
+                where=or_(row.blocked_until.is_(None), row.blocked_until <= func.clock_timestamp()),
             )
-    return 0.0
-
-
-async def _take(session: AsyncSession, key: str) -> int | None:
-    """The attempt's number under `key`, or None when the key is blocked (nothing counted)."""
-    row = LoginThrottle
-    stmt = (
-        insert(row)
-        .values(key=key, failures=1, last_failure_at=func.now())
-        .on_conflict_do_update(
-            index_elements=[row.key],
-            set_={"failures": row.failures + 1, "last_failure_at": func.now()},
-            # The wall clock, not the transaction's start: this statement may have waited
-            # for another attempt's row lock.
-            where=or_(row.blocked_until.is_(None), row.blocked_until <= func.clock_timestamp()),
+            .returning(row.failures)
         )
-        .returning(row.failures)
-    )
-    failures = (await session.execute(stmt)).scalar_one_or_none()
-    return None if failures is None else int(failures)
+        failures = (await self._session.execute(stmt)).scalar_one_or_none()
+        return None if failures is None else int(failures)
 
+    async def block(self, key: str, delay_s: float) -> None:
+        await self._session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .values(blocked_until=func.clock_timestamp() + timedelta(seconds=delay_s))
+        )
 
-async def record_success(session: AsyncSession, keys: list[str]) -> None:
-    """A correct password clears the counters it was counted under."""
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    async def blocked_for(self, keys: Sequence[str]) -> float:
+        wait = func.greatest(
+            0, func.extract("epoch", LoginThrottle.blocked_until - func.clock_timestamp())
+        )
+        rows = await self._session.scalars(
+            select(wait).where(
+                LoginThrottle.key.in_(keys), LoginThrottle.blocked_until.is_not(None)
+            )
+        )
+        return max([float(r) for r in rows.all()], default=0.0)
+
+    async def forgive(self, keys: Sequence[str]) -> None:
+        await self._session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))

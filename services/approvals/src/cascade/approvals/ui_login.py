@@ -9,16 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cascade.approvals.auth import remote_addr
+from cascade.approvals.logins import Login, log_in, log_out, reserve_attempt
 from cascade.approvals.passwords import configured_hash, verify
-from cascade.approvals.sessions import close_session, open_session, purge_expired, same_token
-from cascade.approvals.throttle import (
-    GLOBAL_KEY,
-    Budget,
-    address_key,
-    record_success,
-    reserve_attempt,
-)
+from cascade.approvals.sessions import same_token
+from cascade.approvals.throttle import GLOBAL_KEY, Budget, address_key
 from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.approvals.web import Ui, UiDep, form_of, read_form, render, see_other
 
 log = logging.getLogger(__name__)
@@ -80,9 +76,7 @@ async def login(request: Request, ui: UiDep) -> Response:
     # The attempt is counted before the password is checked (and forgiven on success),
     # so concurrent attempts cannot all pass one check before any of them is recorded.
     async with ui.uow() as uow:
-        wait = await reserve_attempt(uow.session, budgets)
-        if wait == 0:
-            await uow.commit()
+        wait = await reserve_attempt(SqlApprovalsWork(uow), budgets)
     if wait > 0:
         log.warning("login from %s throttled for %.1fs", addr, wait)
         page = _form(ui, request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
@@ -92,14 +86,10 @@ async def login(request: Request, ui: UiDep) -> Response:
         log.warning("login from %s failed: wrong password", addr)
         return _form(ui, request, 401, "Wrong password.")
     admin_name = ui.runtime.settings.admin_name
+    keys = tuple(key for key, _ in budgets)
+    login = Login(admin_name, addr, keys, request.cookies.get(s.cookie_name))
     async with ui.uow() as uow:
-        await record_success(uow.session, [key for key, _ in budgets])
-        await purge_expired(uow.session, ui.policy)
-        old = request.cookies.get(s.cookie_name)
-        if old:
-            await close_session(uow.session, old)
-        cookie = await open_session(uow.session, admin_name, addr, ui.policy)
-        await uow.commit()
+        cookie = await log_in(SqlApprovalsWork(uow), login, ui.policy)
     log.info("login of %s from %s succeeded", admin_name, addr)
     done = see_other(safe_next(fields.get("next")))
     _set_cookie(ui, done, s.cookie_name, cookie, max_age=s.ui_session_absolute_s)
@@ -112,8 +102,7 @@ async def logout(request: Request, ui: UiDep) -> Response:
     user, _ = await form_of(ui, request)
     s = ui.settings
     async with ui.uow() as uow:
-        await close_session(uow.session, request.cookies.get(s.cookie_name, ""))
-        await uow.commit()
+        await log_out(SqlApprovalsWork(uow), request.cookies.get(s.cookie_name, ""))
     log.info("logout of %s from %s", user.actor, user.remote_addr)
     done = see_other("/login")
     done.delete_cookie(s.cookie_name, path="/", secure=not s.ui_insecure_cookies)

@@ -22,6 +22,8 @@ from cascade.approvals.repositories import (
     SqlPushes,
     SqlRunStarts,
 )
+from cascade.approvals.sessions import SqlUiSessions, UiSessions
+from cascade.approvals.throttle import LoginThrottles, SqlLoginThrottles
 from cascade.shared.db.models import ApprovalAudit
 from cascade.shared.db.rows import Rows, SqlRows
 from cascade.shared.db.uow import AbstractUnitOfWork, BoundUnitOfWork, UnitOfWork
@@ -67,6 +69,18 @@ class RedriveWork(AbstractUnitOfWork, Protocol):
     audits: Rows[ApprovalAudit]
 
 
+class SessionWork(AbstractUnitOfWork, Protocol):
+    """Checking a session on a request, or closing it at logout."""
+
+    ui_sessions: UiSessions
+
+
+class LoginWork(SessionWork, Protocol):
+    """A login: its reservation under the throttle, then the new session."""
+
+    login_throttles: LoginThrottles
+
+
 class SqlApprovalsWork(BoundUnitOfWork):
     """Every approvals unit of work in PostgreSQL, inside an open `UnitOfWork`."""
 
@@ -80,3 +94,5 @@ class SqlApprovalsWork(BoundUnitOfWork):
         self.email_sends: EmailSends = SqlEmailSends(session)
         self.run_starts: RunStarts = SqlRunStarts(session)
         self.dead_letters: DeadLetters = SqlDeadLetters(session)
+        self.login_throttles: LoginThrottles = SqlLoginThrottles(session)
+        self.ui_sessions: UiSessions = SqlUiSessions(session)

@@ -15,8 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cascade.approvals.auth import remote_addr
 from cascade.approvals.errors import ApiError, read_limited
-from cascade.approvals.sessions import SessionPolicy, SessionUser, same_token, touch_session
+from cascade.approvals.logins import signed_in
+from cascade.approvals.sessions import SessionPolicy, SessionUser, same_token
 from cascade.approvals.ui_settings import UiSettings
+from cascade.approvals.unit_of_work import SqlApprovalsWork
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
@@ -97,8 +99,7 @@ async def current_user(ui: Ui, request: Request) -> SessionUser:
     if not cookie:
         raise LoginRequired
     async with ui.uow() as uow:
-        user = await touch_session(uow.session, cookie, remote_addr(request), ui.policy)
-        await uow.commit()
+        user = await signed_in(SqlApprovalsWork(uow), cookie, remote_addr(request), ui.policy)
     if user is None:
         raise LoginRequired
     # The error pages show the signed-in shell (`error_pages`).

@@ -1,6 +1,6 @@
 """Record an attempt's outcome: the push row, the mirror and the outbox in one transaction,
-one statement (`leased_jobs.record_fenced`: one round trip instead of BEGIN, three writes and
-COMMIT).
+one statement (`leased_jobs.SqlFencedOutcomes`, i.e. `record_fenced`: one round trip instead
+of BEGIN, three writes and COMMIT).
 
 The row update is fenced by the lease this pusher took: when another pusher retook an
 expired lease, this late answer changes nothing (neither the mirror nor the outbox) and the
@@ -18,8 +18,8 @@ from cascade.ns_pusher.events import alert_envelope, result_envelope
 from cascade.ns_pusher.jobs import PUSHES
 from cascade.ns_pusher.responses import Applied, Outcome
 from cascade.shared.db.mirror_models import Customer
-from cascade.shared.leased_jobs import DbNow, JobStep, record_fenced
-from cascade.shared.outbox import OutboxRecord, outbox_record
+from cascade.shared.envelope import Envelope
+from cascade.shared.leased_jobs import DbNow, FencedOutcomes, JobStep, SqlFencedOutcomes
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -54,30 +54,42 @@ def finished_values(step: JobStep, applied: Applied | None) -> dict[str, Any]:
     return values
 
 
+async def record_push(
+    outcomes: FencedOutcomes,
+    push: ClaimedPush,
+    outcome: Outcome | None,
+    step: JobStep,
+    results: str,
+    alerts: str,
+) -> bool:
+    """Write the push's row after `step`, fenced by its lease, with what announces it: an
+    applied push's mirror row and `ns.push.result` (on topic `results`), a failed one's
+    result and `workflow.alert` (on `alerts`); False when the lease was lost and nothing was
+    written."""
+    applied = outcome if isinstance(outcome, Applied) else None
+    values = finished_values(step, applied)
+    staged: list[tuple[str, Envelope]] = []
+    also: list[tuple[str, dict[str, Any]]] = []
+    if applied is not None:
+        also.extend(_mirror_update(push, applied))
+        staged.append((results, result_envelope(push, step, applied)))
+    elif step.status == "failed":
+        staged.append((results, result_envelope(push, step, None)))
+        staged.append((alerts, alert_envelope(push, step, _http_status(outcome))))
+    return await outcomes.record(push.push_id, push.lease_until, values, staged, also)
+
+
 class PushRecorder:
-    """Writes outcomes of claimed pushes; publishes only through the outbox."""
+    """Writes outcomes of claimed pushes (`record_push`); publishes only through the outbox."""
 
     def __init__(self, factory: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-        self._factory = factory
+        self._outcomes = SqlFencedOutcomes(factory, PUSHES)
         self._results = topic_name(settings.topic_prefix, Topic.NS_PUSH_RESULT)
         self._alerts = topic_name(settings.topic_prefix, Topic.WORKFLOW_ALERT)
 
     async def record(self, push: ClaimedPush, outcome: Outcome | None, step: JobStep) -> bool:
         """Commit the step; False when the lease was lost and nothing was written."""
-        applied = outcome if isinstance(outcome, Applied) else None
-        values = finished_values(step, applied)
-        staged: list[OutboxRecord] = []
-        also: list[tuple[str, dict[str, Any]]] = []
-        if applied is not None:
-            also.extend(_mirror_update(push, applied))
-            staged.append(outbox_record(self._results, result_envelope(push, step, applied)))
-        elif step.status == "failed":
-            staged.append(outbox_record(self._results, result_envelope(push, step, None)))
-            alert = alert_envelope(push, step, _http_status(outcome))
-            staged.append(outbox_record(self._alerts, alert))
-        return await record_fenced(
-            self._factory, PUSHES, push.push_id, push.lease_until, values, staged, also
-        )
+        return await record_push(self._outcomes, push, outcome, step, self._results, self._alerts)
 
 
 def _mirror_update(push: ClaimedPush, applied: Applied) -> list[tuple[str, dict[str, Any]]]:

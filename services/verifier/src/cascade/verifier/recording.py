@@ -1,8 +1,8 @@
 """Record an execution: the check's row and, when final, its events, in one statement.
 
-The row update is fenced by the lease this verifier took (`leased_jobs.record_fenced`): if
-another verifier retook an expired lease, this late outcome writes nothing and the other
-one's decides.
+The row update is fenced by the lease this verifier took (`leased_jobs.SqlFencedOutcomes`,
+i.e. `record_fenced`): if another verifier retook an expired lease, this late outcome writes
+nothing and the other one's decides.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.leased_jobs import record_fenced
-from cascade.shared.outbox import OutboxRecord, outbox_record
+from cascade.shared.leased_jobs import FencedOutcomes, SqlFencedOutcomes
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome
@@ -38,13 +37,6 @@ def result_messages(
     return messages
 
 
-def result_records(
-    topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
-) -> list[OutboxRecord]:
-    """The outbox rows of a final result (`result_messages`)."""
-    return [outbox_record(t, e) for t, e in result_messages(topic_prefix, run_id, event)]
-
-
 def stage_result(
     uow: AbstractUnitOfWork, topic_prefix: str, run_id: uuid.UUID, event: VerifyResultEvent
 ) -> None:
@@ -53,13 +45,42 @@ def stage_result(
         uow.stage(topic, envelope)
 
 
+async def record_check(
+    outcomes: FencedOutcomes,
+    check: ClaimedCheck,
+    outcome: Outcome,
+    decision: CheckDecision,
+    executed_at: datetime,
+    *,
+    topic_prefix: str,
+    identity: str,
+) -> bool:
+    """Write the check's row after `decision` (the attempt in its detail, by verifier
+    `identity`), fenced by its lease, with the messages of a final result; False when the
+    lease was lost and nothing was written."""
+    detail = attempt_detail(check.detail, outcome, check.attempt, executed_at, identity)
+    values: dict[str, Any] = {
+        "status": decision.status,
+        "detail": detail,
+        "executed_at": executed_at,
+        "lease_until": None,
+    }
+    if decision.next_due_at is not None:
+        values["due_at"] = decision.next_due_at
+    staged: list[tuple[str, Envelope]] = []
+    if decision.final:
+        event = _event(check, outcome, decision, executed_at, detail)
+        staged = result_messages(topic_prefix, check.run_id, event)
+    return await outcomes.record(check.job_id, check.lease_until, values, staged)
+
+
 class CheckRecorder:
-    """Writes outcomes of claimed checks; publishes only through the outbox."""
+    """Writes outcomes of claimed checks (`record_check`); publishes only through the outbox."""
 
     def __init__(
         self, factory: async_sessionmaker[AsyncSession], topic_prefix: str, identity: str
     ) -> None:
-        self._factory = factory
+        self._outcomes = SqlFencedOutcomes(factory, CHECKS)
         self._prefix = topic_prefix
         self._identity = identity
 
@@ -67,21 +88,14 @@ class CheckRecorder:
         self, check: ClaimedCheck, outcome: Outcome, decision: CheckDecision, executed_at: datetime
     ) -> bool:
         """Commit the decision; False when the lease was lost and nothing was written."""
-        detail = attempt_detail(check.detail, outcome, check.attempt, executed_at, self._identity)
-        values: dict[str, Any] = {
-            "status": decision.status,
-            "detail": detail,
-            "executed_at": executed_at,
-            "lease_until": None,
-        }
-        if decision.next_due_at is not None:
-            values["due_at"] = decision.next_due_at
-        staged = []
-        if decision.final:
-            event = _event(check, outcome, decision, executed_at, detail)
-            staged = result_records(self._prefix, check.run_id, event)
-        return await record_fenced(
-            self._factory, CHECKS, check.job_id, check.lease_until, values, staged
+        return await record_check(
+            self._outcomes,
+            check,
+            outcome,
+            decision,
+            executed_at,
+            topic_prefix=self._prefix,
+            identity=self._identity,
         )
 
 

@@ -10,8 +10,9 @@ before it (their lists and dicts, shallowly: a row changed in place stays change
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from cascade.shared.db.models import IntakeRequest
@@ -131,3 +132,35 @@ class FakeRunRequestWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.intake_requests = FakeIntakeRequests()
+
+
+class FakeFencedOutcomes(FakeRepository):
+    """Fake `cascade.shared.leased_jobs.FencedOutcomes`: the claims still running (job id ->
+    the lease this claim set) and what the records whose fence held wrote."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, datetime] = {}
+        self.written: dict[int, dict[str, Any]] = {}
+        self.staged: list[tuple[str, Envelope]] = []
+        self.also: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(
+        self,
+        job_id: int,
+        lease_until: datetime,
+        values: Mapping[str, Any],
+        staged: Sequence[tuple[str, Envelope]] = (),
+        also: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    ) -> bool:
+        if self.running.get(job_id) != lease_until:
+            return False
+        # Every outcome takes the row out of the running status: a second record is fenced out.
+        del self.running[job_id]
+        self.written[job_id] = dict(values)
+        self.staged.extend(staged)
+        self.also.extend((sql, dict(params)) for sql, params in also)
+        return True
+
+    def topics(self) -> list[str]:
+        """The topics of the staged messages, in order."""
+        return [topic for topic, _ in self.staged]

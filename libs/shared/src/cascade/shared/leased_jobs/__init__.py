@@ -6,6 +6,7 @@ Used by ns-pusher (NetSuite pushes), the verifier (delayed checks), the approval
 """
 
 from cascade.shared.leased_jobs.claims import ClaimedJob, claim_jobs, typed_claim
+from cascade.shared.leased_jobs.outcomes import FencedOutcomes, SqlFencedOutcomes
 from cascade.shared.leased_jobs.retry import (
     JobStatus,
     JobStep,
@@ -37,6 +38,7 @@ __all__ = [
     "Claim",
     "ClaimedJob",
     "DbNow",
+    "FencedOutcomes",
     "JobConfig",
     "JobKind",
     "JobStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "LeasedWorker",
     "NextDue",
     "RetrySchedule",
+    "SqlFencedOutcomes",
     "WorkerPace",
     "claim_due",
     "claim_jobs",
