@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from faststream.kafka import KafkaBroker
@@ -68,7 +69,7 @@ async def test_a_row_the_broker_refuses_is_parked_and_only_its_key_waits(
         [(k1, b"a1"), (k2, b"x" * TOO_LARGE), (k2, b"c"), (k1, b"d"), (k3, b"e")],
     )
     bad = ids[1]
-    config = RelayConfig(max_attempts=3, retry_base_s=0.01, alert_topic=alerts)
+    config = replace(RelayConfig.from_settings(settings), max_attempts=3, retry_base_s=0.01)
     relay = OutboxRelay(session_factory, broker_publisher(broker), config)
 
     with caplog.at_level(logging.WARNING, logger="cascade.shared.outbox"):
@@ -114,7 +115,7 @@ async def test_a_broker_outage_charges_no_row(
     """Every row failing with a transient error is the broker's fault, not the rows'."""
     missing = topic_name(settings.topic_prefix, "no.such.topic")
     await stage_rows(session_factory, missing, [(str(uuid.uuid4()), b"x")])
-    config = RelayConfig(publish_timeout_s=1.0, max_attempts=1)
+    config = replace(RelayConfig.from_settings(settings), publish_timeout_s=1.0, max_attempts=1)
     relay = OutboxRelay(session_factory, broker_publisher(broker), config)
     with pytest.raises(Exception, match="rows failed"):
         await relay.publish_batch()
@@ -130,7 +131,9 @@ async def test_a_committed_row_wakes_the_relay_long_before_its_poll(
     it: the rows arrive (no timing asserted, only that an hour's poll was not needed)."""
     topic = topic_name(settings.topic_prefix, Topic.WORKFLOW_COMPLETED)
     relay = OutboxRelay(
-        session_factory, broker_publisher(broker), RelayConfig(poll_interval_s=3600)
+        session_factory,
+        broker_publisher(broker),
+        replace(RelayConfig.from_settings(settings), poll_interval_s=3600),
     )
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))

@@ -104,7 +104,9 @@ async def test_staged_published_consumed_is_one_trace(
         row = (await session.scalars(select(OutboxMessage))).one()
     assert row.headers[TRACEPARENT] == staged_by, "the outbox row keeps the staging trace"
 
-    relay = OutboxRelay(session_factory, broker_publisher(broker), RelayConfig())
+    relay = OutboxRelay(
+        session_factory, broker_publisher(broker), RelayConfig.from_settings(settings)
+    )
     assert await relay.publish_batch() == 1
     send = named(spans, f"send {topic}")
     trace_id, send_id = hex_ids(send)

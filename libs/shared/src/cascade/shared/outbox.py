@@ -34,6 +34,8 @@ from cascade.shared.outbox_sql import (
     mark_sent_and_commit,
 )
 from cascade.shared.polling import poll
+from cascade.shared.settings import Settings
+from cascade.shared.topics import Topic, topic_name
 from cascade.shared.tracing import end_span, record_headers, start_producer_span, traceparent_header
 from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
@@ -98,14 +100,28 @@ class RelayConfig:
     """How often and how much the relay publishes, how a failing row is retried and parked,
     where parked rows are announced, and where the relay may be told to crash."""
 
-    poll_interval_s: float = 5.0
-    batch_size: int = 200
-    publish_timeout_s: float = 30.0
-    max_attempts: int = 10
-    retry_base_s: float = 0.5
-    retry_max_s: float = 60.0
-    alert_topic: str | None = None
+    poll_interval_s: float
+    batch_size: int
+    max_attempts: int
+    retry_base_s: float
+    retry_max_s: float
+    alert_topic: str | None
     crash_at: str | None = None
+    publish_timeout_s: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelayConfig:
+        """The relay of a service: `CASCADE_OUTBOX_*` (the defaults live in the settings
+        alone), parked rows announced on the prefix's `workflow.alert`."""
+        return cls(
+            poll_interval_s=settings.outbox_poll_ms / 1000,
+            batch_size=settings.outbox_batch_size,
+            max_attempts=settings.outbox_max_attempts,
+            retry_base_s=settings.outbox_retry_base_ms / 1000,
+            retry_max_s=settings.outbox_retry_max_ms / 1000,
+            alert_topic=topic_name(settings.topic_prefix, Topic.WORKFLOW_ALERT),
+            crash_at=settings.crash_at,
+        )
 
 
 class OutboxRelay:

@@ -25,7 +25,6 @@ from cascade.shared.observability.kafka_lag import lag_reader
 from cascade.shared.observability.metrics import ServiceMetrics
 from cascade.shared.outbox import OutboxRelay, RelayConfig
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic, topic_name
 from cascade.shared.wakeup import Bells, factory_bells
 
 log = logging.getLogger(__name__)
@@ -94,15 +93,7 @@ class ServiceRuntime:
 
     def relay(self) -> OutboxRelay:
         """The outbox relay of this process."""
-        config = RelayConfig(
-            poll_interval_s=self.settings.outbox_poll_ms / 1000,
-            batch_size=self.settings.outbox_batch_size,
-            max_attempts=self.settings.outbox_max_attempts,
-            retry_base_s=self.settings.outbox_retry_base_ms / 1000,
-            retry_max_s=self.settings.outbox_retry_max_ms / 1000,
-            alert_topic=topic_name(self.settings.topic_prefix, Topic.WORKFLOW_ALERT),
-            crash_at=self.settings.crash_at,
-        )
+        config = RelayConfig.from_settings(self.settings)
         return OutboxRelay(self.session_factory, broker_publisher(self.broker), config)
 
     def add_background(self, factory: BackgroundFactory, name: str | None = None) -> None:

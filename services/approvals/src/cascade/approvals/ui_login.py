@@ -14,7 +14,7 @@ from cascade.approvals.passwords import configured_hash, verify
 from cascade.approvals.sessions import same_token
 from cascade.approvals.throttle import GLOBAL_KEY, Budget, address_key
 from cascade.approvals.ui_settings import UiSettings
-from cascade.approvals.unit_of_work import SqlApprovalsWork
+from cascade.approvals.unit_of_work import SqlLoginWork
 from cascade.approvals.web import Ui, UiDep, form_of, read_form, render, see_other
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ async def login(request: Request, ui: UiDep) -> Response:
     # The attempt is counted before the password is checked (and forgiven on success),
     # so concurrent attempts cannot all pass one check before any of them is recorded.
     async with ui.uow() as uow:
-        wait = await reserve_attempt(SqlApprovalsWork(uow), budgets)
+        wait = await reserve_attempt(SqlLoginWork(uow), budgets)
     if wait > 0:
         log.warning("login from %s throttled for %.1fs", addr, wait)
         page = _form(ui, request, 429, f"Too many failed attempts; try again in {wait:.0f} s.")
@@ -89,7 +89,7 @@ async def login(request: Request, ui: UiDep) -> Response:
     keys = tuple(key for key, _ in budgets)
     login = Login(admin_name, addr, keys, request.cookies.get(s.cookie_name))
     async with ui.uow() as uow:
-        cookie = await log_in(SqlApprovalsWork(uow), login, ui.policy)
+        cookie = await log_in(SqlLoginWork(uow), login, ui.policy)
     log.info("login of %s from %s succeeded", admin_name, addr)
     done = see_other(safe_next(fields.get("next")))
     _set_cookie(ui, done, s.cookie_name, cookie, max_age=s.ui_session_absolute_s)
@@ -102,7 +102,7 @@ async def logout(request: Request, ui: UiDep) -> Response:
     user, _ = await form_of(ui, request)
     s = ui.settings
     async with ui.uow() as uow:
-        await log_out(SqlApprovalsWork(uow), request.cookies.get(s.cookie_name, ""))
+        await log_out(SqlLoginWork(uow), request.cookies.get(s.cookie_name, ""))
     log.info("logout of %s from %s", user.actor, user.remote_addr)
     done = see_other("/login")
     done.delete_cookie(s.cookie_name, path="/", secure=not s.ui_insecure_cookies)

@@ -81,6 +81,16 @@ class LoginWork(SessionWork, Protocol):
     login_throttles: LoginThrottles
 
 
+class SqlLoginWork(BoundUnitOfWork):
+    """`LoginWork` in PostgreSQL: the UI's sessions and login throttle, inside an open
+    `UnitOfWork` (who may use the UI, apart from what they do in it)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self.login_throttles: LoginThrottles = SqlLoginThrottles(uow.session)
+        self.ui_sessions: UiSessions = SqlUiSessions(uow.session)
+
+
 class SqlApprovalsWork(BoundUnitOfWork):
     """Every approvals unit of work in PostgreSQL, inside an open `UnitOfWork`."""
 
@@ -94,5 +104,3 @@ class SqlApprovalsWork(BoundUnitOfWork):
         self.email_sends: EmailSends = SqlEmailSends(session)
         self.run_starts: RunStarts = SqlRunStarts(session)
         self.dead_letters: DeadLetters = SqlDeadLetters(session)
-        self.login_throttles: LoginThrottles = SqlLoginThrottles(session)
-        self.ui_sessions: UiSessions = SqlUiSessions(session)

@@ -18,7 +18,7 @@ from cascade.approvals.errors import ApiError, read_limited
 from cascade.approvals.logins import signed_in
 from cascade.approvals.sessions import SessionPolicy, SessionUser, same_token
 from cascade.approvals.ui_settings import UiSettings
-from cascade.approvals.unit_of_work import SqlApprovalsWork
+from cascade.approvals.unit_of_work import SqlLoginWork
 from cascade.shared.contract import Contract
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
@@ -99,7 +99,7 @@ async def current_user(ui: Ui, request: Request) -> SessionUser:
     if not cookie:
         raise LoginRequired
     async with ui.uow() as uow:
-        user = await signed_in(SqlApprovalsWork(uow), cookie, remote_addr(request), ui.policy)
+        user = await signed_in(SqlLoginWork(uow), cookie, remote_addr(request), ui.policy)
     if user is None:
         raise LoginRequired
     # The error pages show the signed-in shell (`error_pages`).

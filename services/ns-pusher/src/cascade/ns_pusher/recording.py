@@ -19,7 +19,13 @@ from cascade.ns_pusher.jobs import PUSHES
 from cascade.ns_pusher.responses import Applied, Outcome
 from cascade.shared.db.mirror_models import Customer
 from cascade.shared.envelope import Envelope
-from cascade.shared.leased_jobs import DbNow, FencedOutcomes, JobStep, SqlFencedOutcomes
+from cascade.shared.leased_jobs import (
+    DbNow,
+    FencedOutcome,
+    FencedOutcomes,
+    JobStep,
+    SqlFencedOutcomes,
+)
 from cascade.shared.settings import Settings
 from cascade.shared.topics import Topic, topic_name
 
@@ -76,7 +82,9 @@ async def record_push(
     elif step.status == "failed":
         staged.append((results, result_envelope(push, step, None)))
         staged.append((alerts, alert_envelope(push, step, _http_status(outcome))))
-    return await outcomes.record(push.push_id, push.lease_until, values, staged, also)
+    return await outcomes.record(
+        FencedOutcome(push.push_id, push.lease_until, values, staged, also)
+    )
 
 
 class PushRecorder:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.db.uow import AbstractUnitOfWork
 from cascade.shared.envelope import Envelope
-from cascade.shared.leased_jobs import FencedOutcomes, SqlFencedOutcomes
+from cascade.shared.leased_jobs import FencedOutcome, FencedOutcomes, SqlFencedOutcomes
 from cascade.shared.payloads import VerifyResultEvent
 from cascade.shared.topics import Topic, topic_name
 from cascade.verifier.domain import CheckDecision, ClaimedCheck, Outcome
@@ -71,7 +71,7 @@ async def record_check(
     if decision.final:
         event = _event(check, outcome, decision, executed_at, detail)
         staged = result_messages(topic_prefix, check.run_id, event)
-    return await outcomes.record(check.job_id, check.lease_until, values, staged)
+    return await outcomes.record(FencedOutcome(check.job_id, check.lease_until, values, staged))
 
 
 class CheckRecorder:

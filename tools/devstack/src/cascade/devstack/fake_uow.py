@@ -10,13 +10,14 @@ before it (their lists and dicts, shallowly: a row changed in place stays change
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from cascade.shared.db.models import IntakeRequest
 from cascade.shared.envelope import Envelope
+from cascade.shared.leased_jobs import FencedOutcome
 
 T = TypeVar("T")
 
@@ -144,21 +145,14 @@ class FakeFencedOutcomes(FakeRepository):
         self.staged: list[tuple[str, Envelope]] = []
         self.also: list[tuple[str, dict[str, Any]]] = []
 
-    async def record(
-        self,
-        job_id: int,
-        lease_until: datetime,
-        values: Mapping[str, Any],
-        staged: Sequence[tuple[str, Envelope]] = (),
-        also: Sequence[tuple[str, Mapping[str, Any]]] = (),
-    ) -> bool:
-        if self.running.get(job_id) != lease_until:
+    async def record(self, outcome: FencedOutcome) -> bool:
+        if self.running.get(outcome.job_id) != outcome.lease_until:
             return False
         # Every outcome takes the row out of the running status: a second record is fenced out.
-        del self.running[job_id]
-        self.written[job_id] = dict(values)
-        self.staged.extend(staged)
-        self.also.extend((sql, dict(params)) for sql, params in also)
+        del self.running[outcome.job_id]
+        self.written[outcome.job_id] = dict(outcome.values)
+        self.staged.extend(outcome.staged)
+        self.also.extend((sql, dict(params)) for sql, params in outcome.also)
         return True
 
     def topics(self) -> list[str]:

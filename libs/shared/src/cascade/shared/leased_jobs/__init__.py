@@ -6,7 +6,7 @@ Used by ns-pusher (NetSuite pushes), the verifier (delayed checks), the approval
 """
 
 from cascade.shared.leased_jobs.claims import ClaimedJob, claim_jobs, typed_claim
-from cascade.shared.leased_jobs.outcomes import FencedOutcomes, SqlFencedOutcomes
+from cascade.shared.leased_jobs.outcomes import FencedOutcome, FencedOutcomes, SqlFencedOutcomes
 from cascade.shared.leased_jobs.retry import (
     JobStatus,
     JobStep,
@@ -38,6 +38,7 @@ __all__ = [
     "Claim",
     "ClaimedJob",
     "DbNow",
+    "FencedOutcome",
     "FencedOutcomes",
     "JobConfig",
     "JobKind",

@@ -9,6 +9,7 @@ statement, so there is no transaction to hand around: the repository is the unit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,21 +20,25 @@ from cascade.shared.leased_jobs.store import JobTable, record_fenced
 from cascade.shared.outbox import outbox_record
 
 
+@dataclass(frozen=True)
+class FencedOutcome:
+    """What one claim's outcome writes: `values` on the claimed row, the (topic, envelope)
+    messages to stage and the `also` statements (SQL reading `fenced`, with parameters: see
+    `record_fenced`), all only while the row still runs under this claim's lease."""
+
+    job_id: int
+    lease_until: datetime
+    values: Mapping[str, Any]
+    staged: Sequence[tuple[str, Envelope]] = ()
+    also: Sequence[tuple[str, Mapping[str, Any]]] = ()
+
+
 class FencedOutcomes(Protocol):
     """The outcomes of one job table's claims."""
 
-    async def record(
-        self,
-        job_id: int,
-        lease_until: datetime,
-        values: Mapping[str, Any],
-        staged: Sequence[tuple[str, Envelope]] = (),
-        also: Sequence[tuple[str, Mapping[str, Any]]] = (),
-    ) -> bool:
-        """Write `values` on the claimed row, stage the (topic, envelope) messages and run
-        the `also` statements, all only while the row still runs under this claim's lease,
-        committed together; False (nothing written) when another worker retook the job.
-        `also`: SQL reading `fenced`, with its parameters (`record_fenced`)."""
+    async def record(self, outcome: FencedOutcome) -> bool:
+        """Write the outcome, committed together; False (nothing written) when another worker
+        retook the job."""
         ...
 
 
@@ -42,15 +47,14 @@ class SqlFencedOutcomes:
         self._factory = factory
         self._table = table
 
-    async def record(
-        self,
-        job_id: int,
-        lease_until: datetime,
-        values: Mapping[str, Any],
-        staged: Sequence[tuple[str, Envelope]] = (),
-        also: Sequence[tuple[str, Mapping[str, Any]]] = (),
-    ) -> bool:
-        records = [outbox_record(topic, envelope) for topic, envelope in staged]
+    async def record(self, outcome: FencedOutcome) -> bool:
+        records = [outbox_record(topic, envelope) for topic, envelope in outcome.staged]
         return await record_fenced(
-            self._factory, self._table, job_id, lease_until, values, records, also
+            self._factory,
+            self._table,
+            outcome.job_id,
+            outcome.lease_until,
+            outcome.values,
+            records,
+            outcome.also,
         )
