@@ -9,6 +9,7 @@ from cascade.shared.settings import Settings
 from cascade.shared.tracing import (
     TRACEPARENT,
     build_provider,
+    exports,
     context_of,
     header_traceparent,
     record_headers,
@@ -58,3 +59,8 @@ def test_no_exporter_unless_otlp() -> None:
     loud = build_provider(Settings(otel_exporter="otlp"), "tests")
     assert len(loud._active_span_processor._span_processors) == 1
     loud.shutdown()
+
+
+def test_sql_and_http_out_spans_only_when_exported() -> None:
+    assert not exports(Settings())
+    assert exports(Settings(otel_exporter="otlp"))

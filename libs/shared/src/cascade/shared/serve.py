@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cascade.shared.observability.logs import LogFormat, configure_logging
 from cascade.shared.runtime import ServiceRuntime
-from cascade.shared.tracing import instrument_service, start_tracing
+from cascade.shared.tracing import exports, instrument_service, start_tracing
 
 EXIT_TASK_DIED = 70
 """EX_SOFTWARE: a background task died; the supervisor (compose, systemd) restarts us."""
@@ -36,9 +36,10 @@ def serve(app: FastAPI, host: str, port: int) -> None:
     provider = None
     if isinstance(runtime, ServiceRuntime):
         runtime.on_fatal = lambda: setattr(server, "should_exit", True)
-        # Once per process, before the first request: spans of HTTP in, SQL, HTTP out.
+        # Once per process, before the first request: spans of HTTP in, SQL, HTTP out (when
+        # they are exported; Cascade's own spans either way).
         provider = start_tracing(runtime.settings, runtime.name)
-        instrument_service(app, runtime.engine, provider)
+        instrument_service(app, runtime.engine, provider, sql=exports(runtime.settings))
     try:
         server.run()
     finally:

@@ -292,12 +292,13 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(default=5000, ge=1)
     """Longest a fetch waits on the broker for a record."""
 
-    # Tracing (cascade.shared.tracing): spans always exist, so `traceparent` values travel
-    # with every outbox row, Kafka record and job row; `otlp` also exports them over
-    # OTLP/HTTP to `otel_endpoint` (a collector, Jaeger, Tempo), batched every
-    # `otel_export_delay_ms`. Off by default: nothing leaves the process.
+    # Tracing (cascade.shared.tracing): spans of work always exist, so `traceparent` values
+    # travel with every outbox row, Kafka record and job row; `otlp` also makes the SQL and
+    # HTTP-out spans and exports everything over OTLP/HTTP to `otel_endpoint` (a collector,
+    # Jaeger, Tempo), batched every `otel_export_delay_ms`. Off by default.
     otel_exporter: Literal["none", "otlp"] = "none"
-    """`otlp` exports spans over OTLP/HTTP; `none` (default) keeps them in the process."""
+    """`otlp` exports spans over OTLP/HTTP, with a span per SQL statement and HTTP call out;
+    `none` (default) keeps the spans of work in the process and makes no such leaves."""
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     """OTLP/HTTP traces endpoint (a collector, Jaeger, Tempo)."""
     otel_export_delay_ms: int = Field(default=5000, ge=1)
