@@ -9,8 +9,8 @@ from cascade.shared.settings import Settings
 from cascade.shared.tracing import (
     TRACEPARENT,
     build_provider,
-    exports,
     context_of,
+    exports,
     header_traceparent,
     record_headers,
 )
