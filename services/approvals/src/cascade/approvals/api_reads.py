@@ -4,19 +4,19 @@ ends (it rolls back on exit, expiring them), answer a page or one body or 404.""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cascade.approvals.errors import ApiError
 from cascade.approvals.queries import Page
+from cascade.approvals.views import Json
 from cascade.shared.db.uow import UnitOfWork
 from cascade.shared.runtime import ServiceRuntime
 
 Row = TypeVar("Row")
 Found = TypeVar("Found")
-Json = dict[str, Any]
 
 
 async def page_of(
