@@ -86,11 +86,16 @@ def test_rounds_are_counted_from_the_total() -> None:
     assert positions == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 1)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClaimedProposalEmail(ClaimedJob):
+    proposal_id: int
+
+
 EMAILS = JobTable(
     model=EmailJob,
     running="sending",
     waiting=("queued", "retrying"),
-    returning=("proposal_id",),
+    claimed=ClaimedProposalEmail,
 )
 
 
@@ -112,19 +117,16 @@ def test_requeue_moves_to_the_end_of_the_round_and_clears_a_separate_lease() -> 
 
 def test_names_pasted_into_sql_must_be_identifiers() -> None:
     with pytest.raises(ValueError, match="identifiers"):
-        JobTable(model=VerifyResult, running="running", waiting=("pending'--",), returning=())
+        JobTable(model=VerifyResult, running="running", waiting=("pending'--",), claimed=ClaimedJob)
 
 
 def test_only_tables_with_an_updated_at_column_get_it_stamped() -> None:
-    checks = JobTable(model=VerifyResult, running="running", waiting=("pending",), returning=())
+    checks = JobTable(
+        model=VerifyResult, running="running", waiting=("pending",), claimed=ClaimedJob
+    )
     assert EMAILS.has_updated_at
     assert not checks.has_updated_at
     assert "updated_at" not in str(requeue_statement(checks, "pending"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClaimedProposalEmail(ClaimedJob):
-    proposal_id: int
 
 
 LEASE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -133,23 +135,38 @@ LEASE = datetime(2026, 12, 1, tzinfo=UTC)
 def test_a_typed_claim_takes_the_lease_the_round_and_its_columns() -> None:
     row = {"id": 4, "attempts": 5, "proposal_id": 7, "recipient": "not a field"}
     claim = Claim(4, 5, LEASE, exhausted=False, row=row, retaken=True)
-    typed = typed_claim(ClaimedProposalEmail, EMAILS, claim, max_attempts=3)
+    typed = typed_claim(EMAILS, claim, max_attempts=3)
     assert typed == ClaimedProposalEmail(
         job_id=4, attempt=2, round=1, lease_until=LEASE, retaken=True, proposal_id=7
     )
-    uncapped = typed_claim(ClaimedProposalEmail, EMAILS, claim, max_attempts=None)
+    uncapped = typed_claim(EMAILS, claim, max_attempts=None)
     assert (uncapped.round, uncapped.attempt) == (0, 5), "no cap: one round, every attempt"
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClaimedWithRecipient(ClaimedProposalEmail):
-    recipient: str
+class ClaimedWithNickname(ClaimedProposalEmail):
+    nickname: str
 
 
-def test_a_typed_claim_needs_every_field_returned_by_its_table() -> None:
-    claim = Claim(4, 1, LEASE, exhausted=False, row={"proposal_id": 7, "recipient": "x"})
-    with pytest.raises(ValueError, match=r"returns no \['recipient'\]"):
-        typed_claim(ClaimedWithRecipient, EMAILS, claim, max_attempts=3)
+def test_a_claim_returns_exactly_its_typed_fields_and_each_must_be_a_column() -> None:
+    sql = " ".join(str(claim_statement(EMAILS)).split())
+    assert sql.endswith("due.exhausted, due.retaken, j.proposal_id, j.traceparent")
+    with pytest.raises(ValueError, match=r"job table 'email_jobs' has no \['nickname'\]"):
+        JobTable(
+            model=EmailJob, running="sending", waiting=("queued",), claimed=ClaimedWithNickname
+        )
+
+
+def test_a_table_with_its_own_round_returns_it() -> None:
+    checks = JobTable(
+        model=VerifyResult, running="running", waiting=("pending",), claimed=ClaimedJob
+    )
+    assert checks.returning == ("round",)
+    assert EMAILS.returning == ("proposal_id",)
+    claim = Claim(4, 5, LEASE, exhausted=False, row={"id": 4, "attempts": 5, "round": 2})
+    assert typed_claim(checks, claim, max_attempts=None).round == 2, (
+        "the row's round, not the count's"
+    )
 
 
 @dataclass

@@ -155,7 +155,7 @@ PUSHES = JobTable(
     running="in_flight",
     waiting=("pending",),
     lease_column="next_attempt_at",
-    returning=("run_id",),
+    claimed=ClaimedJob,
 )
 
 
@@ -167,7 +167,7 @@ class TracedJobs:
         self.attempted_in: list[str | None] = []
 
     async def claim(self, limit: int) -> list[ClaimedJob]:
-        return await claim_jobs(self._factory, PUSHES, ClaimedJob, 30.0, None, limit)
+        return await claim_jobs(self._factory, PUSHES, 30.0, None, limit)
 
     async def attempt(self, job: ClaimedJob) -> None:
         self.attempted_in.append(current_traceparent())

@@ -13,8 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
-from cascade.shared.netsuite.auth import NetSuiteAuthError, request_auth
-from cascade.shared.netsuite.oauth import TbaAuth
+from cascade.shared.netsuite.auth import (
+    TBA_PREFIX,
+    NetSuiteAuthError,
+    credentials_from,
+    m2m_credentials,
+    request_auth,
+)
+from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
 from cascade.shared.netsuite.oauth2 import (
     ASSERTION_TYPE,
     M2MAuth,
@@ -199,3 +205,19 @@ def test_the_setting_picks_the_mode_and_oauth2_needs_a_key() -> None:
         Settings(netsuite_auth="oauth2", netsuite_oauth2_private_key=SecretStr(pem(RSA_KEY)))
     )
     assert isinstance(chosen, M2MAuth)
+
+
+def test_each_credential_is_read_from_the_setting_of_its_name() -> None:
+    settings = Settings(
+        netsuite_account_id="123_SB1",
+        netsuite_token_id=SecretStr("tok"),
+        netsuite_oauth2_client_id=SecretStr("client"),
+        netsuite_oauth2_certificate_id="cert-1",
+        netsuite_oauth2_private_key=SecretStr(pem(RSA_KEY)),
+        netsuite_oauth2_scope="restlets",
+    )
+    tba = credentials_from(settings, TbaCredentials, TBA_PREFIX)
+    assert (tba.account_id, tba.token_id.get_secret_value()) == ("123_SB1", "tok")
+    m2m = m2m_credentials(settings)
+    assert (m2m.client_id.get_secret_value(), m2m.certificate_id) == ("client", "cert-1")
+    assert (m2m.scope, m2m.algorithm) == ("restlets", settings.netsuite_oauth2_algorithm)

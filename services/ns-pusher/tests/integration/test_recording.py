@@ -48,7 +48,7 @@ async def claimed(factory: Factory) -> ClaimedPush:
             )
         )
         await uow.commit()
-    (push,) = await claim_jobs(factory, PUSHES, ClaimedPush, 30.0, 5, limit=1)
+    (push,) = await claim_jobs(factory, PUSHES, 30.0, 5, limit=1)
     assert push.external_id == external_id
     return push
 

@@ -19,11 +19,11 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from cascade.shared import alerts
 from cascade.shared.backoff import backoff_window_s
-from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE, new_envelope
+from cascade.shared.envelope import CLOUDEVENTS_CONTENT_TYPE
 from cascade.shared.outbox_sql import OutboxRow
 from cascade.shared.payloads import WorkflowAlert
-from cascade.shared.topics import Topic
 
 if TYPE_CHECKING:
     from cascade.shared.outbox import RelayConfig
@@ -109,13 +109,7 @@ def _alert(
         detail=f"outbox row {row.id} to {row.topic} cannot be published: {last_error}",
         context={"outbox_id": row.id, "topic": row.topic, "key": row.key},
     )
-    envelope = new_envelope(
-        Topic.WORKFLOW_ALERT,
-        "cascade.outbox",
-        _run_id_of(row.key),
-        alert.model_dump(mode="json"),
-        key_suffix=f"outbox:{row.id}",
-    )
+    envelope = alerts.envelope("cascade.outbox", _run_id_of(row.key), f"outbox:{row.id}", alert)
     # No key: the alert must not queue behind the very row it is about.
     headers = {
         "content-type": CLOUDEVENTS_CONTENT_TYPE,

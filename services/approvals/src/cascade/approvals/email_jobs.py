@@ -29,17 +29,10 @@ from cascade.shared.leased_jobs import (
     write_fenced,
 )
 
-EMAILS = JobTable(
-    model=EmailJob,
-    running=EmailJobStatus.SENDING,
-    waiting=(EmailJobStatus.QUEUED, EmailJobStatus.RETRYING),
-    returning=("proposal_id", "run_id", "recipient", "message_id", "payload_sha256"),
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class ClaimedEmail(ClaimedJob):
-    """An email this poller holds (`claim_jobs(..., EMAILS, ClaimedEmail, ...)`); round 0
+    """An email this poller holds (`claim_jobs(..., EMAILS, ...)`); round 0
     follows the approval, later ones are Resends."""
 
     proposal_id: int
@@ -50,6 +43,14 @@ class ClaimedEmail(ClaimedJob):
 
     def __str__(self) -> str:
         return f"email of proposal {self.proposal_id} ({self.message_id}, attempt {self.attempt})"
+
+
+EMAILS = JobTable(
+    model=EmailJob,
+    running=EmailJobStatus.SENDING,
+    waiting=(EmailJobStatus.QUEUED, EmailJobStatus.RETRYING),
+    claimed=ClaimedEmail,
+)
 
 
 async def enqueue(session: AsyncSession, proposal: ProposedAction, message_id: str) -> bool:

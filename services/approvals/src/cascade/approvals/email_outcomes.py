@@ -14,12 +14,12 @@ from sqlalchemy import func
 
 from cascade.approvals.decisions import SOURCE
 from cascade.approvals.email_jobs import ClaimedEmail
+from cascade.shared import alerts
 from cascade.shared.db.statuses import EmailJobStatus
-from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.envelope import Envelope
 from cascade.shared.leased_jobs import JobStatus, JobStep, RetrySchedule
 from cascade.shared.payloads import WorkflowAlert
 from cascade.shared.settings import Settings
-from cascade.shared.topics import Topic
 
 # How an email job names each step of the shared schedule.
 EMAIL_STATUS: dict[JobStatus, EmailJobStatus] = {
@@ -90,7 +90,4 @@ def alert_envelope(email: ClaimedEmail, step: JobStep) -> Envelope:
         },
     )
     retry = f":retry{email.round}" if email.round else ""
-    key = f"email:{email.proposal_id}:failed{retry}"
-    return new_envelope(
-        Topic.WORKFLOW_ALERT, SOURCE, email.run_id, alert.model_dump(mode="json"), key
-    )
+    return alerts.envelope(SOURCE, email.run_id, f"email:{email.proposal_id}:failed{retry}", alert)

@@ -85,9 +85,7 @@ class EmailJobs:
     async def claim(self, limit: int) -> list[ClaimedEmail]:
         """Lease up to `limit` of the most overdue emails."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_jobs(
-            self._factory, EMAILS, ClaimedEmail, self._config.lease_s, cap, limit
-        )
+        return await claim_jobs(self._factory, EMAILS, self._config.lease_s, cap, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until an email falls due (a retry's back-off, a lease running out)."""

@@ -13,13 +13,13 @@ the corrected body and a new round of attempts, the mirror row gets the correcte
 from __future__ import annotations
 
 import logging
-import uuid
 from functools import partial
 
 from cascade.ns_pusher.unit_of_work import CorrectionWork, SqlPusherWork
+from cascade.shared import alerts
 from cascade.shared.consumer import Handler, use_case_handler
 from cascade.shared.db.models import ApprovalAudit, ProposedAction
-from cascade.shared.envelope import Envelope, new_envelope
+from cascade.shared.envelope import Envelope
 from cascade.shared.payloads import ProposalDecision, WorkflowAlert
 from cascade.shared.push_corrections import (
     APPLIED,
@@ -29,7 +29,7 @@ from cascade.shared.push_corrections import (
     mirror_values,
     push_problem,
 )
-from cascade.shared.topics import Topic, topic_name
+from cascade.shared.topics import Topic
 
 log = logging.getLogger(__name__)
 CONSUMER = "ns_pusher_correction"
@@ -106,17 +106,10 @@ async def _ignore(uow: CorrectionWork, topic_prefix: str, envelope: Envelope, pr
     what = f"disagreement:{envelope.id}"
     if not await uow.inbox.claim(CONSUMER, what):
         return
-    _stage_alert(uow, topic_prefix, envelope.run_id, what, problem)
-
-
-def _stage_alert(
-    uow: CorrectionWork, topic_prefix: str, run_id: uuid.UUID, what: str, problem: str
-) -> None:
-    data = WorkflowAlert(
+    alert = WorkflowAlert(
         severity="warning",
         reason=IGNORED_REASON,
         detail=f"ignored proposal.approved: {problem}"[:1000],
         context={"topic": str(Topic.PROPOSAL_APPROVED), "consumer": CONSUMER},
-    ).model_dump(mode="json")
-    envelope = new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, key_suffix=what)
-    uow.stage(topic_name(topic_prefix, Topic.WORKFLOW_ALERT), envelope)
+    )
+    alerts.stage(uow, topic_prefix, SOURCE, envelope.run_id, what, alert)

@@ -43,7 +43,7 @@ def push_schedule(settings: Settings) -> RetrySchedule:
 
 @dataclass(frozen=True, kw_only=True)
 class ClaimedPush(ClaimedJob):
-    """A push this pusher holds (`claim_jobs(..., PUSHES, ClaimedPush, ...)`); round 0 is
+    """A push this pusher holds (`claim_jobs(..., PUSHES, ...)`); round 0 is
     the runner's, later ones are manual retries."""
 
     run_id: uuid.UUID

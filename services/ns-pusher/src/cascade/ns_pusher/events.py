@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cascade.ns_pusher.domain import ClaimedPush
 from cascade.ns_pusher.responses import Applied
+from cascade.shared import alerts
 from cascade.shared.db.statuses import PushStatus
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.leased_jobs import JobStep
@@ -47,7 +48,7 @@ def alert_envelope(push: ClaimedPush, decision: JobStep, http_status: int | None
         f"NetSuite push {push.push_id} ({push.record_type} {push.external_id}) failed after "
         f"{push.attempt} attempt(s): {decision.error}"
     )
-    payload = WorkflowAlert(
+    alert = WorkflowAlert(
         severity="error",
         reason=ALERT_REASON,
         detail=detail,
@@ -61,6 +62,4 @@ def alert_envelope(push: ClaimedPush, decision: JobStep, http_status: int | None
             "retry": f"POST /v1/ns-pushes/{push.push_id}/retry",
         },
     )
-    data = payload.model_dump(mode="json")
-    key = f"ns_push:{_suffix(push, 'failed')}"
-    return new_envelope(Topic.WORKFLOW_ALERT, SOURCE, push.run_id, data, key)
+    return alerts.envelope(SOURCE, push.run_id, f"ns_push:{_suffix(push, 'failed')}", alert)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cascade.ns_pusher.domain import ClaimedPush
 from cascade.shared.db.models import NsPendingPush
 from cascade.shared.db.statuses import PushStatus
 from cascade.shared.leased_jobs import JobTable, requeue_failed, wake_due
@@ -27,8 +28,8 @@ PUSHES = JobTable(
     model=NsPendingPush,
     running=PushStatus.IN_FLIGHT,
     waiting=(PushStatus.PENDING, PushStatus.RETRYING),
+    claimed=ClaimedPush,
     lease_column="next_attempt_at",
-    returning=("run_id", "record_type", "external_id", "payload"),
 )
 
 _MARK_DUE = text("""

@@ -50,9 +50,7 @@ class PushJobs:
     async def claim(self, limit: int) -> list[ClaimedPush]:
         """Lease up to `limit` of the most overdue pushes."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_jobs(
-            self._factory, PUSHES, ClaimedPush, self._config.lease_s, cap, limit
-        )
+        return await claim_jobs(self._factory, PUSHES, self._config.lease_s, cap, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until a push falls due (a retry's back-off, a lease running out)."""

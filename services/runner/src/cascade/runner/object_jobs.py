@@ -31,12 +31,6 @@ from cascade.shared.db.statuses import ObjectPutStatus
 from cascade.shared.leased_jobs import ClaimedJob, JobTable, wake_due, write_fenced
 from cascade.shared.objectstore import ObjectBody, object_body
 
-OBJECT_PUTS = JobTable(
-    model=ObjectPut,
-    running=ObjectPutStatus.PUTTING,
-    waiting=(ObjectPutStatus.QUEUED, ObjectPutStatus.RETRYING),
-    returning=("run_id", "step_id", "object_key", "sha256", "body", "content_type", "repair_id"),
-)
 PUT_ID = "object_put_id"
 """The output of an `object_put` step that waits for its object (the job row's id)."""
 
@@ -170,7 +164,7 @@ async def stage_object(
 
 @dataclass(frozen=True, kw_only=True)
 class ClaimedObject(ClaimedJob):
-    """An object this worker holds (`claim_jobs(..., OBJECT_PUTS, ClaimedObject, ...)`):
+    """An object this worker holds (`claim_jobs(..., OBJECT_PUTS, ...)`):
     its key, the exact bytes and their SHA-256."""
 
     run_id: uuid.UUID
@@ -184,3 +178,11 @@ class ClaimedObject(ClaimedJob):
 
     def __str__(self) -> str:
         return f"object {self.object_key} of run {self.run_id} (attempt {self.attempt})"
+
+
+OBJECT_PUTS = JobTable(
+    model=ObjectPut,
+    running=ObjectPutStatus.PUTTING,
+    waiting=(ObjectPutStatus.QUEUED, ObjectPutStatus.RETRYING),
+    claimed=ClaimedObject,
+)

@@ -139,9 +139,7 @@ class ObjectJobs:
     async def claim(self, limit: int) -> list[ClaimedObject]:
         """Lease up to `limit` of the most overdue objects."""
         cap = self._config.schedule.max_attempts or 1
-        return await claim_jobs(
-            self._factory, OBJECT_PUTS, ClaimedObject, self._config.lease_s, cap, limit
-        )
+        return await claim_jobs(self._factory, OBJECT_PUTS, self._config.lease_s, cap, limit)
 
     async def next_due(self) -> float | None:
         """Seconds until an object falls due (a retry's back-off, a lease running out)."""

@@ -32,7 +32,7 @@ class Outcome:
 
 @dataclass(frozen=True, kw_only=True)
 class ClaimedCheck(ClaimedJob):
-    """A check leased by this verifier (`claim_jobs(..., CHECKS, ClaimedCheck, ...)`, no
+    """A check leased by this verifier (`claim_jobs(..., CHECKS, ...)`, no
     cap per round: `attempt` counts every execution); `lease_until` fences its outcome."""
 
     run_id: uuid.UUID

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from cascade.shared import alerts
 from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.envelope import Envelope, new_envelope
 from cascade.shared.payloads import VerifyResultEvent, WorkflowAlert
@@ -23,6 +24,10 @@ def result_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
     return new_envelope(Topic.VERIFY_RESULT, SOURCE, run_id, data, suffix)
 
 
+ALERT_CONTEXT = {"check_name", "kind", "status", "attempts", "deadline_at", "round"}
+"""The fields of the result an operator's alert carries (the detail stays on the result)."""
+
+
 def alert_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
     """`workflow.alert` for a check that failed or could not be decided in time."""
     what = "failed" if event.status == CheckStatus.FAIL else "could not be decided in time"
@@ -31,15 +36,7 @@ def alert_envelope(run_id: uuid.UUID, event: VerifyResultEvent) -> Envelope:
         reason=f"verify_{event.status}",
         detail=f"verify check {event.check_name} {what} after {event.attempts} "
         f"attempt(s): {event.reason}",
-        context={
-            "check_name": event.check_name,
-            "kind": event.kind,
-            "status": event.status,
-            "attempts": event.attempts,
-            "deadline_at": event.deadline_at.isoformat() if event.deadline_at else None,
-            "round": event.round,
-        },
+        context=event.model_dump(mode="json", include=ALERT_CONTEXT),
     )
-    data = alert.model_dump(mode="json")
     suffix = result_key_suffix(event.check_name, event.round)
-    return new_envelope(Topic.WORKFLOW_ALERT, SOURCE, run_id, data, f"verify:{suffix}")
+    return alerts.envelope(SOURCE, run_id, f"verify:{suffix}", alert)

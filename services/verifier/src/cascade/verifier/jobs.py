@@ -17,22 +17,14 @@ from cascade.shared import verify_rounds
 from cascade.shared.db.models import VerifyResult
 from cascade.shared.db.statuses import CheckStatus
 from cascade.shared.leased_jobs import JobTable, wake_due
+from cascade.verifier.domain import ClaimedCheck
 
 CHECKS = JobTable(
     model=VerifyResult,
     running=CheckStatus.RUNNING,
     waiting=(CheckStatus.PENDING,),
+    claimed=ClaimedCheck,
     due_column="due_at",
-    returning=(
-        "run_id",
-        "check_name",
-        "kind",
-        "spec",
-        "due_at",
-        "deadline_at",
-        "detail",
-        "round",
-    ),
 )
 
 

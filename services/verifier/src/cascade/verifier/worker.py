@@ -50,9 +50,7 @@ class CheckJobs:
 
     async def claim(self, limit: int) -> list[ClaimedCheck]:
         """Lease up to `limit` of the most overdue checks."""
-        return await claim_jobs(
-            self._factory, CHECKS, ClaimedCheck, self._config.lease_s, limit=limit
-        )
+        return await claim_jobs(self._factory, CHECKS, self._config.lease_s, limit=limit)
 
     async def next_due(self) -> float | None:
         """Seconds until a check falls due (its verify window, a retry, a lease)."""

@@ -49,6 +49,17 @@ def _asyncpg_dsn(url: str, database: str) -> str:
     )
 
 
+async def _as_admin(database_url: str, *statements: str) -> None:
+    """Run `statements` on the server's `postgres` database (CREATE/DROP DATABASE cannot run
+    inside the database they name, nor in a transaction)."""
+    admin = await asyncpg.connect(_asyncpg_dsn(database_url, "postgres"))
+    try:
+        for statement in statements:
+            await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def base_stack() -> Iterator[StackEndpoints]:
     """The tests' PostgreSQL, Kafka and S3 server: external ones from env, else containers or
@@ -117,37 +128,24 @@ async def template_database(stack: StackEndpoints) -> AsyncIterator[str]:
     """A database migrated to head once per session; tests copy it. Named per process so
     concurrent pytest sessions on one server never drop each other's template."""
     name = f"{TEMPLATE_DB}_{os.getpid()}"
-    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await _as_admin(
+        stack.database_url,
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}"',
+    )
     url = make_url(stack.database_url).set(database=name).render_as_string(False)
     await asyncio.to_thread(upgrade_to_head, url)
     yield name
-    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _as_admin(stack.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def database_url(stack: StackEndpoints, template_database: str) -> AsyncIterator[str]:
     """A fresh, migrated database of this test's own."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    finally:
-        await admin.close()
+    await _as_admin(stack.database_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     yield make_url(stack.database_url).set(database=name).render_as_string(False)
-    admin = await asyncpg.connect(_asyncpg_dsn(stack.database_url, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _as_admin(stack.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Used by ns-pusher (NetSuite pushes), the verifier (delayed checks), the approval
 (approved emails) and the runner (objects); each claims typed rows with `claim_jobs`.
 """
 
-from cascade.shared.leased_jobs.claims import ClaimedJob, claim_jobs, typed_claim
+from cascade.shared.leased_jobs.claims import claim_jobs, typed_claim
 from cascade.shared.leased_jobs.outcomes import FencedOutcome, FencedOutcomes, SqlFencedOutcomes
 from cascade.shared.leased_jobs.retry import (
     JobStatus,
@@ -17,6 +17,7 @@ from cascade.shared.leased_jobs.retry import (
 )
 from cascade.shared.leased_jobs.store import (
     Claim,
+    ClaimedJob,
     DbNow,
     JobTable,
     claim_due,

@@ -43,7 +43,7 @@ class FencedOutcomes(Protocol):
 
 
 class SqlFencedOutcomes:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], table: JobTable) -> None:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], table: JobTable[Any]) -> None:
         self._factory = factory
         self._table = table
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Float, LargeBinary, TextClause, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,17 +28,46 @@ from cascade.shared.tracing import TRACEPARENT
 from cascade.shared.wakeup import OUTBOX, factory_bells, wake_after_commit
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClaimedJob:
+    """A job this worker holds until `lease_until` (its write fence); `attempt` is this
+    attempt's number in round `round` (1-based; a table without a per-round cap has one
+    round, and `attempt` counts every attempt); `exhausted` when retaken after the round's
+    last allowed attempt was cut off; `retaken` when the previous owner's lease ran out
+    with nothing recorded.
+
+    A job table's typed claim subclasses it and adds one field per column its worker
+    needs, named as the column: that is all a claim returns (`JobTable.returning`)."""
+
+    job_id: int
+    attempt: int
+    round: int = 0
+    lease_until: datetime
+    exhausted: bool = False
+    retaken: bool = False
+    traceparent: str | None = None
+    """The trace of the work that made the job (its row's `traceparent`), continued by the
+    attempt; None for a table without one."""
+
+
+J = TypeVar("J", bound=ClaimedJob)
+
+LEASE_FIELDS = frozenset(f.name for f in fields(ClaimedJob))
+"""The fields every claim fills from the lease itself, not from a column of its own."""
+
+
 @dataclass(frozen=True)
-class JobTable:
+class JobTable(Generic[J]):
     """How a table holds its jobs: which statuses wait and which one runs, the column with
     the due time and the one with the lease's end (one column may serve as both: a running
-    row is "due" again when its lease ends), and what a claim returns. The defaults are the
-    job tables' common schema (`next_attempt_at`, `lease_until`, status `failed`)."""
+    row is "due" again when its lease ends), and the typed claim its workers get. The
+    defaults are the job tables' common schema (`next_attempt_at`, `lease_until`, status
+    `failed`)."""
 
     model: type[Base]
     running: str
     waiting: tuple[str, ...]
-    returning: tuple[str, ...]
+    claimed: type[J]
     due_column: str = "next_attempt_at"
     lease_column: str = "lease_until"
     failed: str = "failed"
@@ -49,6 +78,22 @@ class JobTable:
         words = (self.running, self.failed, *self.waiting)
         if not all(n.isidentifier() for n in (*names, *words)):
             raise ValueError(f"job table {self.name!r}: names must be identifiers")
+        missing = sorted(set(self.returning) - set(self.model.__table__.columns.keys()))
+        if missing:
+            raise ValueError(f"{self.claimed.__name__}: job table {self.name!r} has no {missing}")
+
+    @property
+    def returning(self) -> tuple[str, ...]:
+        """The columns a claim returns: one per field of the typed claim beyond the lease's,
+        and `round` where the table keeps its own (derived, so the two cannot drift)."""
+        own = tuple(f.name for f in fields(self.claimed) if f.name not in LEASE_FIELDS)
+        return (*own, "round") if self.own_round else own
+
+    @property
+    def own_round(self) -> bool:
+        """Whether the table keeps its own `round` column (verify checks: a re-verification
+        is a new round, with no cap on attempts) instead of counting rounds by attempts."""
+        return "round" in self.model.__table__.columns
 
     @property
     def has_updated_at(self) -> bool:
@@ -87,7 +132,7 @@ def _quoted(words: tuple[str, ...]) -> str:
 
 
 @cache  # built once per table: its text is its cache key in SQLAlchemy's compiled cache
-def claim_statement(table: JobTable) -> TextClause:
+def claim_statement(table: JobTable[Any]) -> TextClause:
     """The claim: lease the `:limit` most overdue rows (`:lease_s`); `:cap` attempts per
     round, 0 for no cap. A retaken row whose count is a multiple of the cap had its last
     allowed attempt cut off: it is claimed `exhausted`, without counting another."""
@@ -122,7 +167,7 @@ RETURNING j.id, j.attempts, j.{lease} AS lease_until, due.exhausted, due.retaken
 
 async def claim_due(
     factory: async_sessionmaker[AsyncSession],
-    table: JobTable,
+    table: JobTable[Any],
     lease_s: float,
     max_attempts: int | None = None,
     limit: int = 1,
@@ -150,7 +195,7 @@ async def claim_due(
 
 
 @cache
-def next_due_statement(table: JobTable) -> TextClause:
+def next_due_statement(table: JobTable[Any]) -> TextClause:
     """Seconds until the table's next claim could succeed: the earliest due waiting row or
     lease end of a running one (negative when one is due already; NULL when none waits)."""
     return text(f"""
@@ -163,7 +208,7 @@ SELECT EXTRACT(EPOCH FROM LEAST(
 
 
 async def seconds_until_due(
-    factory: async_sessionmaker[AsyncSession], table: JobTable
+    factory: async_sessionmaker[AsyncSession], table: JobTable[Any]
 ) -> float | None:
     """How long a worker of `table` may rest before a job falls due; None when none waits."""
     row = await first_alone(factory, next_due_statement(table))
@@ -173,7 +218,7 @@ async def seconds_until_due(
 
 async def write_fenced(
     session: AsyncSession,
-    table: JobTable,
+    table: JobTable[Any],
     job_id: int,
     lease_until: datetime,
     values: Mapping[str, Any],
@@ -207,7 +252,7 @@ class DbNow:
 
 @cache
 def fenced_record_statement(
-    table: JobTable,
+    table: JobTable[Any],
     columns: tuple[str, ...],
     staged: int,
     also: tuple[str, ...] = (),
@@ -259,7 +304,7 @@ SELECT count(*) AS fenced FROM fenced
 
 async def record_fenced(
     factory: async_sessionmaker[AsyncSession],
-    table: JobTable,
+    table: JobTable[Any],
     job_id: int,
     lease_until: datetime,
     values: Mapping[str, Any],
@@ -296,7 +341,7 @@ async def record_fenced(
     return written
 
 
-def requeue_statement(table: JobTable, status: str) -> TextClause:
+def requeue_statement(table: JobTable[Any], status: str) -> TextClause:
     """A failed job back to `status`, due now, its count moved to the end of its round."""
     clear_lease = "" if table.lease_column == table.due_column else f", {table.lease_column} = NULL"
     touch = ", updated_at = now()" if table.has_updated_at else ""
@@ -311,7 +356,7 @@ RETURNING id
 
 
 async def requeue_failed(
-    session: AsyncSession, table: JobTable, job_id: int, max_attempts: int, status: str
+    session: AsyncSession, table: JobTable[Any], job_id: int, max_attempts: int, status: str
 ) -> bool:
     """Start a new round of attempts for a failed job (in `session`'s transaction);
     False unless it was failed."""
@@ -324,7 +369,7 @@ async def requeue_failed(
     return requeued is not None
 
 
-def wake_due(session: AsyncSession, table: JobTable) -> None:
+def wake_due(session: AsyncSession, table: JobTable[Any]) -> None:
     """Wake the workers of `table` in this process once `session` commits (a job it
     inserted or changed is due)."""
     wake_after_commit(session, table.bell)

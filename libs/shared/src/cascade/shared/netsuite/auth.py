@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from cascade.shared.netsuite.oauth import TbaAuth, TbaCredentials
 from cascade.shared.netsuite.oauth2 import M2MAuth, M2MCredentials
 from cascade.shared.netsuite.transport import RequestAuth
 from cascade.shared.settings import Settings
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+C = TypeVar("C", bound="DataclassInstance")
+
+TBA_PREFIX = "netsuite_"
+M2M_PREFIX = "netsuite_oauth2_"
+
 
 class NetSuiteAuthError(ValueError):
     """The settings name a mode whose credentials are missing."""
+
+
+def credentials_from(settings: Settings, kind: type[C], prefix: str) -> C:
+    """The credentials of `kind` (a dataclass), each field read from the setting named
+    `<prefix><field>`: every credential is one setting, so the naming is the mapping."""
+    values: dict[str, Any] = {f.name: getattr(settings, prefix + f.name) for f in fields(kind)}
+    return kind(**values)
 
 
 def m2m_credentials(settings: Settings) -> M2MCredentials:
@@ -20,13 +38,7 @@ def m2m_credentials(settings: Settings) -> M2MCredentials:
             "private key of the certificate mapped in NetSuite's OAuth 2.0 Client Credentials "
             "Setup) and CASCADE_NETSUITE_OAUTH2_CERTIFICATE_ID (the id NetSuite gave it)"
         )
-    return M2MCredentials(
-        client_id=settings.netsuite_oauth2_client_id,
-        certificate_id=settings.netsuite_oauth2_certificate_id,
-        private_key=settings.netsuite_oauth2_private_key,
-        algorithm=settings.netsuite_oauth2_algorithm,
-        scope=settings.netsuite_oauth2_scope,
-    )
+    return credentials_from(settings, M2MCredentials, M2M_PREFIX)
 
 
 def request_auth(settings: Settings) -> RequestAuth:
@@ -36,4 +48,4 @@ def request_auth(settings: Settings) -> RequestAuth:
         return M2MAuth(
             m2m_credentials(settings), settings.netsuite_base_url, settings.netsuite_timeout_s
         )
-    return TbaAuth(TbaCredentials.from_settings(settings))
+    return TbaAuth(credentials_from(settings, TbaCredentials, TBA_PREFIX))

@@ -14,7 +14,6 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 from pydantic import SecretStr
 
 from cascade.shared.netsuite.transport import Method, TransportFailure
-from cascade.shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -26,17 +25,6 @@ class TbaCredentials:
     consumer_secret: SecretStr
     token_id: SecretStr
     token_secret: SecretStr
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TbaCredentials:
-        """The credentials configured through `CASCADE_NETSUITE_*` (env or secrets)."""
-        return cls(
-            account_id=settings.netsuite_account_id,
-            consumer_key=settings.netsuite_consumer_key,
-            consumer_secret=settings.netsuite_consumer_secret,
-            token_id=settings.netsuite_token_id,
-            token_secret=settings.netsuite_token_secret,
-        )
 
     @property
     def realm(self) -> str:
