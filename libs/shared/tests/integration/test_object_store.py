@@ -46,6 +46,7 @@ async def test_put_head_get_keep_the_bytes_and_their_hash(store: ObjectStore) ->
     data = await store.get(key)
     assert data == body.data
     assert json.loads(data) == {"schema_version": 1, "name": "Acme", "n": [1, 2]}
+    assert await store.fetch(key) == (head, body.data), "one GET: the same metadata and bytes"
 
 
 async def test_a_retried_put_leaves_the_identical_object(store: ObjectStore) -> None:
@@ -77,6 +78,7 @@ async def test_delete_removes_the_object_and_reads_say_missing(store: ObjectStor
     await store.delete(key)
     assert await store.head(key) is None
     assert await store.get(key) is None
+    assert await store.fetch(key) is None
     await store.delete(key)  # already gone: no error
 
 

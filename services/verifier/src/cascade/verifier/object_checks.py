@@ -65,17 +65,17 @@ class ObjectChecks:
         key, expected = str(spec["key"]), str(spec["sha256"])
         started = time.monotonic()
         try:
-            head = await self._store.head(key)
-            data = None if head is None else await self._store.get(key)
+            fetched = await self._store.fetch(key)
         except ObjectStoreError as exc:
             detail = {"error": str(exc), "duration_ms": _elapsed_ms(started)}
             if exc.transient:
                 return Outcome("undecided", f"the object store did not answer: {exc}", detail)
             return Outcome("fail", f"the object store refused the read: {exc}", detail)
         base = {"key": key, "bucket": self._store.bucket, "duration_ms": _elapsed_ms(started)}
-        if head is None or data is None:
+        if fetched is None:
             return Outcome("fail", f"object {key} is missing from the object store", base)
-        outcome = judge(data, head.sha256, expected, spec.get("schema_version"))
+        stored, data = fetched
+        outcome = judge(data, stored.sha256, expected, spec.get("schema_version"))
         return Outcome(
             outcome.verdict, outcome.reason, {**base, **outcome.detail}, outcome.retryable
         )

@@ -10,10 +10,10 @@ metadata the `object` verify check compares with the hash the run recorded.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
@@ -41,13 +41,25 @@ class ObjectStoreError(Exception):
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What HEAD says of an object: size, ETag, the `sha256` metadata (None if absent)."""
+    """What HEAD (or GET) says of an object: size, ETag, the `sha256` metadata (None if
+    absent)."""
 
     key: str
     size: int
     etag: str
     sha256: str | None
     content_type: str | None
+
+
+def _stored(key: str, answer: Mapping[str, Any]) -> StoredObject:
+    # HEAD and GET answer the same headers.
+    return StoredObject(
+        key=key,
+        size=int(answer.get("ContentLength", 0)),
+        etag=str(answer.get("ETag", "")).strip('"'),
+        sha256=(answer.get("Metadata") or {}).get(SHA256_METADATA),
+        content_type=answer.get("ContentType"),
+    )
 
 
 def _error(action: str, key: str, exc: Exception) -> ObjectStoreError:
@@ -103,24 +115,23 @@ class ObjectStore:
         answer = await _unless_missing(
             "HEAD", key, self._client.head_object(Bucket=self.bucket, Key=key)
         )
-        if answer is None:
-            return None
-        return StoredObject(
-            key=key,
-            size=int(answer.get("ContentLength", 0)),
-            etag=str(answer.get("ETag", "")).strip('"'),
-            sha256=(answer.get("Metadata") or {}).get(SHA256_METADATA),
-            content_type=answer.get("ContentType"),
-        )
+        return None if answer is None else _stored(key, answer)
 
     async def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
+        fetched = await self.fetch(key)
+        return None if fetched is None else fetched[1]
+
+    async def fetch(self, key: str) -> tuple[StoredObject, bytes] | None:
+        """The object's metadata and bytes from one GET (one request, and both of the same
+        version of the object), or None when there is no such object."""
         return await _unless_missing("GET", key, self._read(key))
 
-    async def _read(self, key: str) -> bytes:
+    async def _read(self, key: str) -> tuple[StoredObject, bytes]:
         answer = await self._client.get_object(Bucket=self.bucket, Key=key)
         async with answer["Body"] as stream:
-            return await stream.read()
+            data = await stream.read()
+        return _stored(key, answer), data
 
     async def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""
